@@ -1,0 +1,71 @@
+import type { ChatMessage, ReplyDetails } from './messages';
+
+/** Sampling and prompt settings a backend honours (each backend clamps to what it supports). */
+export interface GenerationSettings {
+  /** 0 = greedy. */
+  temperature: number;
+  topP: number;
+  maxNewTokens: number;
+  repetitionPenalty: number;
+  /** Empty string = no system message. */
+  systemPrompt: string;
+  /** Local engine only: how many image tokens to spend (see engine/image.ts). */
+  imageDetail: ImageDetail;
+  /** Local engine: model id from the model list; remote: the model name asked of the proxy ('' = default). */
+  model: string;
+}
+
+export type ImageDetail = 'low' | 'auto' | 'high';
+
+export const DEFAULT_GENERATION: GenerationSettings = {
+  temperature: 0,
+  topP: 0.9,
+  maxNewTokens: 512,
+  repetitionPenalty: 1.1,
+  systemPrompt: '',
+  imageDetail: 'auto',
+  model: 'HuggingFaceTB/SmolVLM-256M-Instruct',
+};
+
+/** Live progress of one generation, for the UI. */
+export interface TokenEvent {
+  /** The new text since the previous event. */
+  text: string;
+  /** All text so far. */
+  full: string;
+  tokens: number;
+}
+
+export interface BackendRequest {
+  sessionId: string;
+  /**
+   * The model's context: the system message (if any) then the context window, in the chat-template shape.
+   * Exactly one message carries an `{type:'image'}` part when `image` is set, none otherwise.
+   */
+  messages: ChatMessage[];
+  /** The one image in context (the latest one sent in this session), or null. */
+  image: { blob: Blob; hash: string } | null;
+  settings: GenerationSettings;
+  signal: AbortSignal;
+  onToken?: (event: TokenEvent) => void;
+}
+
+export interface BackendResult {
+  text: string;
+  /** The model that answered (e.g. the Hub id, or the fine-tune id the proxy used). */
+  model: string;
+  details?: Partial<ReplyDetails>;
+}
+
+/**
+ * Where answers come from: the local SmolVLM engine or the remote fine-tune through the proxy.
+ * `generate` rejects with a named error from src/errors.ts; on abort it rejects with
+ * GenerationAbortedError carrying the partial text in `data.partial`.
+ */
+export interface ChatBackend {
+  /** 'local' | 'remote' | a test double's name. */
+  readonly id: string;
+  /** Whether this backend can see images (the remote one is text-only). */
+  readonly acceptsImages: boolean;
+  generate(request: BackendRequest): Promise<BackendResult>;
+}

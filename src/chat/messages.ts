@@ -1,0 +1,83 @@
+/**
+ * Message shapes. A message is exactly what SmolVLM's chat template reads: a role and an array of content
+ * parts (`{type:'image'}` or `{type:'text', text}`), plus an ISO-8601 timestamp. These are the JSON shapes
+ * of the REST server Glimpse replaces (POST /chat, GET /chat/history/{id}, ...).
+ */
+
+export type Role = 'user' | 'assistant' | 'system';
+
+export interface ImagePart {
+  type: 'image';
+}
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+export type ContentPart = ImagePart | TextPart;
+
+/** A message as the model's processor and the history API see it. */
+export interface ChatMessage {
+  role: Role;
+  content: ContentPart[];
+  /** ISO-8601, e.g. 2026-11-21T23:35:19.000Z */
+  timestamp: string;
+}
+
+/**
+ * How a stored message ended. `complete` is the normal case; the others keep whatever text was produced so
+ * nothing is ever silently dropped.
+ */
+export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'interrupted';
+
+/** Per-reply details shown under an assistant turn. */
+export interface ReplyDetails {
+  model: string;
+  backend: string;
+  device?: string;
+  tokens?: number;
+  tokensPerSecond?: number;
+  timeToFirstTokenMs?: number;
+  totalMs?: number;
+  imageTokens?: number;
+}
+
+/** A message as it is stored in a session: the chat shape plus bookkeeping. */
+export interface StoredMessage extends ChatMessage {
+  /** Stable id (UUID) so the UI can key, edit and regenerate messages. */
+  id: string;
+  sessionId: string;
+  /** Position in the transcript, 0-based and dense. */
+  seq: number;
+  /** Content hash of the image this message carried, when its content has an image part. */
+  imageHash?: string;
+  status?: MessageStatus;
+  /** For status `error`: what went wrong, in words for a person. */
+  error?: { name: string; message: string };
+  details?: ReplyDetails;
+}
+
+export const nowIso = (): string => new Date().toISOString();
+
+export function textOf(message: Pick<ChatMessage, 'content'>): string {
+  return message.content
+    .filter((p): p is TextPart => p.type === 'text')
+    .map((p) => p.text)
+    .join('');
+}
+
+export function hasImagePart(message: Pick<ChatMessage, 'content'>): boolean {
+  return message.content.some((p) => p.type === 'image');
+}
+
+/** Builds a message's content: the image part first (as SmolVLM's examples do), then the text. */
+export function makeContent(text: string, withImage: boolean): ContentPart[] {
+  const parts: ContentPart[] = [];
+  if (withImage) parts.push({ type: 'image' });
+  if (text.length > 0) parts.push({ type: 'text', text });
+  return parts;
+}
+
+/** The public (API) view of a stored message: only the documented JSON fields. */
+export function toChatMessage(m: StoredMessage): ChatMessage {
+  return { role: m.role, content: m.content.map((p) => ({ ...p })), timestamp: m.timestamp };
+}

@@ -1,0 +1,94 @@
+/**
+ * Named errors shared by every room of Glimpse (chat, storage, engine, remote).
+ *
+ * Each error has a stable `name` (never derived from `constructor.name`: production builds minify class
+ * names) and a message written for a person: what happened and what to do next. Errors cross the worker
+ * boundary as {@link SerializedError} and are rebuilt into the same class by {@link deserializeError}.
+ */
+export class GlimpseError extends Error {
+  /** Stable, unminified name; also the key used to rebuild the class across a worker boundary. */
+  static readonly errorName: string = 'GlimpseError';
+  /** Extra data a UI can use (e.g. the offending field or limit). */
+  readonly data: Record<string, unknown>;
+
+  constructor(message: string, data: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = (this.constructor as typeof GlimpseError).errorName;
+    this.data = data;
+  }
+}
+
+function named(errorName: string) {
+  return class extends GlimpseError {
+    static override readonly errorName = errorName;
+  };
+}
+
+// --- input -------------------------------------------------------------------------------------------
+export class EmptyMessageError extends named('EmptyMessageError') {}
+export class MessageTooLongError extends named('MessageTooLongError') {}
+export class SessionNotFoundError extends named('SessionNotFoundError') {}
+export class InvalidSessionIdError extends named('InvalidSessionIdError') {}
+export class UnsupportedImageError extends named('UnsupportedImageError') {}
+export class ImageUnreadableError extends named('ImageUnreadableError') {}
+export class ImageTooLargeError extends named('ImageTooLargeError') {}
+export class InvalidImportError extends named('InvalidImportError') {}
+// --- storage -----------------------------------------------------------------------------------------
+export class StorageQuotaError extends named('StorageQuotaError') {}
+export class StorageUnavailableError extends named('StorageUnavailableError') {}
+// --- generation / engine -----------------------------------------------------------------------------
+export class GenerationAbortedError extends named('GenerationAbortedError') {}
+export class NoAdapterError extends named('NoAdapterError') {}
+export class OutOfMemoryError extends named('OutOfMemoryError') {}
+export class DeviceLostError extends named('DeviceLostError') {}
+export class ModelFilesMissingError extends named('ModelFilesMissingError') {}
+export class ModelLoadError extends named('ModelLoadError') {}
+export class UnknownModelError extends named('UnknownModelError') {}
+export class PromptTooLongError extends named('PromptTooLongError') {}
+export class WorkerCrashedError extends named('WorkerCrashedError') {}
+export class EngineError extends named('EngineError') {}
+// --- remote ------------------------------------------------------------------------------------------
+export class RemoteUnavailableError extends named('RemoteUnavailableError') {}
+export class RemoteRateLimitedError extends named('RemoteRateLimitedError') {}
+export class RemoteRequestError extends named('RemoteRequestError') {}
+
+const registry = new Map<string, typeof GlimpseError>();
+for (const cls of [
+  GlimpseError, EmptyMessageError, MessageTooLongError, SessionNotFoundError, InvalidSessionIdError,
+  UnsupportedImageError, ImageUnreadableError, ImageTooLargeError, InvalidImportError, StorageQuotaError,
+  StorageUnavailableError, GenerationAbortedError, NoAdapterError, OutOfMemoryError, DeviceLostError,
+  ModelFilesMissingError, ModelLoadError, UnknownModelError, PromptTooLongError, WorkerCrashedError,
+  EngineError, RemoteUnavailableError, RemoteRateLimitedError, RemoteRequestError,
+]) {
+  registry.set(cls.errorName, cls);
+}
+
+/** The structured-clone-safe form of an error, for postMessage. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  data?: Record<string, unknown>;
+  stack?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof GlimpseError) {
+    return { name: err.name, message: err.message, data: err.data, stack: err.stack };
+  }
+  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
+  return { name: 'Error', message: String(err) };
+}
+
+/** Rebuilds the named class on this side of a boundary; unknown names become a plain {@link GlimpseError}. */
+export function deserializeError(s: SerializedError): GlimpseError {
+  const Cls = registry.get(s.name) ?? GlimpseError;
+  const err = new Cls(s.message, s.data ?? {});
+  if (!registry.has(s.name)) err.data.originalName = s.name;
+  if (s.stack) err.stack = s.stack;
+  return err;
+}
+
+/** True for an error of the given named class, across realms and worker boundaries. */
+export function isError<T extends typeof GlimpseError>(err: unknown, cls: T): err is InstanceType<T> {
+  return err instanceof Error && err.name === cls.errorName;
+}
