@@ -1,0 +1,181 @@
+/**
+ * The upstream side: one `openai` client holding the key, our own retry loop, and the mapping of SDK errors
+ * to the JSON errors the proxy answers with.
+ *
+ * Why our own retries and not the SDK's `maxRetries`: the SDK's backoff (0.5 s doubling to 8 s) is fixed, it
+ * waits for a retry-after of up to 60 s while the browser sits on an open request, and it does not say how
+ * many attempts it made. We keep what it does well (per-attempt `timeout`, abort via `signal`, typed errors
+ * carrying the response headers) and set its `maxRetries` to 0.
+ */
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+} from 'openai/resources/chat/completions';
+import type { ProxyConfig } from './config';
+
+/** A failure in a form the handler can answer with directly. */
+export class UpstreamFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+    readonly attempts: number,
+    readonly retryAfterSec?: number,
+  ) {
+    super(message);
+    this.name = 'UpstreamFailure';
+  }
+}
+
+export interface Upstream {
+  complete(params: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal): Promise<ChatCompletion>;
+  /** Resolves once the upstream answered with headers; the chunks then arrive with an idle time limit. */
+  stream(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>>;
+}
+
+/** Removes the key (and anything shaped like an OpenAI key) from text that may reach a client or a log. */
+export function redact(text: string, apiKey: string): string {
+  let out = apiKey.length > 0 ? text.split(apiKey).join('[redacted]') : text;
+  out = out.replace(/\bsk-[A-Za-z0-9_*.-]{3,}/g, '[redacted]');
+  return out;
+}
+
+function retryAfterMs(err: unknown): number | undefined {
+  if (!(err instanceof APIError) || !err.headers) return undefined;
+  const ms = parseFloat(err.headers.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const header = err.headers.get('retry-after');
+  if (header === null) return undefined;
+  const sec = parseFloat(header);
+  if (Number.isFinite(sec)) return Math.max(0, sec * 1000);
+  const date = Date.parse(header);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+function isRetryable(err: unknown): boolean {
+  if (err instanceof APIUserAbortError) return false;
+  if (err instanceof APIConnectionError) return true; // includes timeouts
+  if (err instanceof APIError && typeof err.status === 'number') {
+    return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
+  }
+  return false;
+}
+
+/** Maps any error from an upstream call to an {@link UpstreamFailure} with a status and a safe message. */
+export function toFailure(err: unknown, attempts: number, config: ProxyConfig): UpstreamFailure {
+  if (err instanceof UpstreamFailure) return err;
+  const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
+  if (err instanceof APIUserAbortError) return new UpstreamFailure(499, 'client_closed', 'The client went away.', attempts);
+  if (err instanceof APIConnectionTimeoutError) {
+    return new UpstreamFailure(504, 'upstream_timeout',
+      `The model server did not answer within ${config.timeoutMs} ms${tries}.`, attempts);
+  }
+  if (err instanceof APIConnectionError) {
+    return new UpstreamFailure(502, 'upstream_unreachable', `Could not reach the model server${tries}.`, attempts);
+  }
+  if (err instanceof APIError && typeof err.status === 'number') {
+    const s = err.status;
+    if (s === 429) {
+      const wait = retryAfterMs(err);
+      return new UpstreamFailure(429, 'rate_limited', `The model server is rate limiting this proxy${tries}; ` +
+        'try again later.', attempts, wait === undefined ? undefined : Math.max(1, Math.ceil(wait / 1000)));
+    }
+    if (s === 401 || s === 403) {
+      return new UpstreamFailure(502, 'upstream_auth',
+        'The model server refused the proxy\'s credentials: the operator should check OPENAI_API_KEY.', attempts);
+    }
+    if (s >= 500) {
+      return new UpstreamFailure(502, 'upstream_error', `The model server failed with status ${s}${tries}.`, attempts);
+    }
+    // 400/404/422...: the request itself was refused; pass on the reason, with any key-like text removed.
+    return new UpstreamFailure(s, 'upstream_rejected', redact(`The model server refused the request: ${err.message}`,
+      config.apiKey), attempts);
+  }
+  return new UpstreamFailure(500, 'internal_error', 'The proxy failed unexpectedly.', attempts);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new APIUserAbortError());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new APIUserAbortError());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** The wait before retry number `attempt` (0-based), or null when the server asks for more than we wait. */
+export function retryDelay(err: unknown, attempt: number, retry: ProxyConfig['retry']): number | null {
+  const asked = retryAfterMs(err);
+  if (asked !== undefined) return asked <= retry.maxRetryAfterMs ? asked : null;
+  const backoff = Math.min(retry.baseDelayMs * 2 ** attempt, retry.maxDelayMs);
+  return backoff * (1 - Math.random() * 0.25); // jitter: spreads clients that failed together
+}
+
+/** Runs `call` with retries on timeouts, connection errors, 408/409/429/5xx; throws an UpstreamFailure. */
+export async function withRetries<T>(call: () => Promise<T>, config: ProxyConfig, signal: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (signal.aborted) throw toFailure(new APIUserAbortError(), attempt + 1, config);
+      if (!isRetryable(err) || attempt >= config.retry.maxRetries) throw toFailure(err, attempt + 1, config);
+      const wait = retryDelay(err, attempt, config.retry);
+      if (wait === null) throw toFailure(err, attempt + 1, config);
+      try {
+        await sleep(wait, signal);
+      } catch (abort) {
+        throw toFailure(abort, attempt + 1, config);
+      }
+    }
+  }
+}
+
+/** Yields the chunks of `source`, failing with a 504 when none arrives for `idleMs`. */
+async function* withIdleTimeout<T>(source: AsyncIterable<T>, idleMs: number, onIdle: () => void): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  for (;;) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        onIdle();
+        reject(new UpstreamFailure(504, 'upstream_timeout',
+          `The model server stopped sending for ${idleMs} ms in the middle of an answer.`, 1));
+      }, idleMs);
+    });
+    try {
+      const next = await Promise.race([it.next(), idle]);
+      if (next.done) return;
+      yield next.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The real upstream: the `openai` SDK with the key from the config. */
+export function createUpstream(config: ProxyConfig): Upstream {
+  const client = new OpenAI({
+    apiKey: config.apiKey,
+    baseURL: config.baseURL,
+    timeout: config.timeoutMs,
+    maxRetries: 0,
+    logLevel: 'off',
+  });
+  return {
+    complete: (params, signal) =>
+      withRetries(() => client.chat.completions.create(params, { signal }), config, signal),
+    async stream(params, signal) {
+      const s = await withRetries(() => client.chat.completions.create(params, { signal }), config, signal);
+      return withIdleTimeout(s, config.timeoutMs, () => s.controller.abort());
+    },
+  };
+}
