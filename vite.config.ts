@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
-import { chromiumArgs, findChromium } from './test/chromium';
+import { chromiumArgs, findChromium } from './test/chromium.ts';
 
 // One config for the app and its three test projects:
 //  unit    - Node: pure rules, storage on fake-indexeddb, the engine on onnxruntime-node, the proxy.

@@ -1,0 +1,341 @@
+import {
+  EmptyMessageError,
+  GenerationAbortedError,
+  GlimpseError,
+  ImageUnreadableError,
+  MessageTooLongError,
+  isError,
+  serializeError,
+} from '../errors';
+import type { SessionStore, SessionSummary } from '../storage/sessions';
+import { validateSessionId } from '../storage/sessions';
+import { DEFAULT_GENERATION, type ChatBackend, type GenerationSettings, type TokenEvent } from './backend';
+import { buildContext, DEFAULT_WINDOW, type ModelContext } from './context';
+import { DEFAULT_IMAGE_LIMITS, hashBlob, inspectImage, type ImageInfo, type ImageLimits } from './images';
+import { makeContent, nowIso, textOf, toChatMessage, type ChatMessage, type StoredMessage } from './messages';
+
+/** The answer of `chat`, shaped like the REST server's POST /chat. */
+export interface ChatResponse {
+  message: string;
+  response: string;
+  has_image: boolean;
+  model_used: string;
+  session_id: string;
+  conversation_length: number;
+}
+
+/** GET /chat/history/{id} */
+export interface HistoryResponse {
+  session_id: string;
+  history: ChatMessage[];
+  length: number;
+}
+
+/** DELETE /chat/history/{id} */
+export interface ClearResponse {
+  message: string;
+  session_id: string;
+  removed: number;
+}
+
+/** GET /chat/sessions */
+export interface SessionsResponse {
+  sessions: SessionSummary[];
+  total: number;
+}
+
+export interface ChatSettings {
+  /** Messages the model sees (default 20 = 10 exchanges). */
+  windowSize: number;
+  /** Longest message accepted, in characters. */
+  maxMessageChars: number;
+  imageLimits: ImageLimits;
+  generation: GenerationSettings;
+}
+
+export const DEFAULT_CHAT_SETTINGS: ChatSettings = {
+  windowSize: DEFAULT_WINDOW,
+  maxMessageChars: 8_000,
+  imageLimits: DEFAULT_IMAGE_LIMITS,
+  generation: DEFAULT_GENERATION,
+};
+
+export interface ChatRequest {
+  message: string;
+  image?: Blob | null;
+  session_id?: string;
+  signal?: AbortSignal;
+  /** Streamed text as it arrives. */
+  onToken?: (event: TokenEvent & { sessionId: string; messageId: string }) => void;
+  /** Called once the user's message and the empty assistant turn are saved (the UI shows them at once). */
+  onSaved?: (ids: { sessionId: string; userMessage: StoredMessage | null; assistantMessage: StoredMessage }) => void;
+}
+
+export interface ServiceOptions {
+  store: SessionStore;
+  /** The backend to answer with (local engine or remote proxy), read at each call. */
+  backend: () => ChatBackend;
+  settings?: () => ChatSettings;
+  /**
+   * Decodes an image to prove it is readable (the browser passes createImageBitmap). Header checks catch
+   * most damage; this catches the rest before anything is stored.
+   */
+  decodeCheck?: (blob: Blob, info: ImageInfo) => Promise<void>;
+  /** How often partial answers are written to IndexedDB while streaming (ms). */
+  persistEveryMs?: number;
+}
+
+/**
+ * The chat service: the in-browser equivalent of the REST API the app replaces. The UI and the tests call
+ * it; it applies the conversation rules, saves before generating, and keeps partial answers.
+ */
+export class ChatService {
+  private readonly store: SessionStore;
+  private readonly backend: () => ChatBackend;
+  private readonly settings: () => ChatSettings;
+  private readonly decodeCheck?: ServiceOptions['decodeCheck'];
+  private readonly persistEveryMs: number;
+
+  constructor(opts: ServiceOptions) {
+    this.store = opts.store;
+    this.backend = opts.backend;
+    this.settings = opts.settings ?? (() => DEFAULT_CHAT_SETTINGS);
+    this.decodeCheck = opts.decodeCheck;
+    this.persistEveryMs = opts.persistEveryMs ?? 500;
+  }
+
+  /** Checks a message without saving it; throws the named error the UI shows. */
+  validateMessage(message: string, allowEmpty = false): string {
+    const text = typeof message === 'string' ? message : '';
+    if (!allowEmpty && text.trim().length === 0) {
+      throw new EmptyMessageError('Type a message first: an empty message cannot be sent.', { field: 'message' });
+    }
+    const max = this.settings().maxMessageChars;
+    if (text.length > max) {
+      throw new MessageTooLongError(
+        `This message is ${text.length.toLocaleString('en')} characters; the limit is ${max.toLocaleString('en')}. ` +
+          'Shorten it or split it into several messages.',
+        { field: 'message', length: text.length, max },
+      );
+    }
+    return text;
+  }
+
+  /** Checks an image without saving it; returns what is needed to store it. */
+  async prepareImage(blob: Blob): Promise<{ blob: Blob; hash: string; info: ImageInfo }> {
+    const info = await inspectImage(blob, this.settings().imageLimits);
+    if (this.decodeCheck) {
+      try {
+        await this.decodeCheck(blob, info);
+      } catch (err) {
+        if (err instanceof GlimpseError) throw err;
+        throw new ImageUnreadableError('This image could not be decoded; it may be damaged or cut short.', {
+          mime: info.mime,
+        });
+      }
+    }
+    // Store with the sniffed type, never the name the file claimed.
+    const typed = blob.type === info.mime ? blob : new Blob([blob], { type: info.mime });
+    return { blob: typed, hash: await hashBlob(typed), info };
+  }
+
+  /** POST /chat: saves the user's turn, asks the backend, saves the answer. */
+  async chat(req: ChatRequest): Promise<ChatResponse> {
+    const text = this.validateMessage(req.message, !!req.image);
+    const image = req.image ? await this.prepareImage(req.image) : null;
+
+    const sessionId = req.session_id ?? (await this.store.create()).id;
+    if (req.session_id !== undefined) await this.store.require(validateSessionId(req.session_id));
+
+    return this.withSessionLock(sessionId, async () => {
+      const userMessage = await this.store.append(
+        sessionId,
+        { role: 'user', content: makeContent(text, !!image), timestamp: nowIso(), status: 'complete' },
+        image ? { blob: image.blob, hash: image.hash, width: image.info.width, height: image.info.height } : undefined,
+      );
+      return this.respond(sessionId, text, userMessage, req);
+    });
+  }
+
+  /** Regenerates the last answer: drops the trailing assistant turn and asks again. */
+  async regenerate(sessionId: string, opts: Omit<ChatRequest, 'message' | 'image' | 'session_id'> = {}): Promise<ChatResponse> {
+    return this.withSessionLock(sessionId, async () => {
+      const transcript = await this.store.messages(sessionId);
+      await this.store.require(sessionId);
+      let last = transcript[transcript.length - 1];
+      if (last?.role === 'assistant') {
+        await this.store.truncate(sessionId, last.seq);
+        last = transcript[transcript.length - 2];
+      }
+      if (!last || last.role !== 'user') {
+        throw new EmptyMessageError('There is no question to answer again in this chat.', { field: 'message' });
+      }
+      return this.respond(sessionId, textOf(last), null, { ...opts, message: textOf(last) });
+    });
+  }
+
+  /** Edits the last user message (text only; its image stays) and answers it again. */
+  async editLast(sessionId: string, newText: string, opts: Omit<ChatRequest, 'message' | 'image' | 'session_id'> = {}): Promise<ChatResponse> {
+    return this.withSessionLock(sessionId, async () => {
+      await this.store.require(sessionId);
+      const transcript = await this.store.messages(sessionId);
+      const lastUser = [...transcript].reverse().find((m) => m.role === 'user');
+      if (!lastUser) throw new EmptyMessageError('There is no message to edit in this chat.', { field: 'message' });
+      const text = this.validateMessage(newText, lastUser.imageHash !== undefined);
+      await this.store.truncate(sessionId, lastUser.seq + 1);
+      const edited: StoredMessage = { ...lastUser, content: makeContent(text, lastUser.imageHash !== undefined), timestamp: nowIso() };
+      await this.store.update(edited);
+      return this.respond(sessionId, text, null, { ...opts, message: text });
+    });
+  }
+
+  /** GET /chat/history/{id} */
+  async history(sessionId: string): Promise<HistoryResponse> {
+    const messages = await this.transcript(sessionId);
+    return { session_id: sessionId, history: messages.map(toChatMessage), length: messages.length };
+  }
+
+  /**
+   * The stored transcript with bookkeeping (ids, status, image hashes) for the UI. A turn still marked
+   * `streaming` with no tab generating it (the page was closed mid-answer) is marked `interrupted`.
+   */
+  async transcript(sessionId: string): Promise<StoredMessage[]> {
+    await this.store.require(validateSessionId(sessionId));
+    const messages = await this.store.messages(sessionId);
+    const stale = messages.filter((m) => m.status === 'streaming');
+    if (stale.length > 0 && !(await this.isGenerating(sessionId))) {
+      for (const m of stale) {
+        m.status = 'interrupted';
+        await this.store.update(m);
+      }
+    }
+    return messages;
+  }
+
+  /** What the model would see now (the UI marks where the window starts and shows the image in context). */
+  async context(sessionId: string): Promise<ModelContext> {
+    const session = await this.store.require(validateSessionId(sessionId));
+    const s = this.settings();
+    return buildContext(await this.store.messages(sessionId), {
+      windowSize: s.windowSize,
+      systemPrompt: s.generation.systemPrompt,
+      imageHash: session.imageHash,
+    });
+  }
+
+  /** DELETE /chat/history/{id} */
+  async clear(sessionId: string): Promise<ClearResponse> {
+    const removed = await this.store.clear(validateSessionId(sessionId));
+    return { message: `Conversation history cleared for session ${sessionId}`, session_id: sessionId, removed };
+  }
+
+  /** GET /chat/sessions */
+  async sessions(): Promise<SessionsResponse> {
+    const sessions = await this.store.list();
+    return { sessions, total: sessions.length };
+  }
+
+  private async respond(
+    sessionId: string,
+    text: string,
+    userMessage: StoredMessage | null,
+    req: Omit<ChatRequest, 'session_id'>,
+  ): Promise<ChatResponse> {
+    const session = await this.store.require(sessionId);
+    const settings = this.settings();
+    const context = buildContext(await this.store.messages(sessionId), {
+      windowSize: settings.windowSize,
+      systemPrompt: settings.generation.systemPrompt,
+      imageHash: session.imageHash,
+    });
+    const backend = this.backend();
+    const imageRecord = context.imageHash ? await this.store.getImage(context.imageHash) : undefined;
+
+    const assistant = await this.store.append(sessionId, {
+      role: 'assistant',
+      content: [{ type: 'text', text: '' }],
+      timestamp: nowIso(),
+      status: 'streaming',
+      details: { model: settings.generation.model, backend: backend.id },
+    });
+    req.onSaved?.({ sessionId, userMessage, assistantMessage: assistant });
+
+    let lastSaved = Date.now();
+    let partial = '';
+    let saving: Promise<void> = Promise.resolve();
+    const signal = req.signal ?? new AbortController().signal;
+    try {
+      const result = await backend.generate({
+        sessionId,
+        messages: context.messages,
+        image: imageRecord ? { blob: imageRecord.blob, hash: imageRecord.hash } : null,
+        settings: settings.generation,
+        signal,
+        onToken: (event) => {
+          partial = event.full;
+          req.onToken?.({ ...event, sessionId, messageId: assistant.id });
+          if (Date.now() - lastSaved >= this.persistEveryMs) {
+            lastSaved = Date.now();
+            // Keep the partial answer on disk so a reload mid-answer loses nothing.
+            saving = saving.then(() =>
+              this.store.update({ ...assistant, content: [{ type: 'text', text: partial }] }).catch(() => undefined),
+            );
+          }
+        },
+      });
+      await saving;
+      const final: StoredMessage = {
+        ...assistant,
+        content: [{ type: 'text', text: result.text }],
+        status: 'complete',
+        details: { ...assistant.details, ...result.details, model: result.model, backend: backend.id },
+      };
+      await this.store.update(final);
+      const after = await this.store.require(sessionId);
+      return {
+        message: text,
+        response: result.text,
+        has_image: context.imageHash !== null,
+        model_used: result.model,
+        session_id: sessionId,
+        conversation_length: after.messageCount,
+      };
+    } catch (err) {
+      await saving;
+      const aborted = isError(err, GenerationAbortedError) || signal.aborted;
+      const kept =
+        err instanceof GlimpseError && typeof err.data.partial === 'string' ? err.data.partial : partial;
+      const { name, message } = serializeError(err);
+      await this.store
+        .update({
+          ...assistant,
+          content: [{ type: 'text', text: kept }],
+          status: aborted ? 'stopped' : 'error',
+          ...(aborted ? {} : { error: { name, message } }),
+        })
+        .catch(() => undefined);
+      if (aborted && !isError(err, GenerationAbortedError)) {
+        throw new GenerationAbortedError('Stopped.', { partial: kept });
+      }
+      throw err;
+    }
+  }
+
+  private lockName(sessionId: string): string {
+    return `glimpse-session:${sessionId}`;
+  }
+
+  /** One generation per session at a time, across tabs too (Web Locks), so turns never interleave. */
+  private async withSessionLock<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) return fn();
+    return locks.request(this.lockName(sessionId), fn) as Promise<T>;
+  }
+
+  private async isGenerating(sessionId: string): Promise<boolean> {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) return false;
+    const state = await locks.query();
+    return (state.held ?? []).some((l) => l.name === this.lockName(sessionId));
+  }
+}

@@ -1,0 +1,399 @@
+import { hasImagePart, nowIso, textOf, type StoredMessage } from '../chat/messages';
+import {
+  GlimpseError,
+  InvalidSessionIdError,
+  SessionNotFoundError,
+  StorageQuotaError,
+  StorageUnavailableError,
+} from '../errors';
+import { openDatabase, type Database } from './db';
+import type { IDBPTransaction } from 'idb';
+import type { GlimpseDB, ImageRecord, SessionRecord } from './schema';
+
+export type { SessionRecord } from './schema';
+
+/** One row of the session list. */
+export interface SessionSummary {
+  id: string;
+  title: string;
+  updated_at: string;
+  created_at: string;
+  message_count: number;
+  has_image: boolean;
+  preview: string;
+}
+
+export type StoreChange =
+  | { kind: 'created' | 'updated' | 'renamed' | 'cleared' | 'deleted'; sessionId: string }
+  | { kind: 'messages'; sessionId: string };
+
+export const DEFAULT_TITLE = 'New chat';
+const TITLE_MAX = 60;
+const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const CHANNEL = 'glimpse-sessions';
+
+/** A new message before the store gives it a seq and id. */
+export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'sessionId' | 'imageHash'> & { id?: string };
+
+export interface NewImage {
+  blob: Blob;
+  hash: string;
+  width?: number;
+  height?: number;
+}
+
+export function validateSessionId(id: string): string {
+  if (typeof id !== 'string' || !SESSION_ID.test(id)) {
+    throw new InvalidSessionIdError(
+      `“${String(id).slice(0, 40)}” is not a valid session id (letters, digits, - _ . : and at most 128 characters).`,
+      { id: String(id).slice(0, 200) },
+    );
+  }
+  return id;
+}
+
+function titleFrom(text: string): string {
+  const line = text.trim().replace(/\s+/g, ' ');
+  return line.length > TITLE_MAX ? `${line.slice(0, TITLE_MAX - 1)}…` : line || DEFAULT_TITLE;
+}
+
+function summarize(s: SessionRecord): SessionSummary {
+  return {
+    id: s.id,
+    title: s.title,
+    updated_at: s.updatedAt,
+    created_at: s.createdAt,
+    message_count: s.messageCount,
+    has_image: s.imageHash !== null,
+    preview: s.preview,
+  };
+}
+
+/** Maps IndexedDB failures to named errors a person can act on. */
+function storageError(err: unknown): unknown {
+  if (err instanceof GlimpseError) return err;
+  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
+  if (name === 'QuotaExceededError') {
+    return new StorageQuotaError(
+      'Your browser’s storage for this site is full, so this was not saved. Delete old chats or cached ' +
+        'models (Settings → Storage) and try again; nothing already saved was lost.',
+      {},
+      { cause: err },
+    );
+  }
+  return new StorageUnavailableError(`Saving failed: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+}
+
+async function guard<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw storageError(err);
+  }
+}
+
+type StoreName = 'sessions' | 'messages' | 'images';
+type WriteTx<S extends StoreName[]> = IDBPTransaction<GlimpseDB, S, 'readwrite'>;
+
+/**
+ * Runs `fn` in one readwrite transaction. Any error aborts the whole transaction, so a failed write (quota,
+ * a missing session) leaves every store exactly as it was.
+ */
+async function write<S extends StoreName[], T>(db: Database, stores: S, fn: (tx: WriteTx<S>) => Promise<T>): Promise<T> {
+  return guard(async () => {
+    const tx = db.transaction(stores, 'readwrite');
+    const done = tx.done;
+    done.catch(() => undefined); // awaited below; an abort must not surface as an unhandled rejection
+    try {
+      const result = await fn(tx);
+      await done;
+      return result;
+    } catch (err) {
+      try {
+        tx.abort();
+      } catch {
+        // already finished or aborted
+      }
+      throw err;
+    }
+  });
+}
+
+function notFound(id: string): SessionNotFoundError {
+  return new SessionNotFoundError(`There is no chat with id “${id}”. It may have been deleted.`, { id });
+}
+
+/**
+ * Sessions, their transcripts and their images, in IndexedDB. The only module (with db.ts) that talks to
+ * the database. Every multi-store change runs in one transaction, so a failure (quota, crash) leaves the
+ * data exactly as it was. Changes are announced on `change` events here and to other tabs through a
+ * BroadcastChannel.
+ */
+export class SessionStore extends EventTarget {
+  private readonly channel: BroadcastChannel | null;
+
+  private constructor(private readonly db: Database, name: string) {
+    super();
+    this.channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`${CHANNEL}:${name}`) : null;
+    this.channel?.addEventListener('message', (e: MessageEvent<StoreChange>) => {
+      this.dispatchEvent(new CustomEvent<StoreChange & { remote: boolean }>('change', { detail: { ...e.data, remote: true } }));
+    });
+  }
+
+  static async open(name?: string): Promise<SessionStore> {
+    const db = await openDatabase(name);
+    return new SessionStore(db, db.name);
+  }
+
+  close(): void {
+    this.channel?.close();
+    this.db.close();
+  }
+
+  private emit(change: StoreChange): void {
+    this.dispatchEvent(new CustomEvent<StoreChange & { remote: boolean }>('change', { detail: { ...change, remote: false } }));
+    this.channel?.postMessage(change);
+  }
+
+  async create(opts: { id?: string; title?: string } = {}): Promise<SessionRecord> {
+    const id = opts.id === undefined ? crypto.randomUUID() : validateSessionId(opts.id);
+    const now = nowIso();
+    const record: SessionRecord = {
+      id,
+      title: opts.title?.trim() ? titleFrom(opts.title) : DEFAULT_TITLE,
+      customTitle: !!opts.title?.trim(),
+      createdAt: now,
+      updatedAt: now,
+      messageCount: 0,
+      nextSeq: 0,
+      imageHash: null,
+      preview: '',
+    };
+    await write(this.db, ['sessions'], async (tx) => {
+      if (await tx.objectStore('sessions').get(id)) {
+        throw new InvalidSessionIdError(`A session with id “${id}” already exists.`, { id });
+      }
+      await tx.objectStore('sessions').add(record);
+    });
+    this.emit({ kind: 'created', sessionId: id });
+    return record;
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    validateSessionId(id);
+    return guard(() => this.db.get('sessions', id));
+  }
+
+  /** The session, or a SessionNotFoundError naming the id. */
+  async require(id: string): Promise<SessionRecord> {
+    const s = await this.get(id);
+    if (!s) throw new SessionNotFoundError(`There is no chat with id “${id}”. It may have been deleted.`, { id });
+    return s;
+  }
+
+  /** All sessions, most recently updated first. */
+  async list(): Promise<SessionSummary[]> {
+    const all = await guard(() => this.db.getAllFromIndex('sessions', 'by-updated'));
+    return all.reverse().map(summarize);
+  }
+
+  /** The full transcript, oldest first. */
+  async messages(id: string): Promise<StoredMessage[]> {
+    validateSessionId(id);
+    return guard(() =>
+      this.db.getAll('messages', IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER])),
+    );
+  }
+
+  async getImage(hash: string): Promise<ImageRecord | undefined> {
+    return guard(() => this.db.get('images', hash));
+  }
+
+  /**
+   * Appends a message (and its image, deduplicated by hash) in one transaction. A message with an image
+   * makes that image the session's image in context.
+   */
+  async append(sessionId: string, message: NewMessage, image?: NewImage): Promise<StoredMessage> {
+    const saved = await write(this.db, ['sessions', 'messages', 'images'], async (tx) => {
+      const session = await tx.objectStore('sessions').get(sessionId);
+      if (!session) {
+        throw notFound(sessionId);
+      }
+      const stored: StoredMessage = {
+        ...message,
+        id: message.id ?? crypto.randomUUID(),
+        sessionId,
+        seq: session.nextSeq,
+      };
+      if (image) {
+        stored.imageHash = image.hash;
+        const images = tx.objectStore('images');
+        if (!(await images.getKey(image.hash))) {
+          await images.put({
+            hash: image.hash,
+            blob: image.blob,
+            type: image.blob.type,
+            size: image.blob.size,
+            width: image.width,
+            height: image.height,
+            createdAt: stored.timestamp,
+          });
+        }
+        session.imageHash = image.hash;
+      }
+      await tx.objectStore('messages').add(stored);
+      session.nextSeq += 1;
+      session.messageCount += 1;
+      session.updatedAt = nowIso();
+      this.touchSummary(session, stored);
+      await tx.objectStore('sessions').put(session);
+      return stored;
+    });
+    this.emit({ kind: 'messages', sessionId });
+    return saved;
+  }
+
+  /** Rewrites a stored message (streamed text, final status). */
+  async update(message: StoredMessage): Promise<void> {
+    await write(this.db, ['sessions', 'messages'], async (tx) => {
+      const session = await tx.objectStore('sessions').get(message.sessionId);
+      const existing = await tx.objectStore('messages').get([message.sessionId, message.seq]);
+      if (!session || !existing || existing.id !== message.id) {
+        throw new SessionNotFoundError('This message no longer exists (the chat was cleared or deleted).', {
+          id: message.sessionId,
+        });
+      }
+      await tx.objectStore('messages').put(message);
+      session.updatedAt = nowIso();
+      this.touchSummary(session, message);
+      await tx.objectStore('sessions').put(session);
+    });
+    this.emit({ kind: 'messages', sessionId: message.sessionId });
+  }
+
+  /** Deletes the messages with seq ≥ fromSeq (edit and regenerate of the last turn). */
+  async truncate(sessionId: string, fromSeq: number): Promise<void> {
+    await write(this.db, ['sessions', 'messages', 'images'], async (tx) => {
+      const session = await tx.objectStore('sessions').get(sessionId);
+      if (!session) {
+        throw notFound(sessionId);
+      }
+      const range = IDBKeyRange.bound([sessionId, fromSeq], [sessionId, Number.MAX_SAFE_INTEGER]);
+      const removed = await tx.objectStore('messages').getAll(range);
+      await tx.objectStore('messages').delete(range);
+      const remaining = await tx.objectStore('messages').getAll(IDBKeyRange.bound([sessionId, 0], [sessionId, fromSeq], false, true));
+      session.messageCount = remaining.length;
+      session.nextSeq = fromSeq;
+      const removedHashes = new Set(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
+      if (session.imageHash && removedHashes.has(session.imageHash)) {
+        session.imageHash = [...remaining].reverse().find((m) => m.imageHash)?.imageHash ?? null;
+      }
+      const last = remaining[remaining.length - 1];
+      session.preview = last ? preview(last) : '';
+      session.updatedAt = nowIso();
+      await tx.objectStore('sessions').put(session);
+      await this.dropOrphans(tx.objectStore('images'), tx.objectStore('messages'), removedHashes);
+    });
+    this.emit({ kind: 'messages', sessionId });
+  }
+
+  /** Removes every message and the image in context; the session itself stays. */
+  async clear(sessionId: string): Promise<number> {
+    const removed = await this.removeMessages(sessionId, false);
+    this.emit({ kind: 'cleared', sessionId });
+    return removed;
+  }
+
+  async delete(sessionId: string): Promise<void> {
+    await this.removeMessages(sessionId, true);
+    this.emit({ kind: 'deleted', sessionId });
+  }
+
+  async rename(sessionId: string, title: string): Promise<SessionRecord> {
+    const clean = title.trim();
+    const s = await write(this.db, ['sessions'], async (tx) => {
+      const session = await tx.objectStore('sessions').get(sessionId);
+      if (!session) {
+        throw notFound(sessionId);
+      }
+      session.title = clean ? titleFrom(clean) : DEFAULT_TITLE;
+      session.customTitle = !!clean;
+      await tx.objectStore('sessions').put(session);
+      return session;
+    });
+    this.emit({ kind: 'renamed', sessionId });
+    return s;
+  }
+
+  /** Small app state (settings, the last open session), kept with the data it belongs to. */
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return guard(async () => (await this.db.get('meta', key)) as T | undefined);
+  }
+
+  async setMeta(key: string, value: unknown): Promise<void> {
+    await guard(() => this.db.put('meta', value, key));
+  }
+
+  /** Sets or removes (null) the image in the model's context without touching the transcript. */
+  async setContextImage(sessionId: string, hash: string | null): Promise<void> {
+    await write(this.db, ['sessions'], async (tx) => {
+      const session = await tx.objectStore('sessions').get(sessionId);
+      if (!session) {
+        throw notFound(sessionId);
+      }
+      session.imageHash = hash;
+      await tx.objectStore('sessions').put(session);
+    });
+    this.emit({ kind: 'updated', sessionId });
+  }
+
+  private touchSummary(session: SessionRecord, m: StoredMessage): void {
+    session.preview = preview(m);
+    if (!session.customTitle && session.title === DEFAULT_TITLE && m.role === 'user') {
+      const text = textOf(m);
+      if (text.trim()) session.title = titleFrom(text);
+      else if (hasImagePart(m)) session.title = 'Image chat';
+    }
+  }
+
+  private async removeMessages(sessionId: string, deleteSession: boolean): Promise<number> {
+    validateSessionId(sessionId);
+    return write(this.db, ['sessions', 'messages', 'images'], async (tx) => {
+      const sessions = tx.objectStore('sessions');
+      const session = await sessions.get(sessionId);
+      if (!session) {
+        throw notFound(sessionId);
+      }
+      const messages = tx.objectStore('messages');
+      const range = IDBKeyRange.bound([sessionId, 0], [sessionId, Number.MAX_SAFE_INTEGER]);
+      const removed = await messages.getAll(range);
+      await messages.delete(range);
+      if (deleteSession) {
+        await sessions.delete(sessionId);
+      } else {
+        Object.assign(session, { messageCount: 0, nextSeq: 0, imageHash: null, preview: '', updatedAt: nowIso() });
+        await sessions.put(session);
+      }
+      const hashes = new Set(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
+      await this.dropOrphans(tx.objectStore('images'), messages, hashes);
+      return removed.length;
+    });
+  }
+
+  /** Deletes each image no remaining message refers to (images are shared between sessions by hash). */
+  private async dropOrphans(
+    images: { delete(key: string): Promise<void> },
+    messages: { index(name: 'by-image'): { count(key: string): Promise<number> } },
+    hashes: Set<string>,
+  ): Promise<void> {
+    for (const hash of hashes) {
+      if ((await messages.index('by-image').count(hash)) === 0) await images.delete(hash);
+    }
+  }
+}
+
+function preview(m: StoredMessage): string {
+  const text = textOf(m).trim().replace(/\s+/g, ' ');
+  if (text) return text.slice(0, 120);
+  return hasImagePart(m) ? '[image]' : '';
+}
