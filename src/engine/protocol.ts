@@ -1,0 +1,104 @@
+/**
+ * The one protocol between the page and the engine worker. Every request carries an id; the worker
+ * answers that id with progress/token events and exactly one done or error. Errors travel as
+ * SerializedError and are rebuilt into their named class on the page (src/errors.ts).
+ */
+import type { GenerationSettings } from '../chat/backend';
+import type { ChatMessage } from '../chat/messages';
+import type { SerializedError } from '../errors';
+
+export type Device = 'webgpu' | 'wasm' | 'cpu';
+
+/** Per-file dtype, keyed by the three Idefics3 ONNX files (a misspelled key silently loads fp32). */
+export type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'q4f16' | 'bnb4';
+export interface DtypeMap {
+  vision_encoder: Dtype;
+  embed_tokens: Dtype;
+  decoder_model_merged: Dtype;
+}
+
+/** Why the engine runs where it runs, for the UI. */
+export interface DeviceChoice {
+  device: Device;
+  /** Human words: "WebGPU on <adapter>", or why WebGPU is not used and what it costs. */
+  reason: string;
+  /** True when WebGPU was wanted but is unavailable (the UI shows a notice). */
+  fallback: boolean;
+  shaderF16: boolean;
+  adapter?: string;
+}
+
+/** Where model files come from. */
+export type ModelSource =
+  | { kind: 'hub'; remoteHost?: string; remotePathTemplate?: string }
+  | { kind: 'local'; localModelPath: string };
+
+export interface FileProgress {
+  file: string;
+  loaded: number;
+  total: number;
+  done: boolean;
+}
+
+export interface LoadProgress {
+  model: string;
+  files: FileProgress[];
+  loaded: number;
+  total: number;
+}
+
+export interface GenerateInput {
+  sessionId: string;
+  messages: ChatMessage[];
+  image: { blob: Blob; hash: string } | null;
+  settings: GenerationSettings;
+}
+
+export interface GenerateStats {
+  model: string;
+  device: Device;
+  tokens: number;
+  promptTokens: number;
+  /** Prompt tokens served from the KV cache (not recomputed). */
+  cachedTokens: number;
+  imageTokens: number;
+  /** False when the image was already in the KV cache. */
+  visionRan: boolean;
+  timeToFirstTokenMs: number;
+  tokensPerSecond: number;
+  totalMs: number;
+}
+
+export interface GenerateOutput {
+  text: string;
+  stats: GenerateStats;
+}
+
+export type EngineRequest =
+  | { id: number; type: 'load'; model: string; device: Device; dtypes: DtypeMap; source: ModelSource }
+  | { id: number; type: 'generate'; input: GenerateInput }
+  | { id: number; type: 'abort'; target: number }
+  | { id: number; type: 'reset' };
+
+export type EngineResponse =
+  | { id: number; type: 'progress'; progress: LoadProgress }
+  | { id: number; type: 'token'; text: string; tokens: number }
+  | { id: number; type: 'done'; result: unknown }
+  | { id: number; type: 'error'; error: SerializedError };
+
+/** What `done` carries for each request type. */
+export interface DoneResults {
+  load: { model: string; device: Device; dtypes: DtypeMap; loadMs: number };
+  generate: GenerateOutput;
+  abort: { aborted: boolean };
+  reset: { ok: true };
+}
+
+/** The engine's state as the UI shows it. */
+export type EngineStatus =
+  | { state: 'idle' }
+  | { state: 'loading'; model: string; progress: LoadProgress | null }
+  | { state: 'ready'; model: string }
+  | { state: 'generating'; model: string }
+  | { state: 'error'; model: string; error: SerializedError }
+  | { state: 'restarting'; reason: string };
