@@ -68,11 +68,11 @@ export function nodeListener(handler: ProxyHandler, log: (line: string) => void)
       if (!res.writableFinished) controller.abort();
     });
     const path = (req.url ?? '/').split('?')[0];
+    const client = { address: req.socket.remoteAddress ?? 'unknown' };
     res.on('finish', () => {
-      log(`${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} ${req.method} ${path} ${res.statusCode} ` +
+      log(`${new Date().toISOString()} ${client.address} ${req.method} ${path} ${res.statusCode} ` +
         `${Math.round(performance.now() - started)}ms`);
     });
-    const client = { address: req.socket.remoteAddress ?? 'unknown' };
     void handler(toRequest(req, controller.signal), client)
       .then((response) => writeResponse(response, res, controller.signal))
       .catch(() => {
