@@ -30,7 +30,7 @@ export default defineConfig(({ mode }) => ({
         extends: true,
         test: {
           name: 'browser',
-          globalSetup: ['test/require-chromium.ts'],
+          globalSetup: ['test/require-chromium.ts', 'test/setup-model.ts'],
           include: ['test/browser/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -49,7 +49,7 @@ export default defineConfig(({ mode }) => ({
         extends: true,
         test: {
           name: 'e2e',
-          globalSetup: ['test/require-chromium.ts'],
+          globalSetup: ['test/require-chromium.ts', 'test/setup-model.ts'],
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           testTimeout: 180_000,

@@ -89,6 +89,6 @@ export function deserializeError(s: SerializedError): GlimpseError {
 }
 
 /** True for an error of the given named class, across realms and worker boundaries. */
-export function isError<T extends typeof GlimpseError>(err: unknown, cls: T): err is InstanceType<T> {
+export function isError(err: unknown, cls: typeof GlimpseError): boolean {
   return err instanceof Error && err.name === cls.errorName;
 }

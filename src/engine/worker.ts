@@ -1,0 +1,15 @@
+/// <reference lib="webworker" />
+// The engine worker's entry: point ONNX Runtime at the .wasm/.mjs this app serves (never a CDN), then hand
+// every message to the handler.
+import { env } from '@huggingface/transformers';
+import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
+import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import { createHandler } from './handler';
+import type { EngineRequest, EngineResponse } from './protocol';
+
+const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; proxy?: boolean } };
+if (onnx.wasm) onnx.wasm.wasmPaths = { mjs: new URL(ortMjs, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href };
+
+const scope = self as unknown as { postMessage(m: EngineResponse): void; onmessage: ((e: MessageEvent<EngineRequest>) => void) | null };
+const handle = createHandler((m) => scope.postMessage(m));
+scope.onmessage = (e) => void handle(e.data);

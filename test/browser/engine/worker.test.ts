@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_GENERATION, type GenerationSettings } from '../../../src/chat/backend';
+import { hashBlob } from '../../../src/chat/images';
+import { makeContent, type ChatMessage } from '../../../src/chat/messages';
+import { EngineClient } from '../../../src/engine/client';
+import type { Device, GenerateInput } from '../../../src/engine/protocol';
+import { WorkerCrashedError } from '../../../src/errors';
+
+const MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
+const source = { kind: 'local' as const, localModelPath: '/.models/tiny/' };
+const settings: GenerationSettings = { ...DEFAULT_GENERATION, model: MODEL, maxNewTokens: 10, repetitionPenalty: 1, imageDetail: 'low' };
+const user = (text: string, image = false): ChatMessage => ({ role: 'user', content: makeContent(text, image), timestamp: '' });
+const assistant = (text: string): ChatMessage => ({ role: 'assistant', content: makeContent(text, false), timestamp: '' });
+
+async function photo(seed: number): Promise<{ blob: Blob; hash: string }> {
+  const canvas = new OffscreenCanvas(320, 240);
+  const ctx = canvas.getContext('2d')!;
+  for (let i = 0; i < 12; i++) {
+    ctx.fillStyle = `hsl(${(i * 37 + seed * 91) % 360} 80% 50%)`;
+    ctx.fillRect((i * 53) % 320, (i * 31 + seed * 7) % 240, 80, 60);
+  }
+  const blob = await canvas.convertToBlob({ type: 'image/png' });
+  return { blob, hash: await hashBlob(blob) };
+}
+
+const input = (messages: ChatMessage[], image: { blob: Blob; hash: string } | null): GenerateInput => ({
+  sessionId: 's', messages, image, settings,
+});
+
+async function conversation(device: Device) {
+  const client = new EngineClient({ source, model: MODEL, forceDevice: device });
+  const statuses: string[] = [];
+  client.addEventListener('status', (e) => statuses.push((e as CustomEvent<{ state: string }>).detail.state));
+  const img = await photo(1);
+  const tokens: string[] = [];
+  const t1 = await client.generate(input([user('What is this?', true)], img), { onToken: (t) => tokens.push(t) });
+  const follow = [user('What is this?', true), assistant(t1.text), user('More?')];
+  const t2 = await client.generate(input(follow, img));
+  await client.reset();
+  const recomputed = await client.generate(input(follow, img));
+  client.dispose();
+  return { t1, t2, recomputed, tokens, statuses };
+}
+
+describe('the engine worker in real Chromium', () => {
+  it('WebGPU (SwiftShader): loads, streams, and a follow-up skips the vision encoder with the same answer', async () => {
+    const probe = await new EngineClient().probe();
+    expect(probe.device).toBe('webgpu');
+    expect(probe.shaderF16).toBe(false);
+    const { t1, t2, recomputed, tokens, statuses } = await conversation('webgpu');
+    expect(t1.stats.device).toBe('webgpu');
+    expect(t1.stats.visionRan).toBe(true);
+    expect(tokens.join('').trim()).toBe(t1.text.trim());
+    expect(t2.stats.visionRan).toBe(false);
+    expect(t2.stats.cachedTokens).toBeGreaterThanOrEqual(t1.stats.promptTokens);
+    expect(recomputed.stats.visionRan).toBe(true);
+    expect(t2.text).toBe(recomputed.text);
+    expect(statuses).toContain('loading');
+    expect(statuses).toContain('ready');
+    expect(statuses).toContain('generating');
+  });
+
+  it('WASM: the same conversation on WebAssembly', async () => {
+    const { t1, t2, recomputed } = await conversation('wasm');
+    expect(t1.stats.device).toBe('wasm');
+    expect(t2.stats.visionRan).toBe(false);
+    expect(t2.text).toBe(recomputed.text);
+  });
+
+  it('a crashed worker is noticed, the caller gets a named error, and a fresh worker takes over', async () => {
+    let made = 0;
+    const crashing = URL.createObjectURL(new Blob(['self.onmessage = () => { throw new Error("boom"); };'], { type: 'text/javascript' }));
+    const client = new EngineClient({
+      source, model: MODEL, forceDevice: 'wasm',
+      createWorker: () => (made++ === 0 ? new Worker(crashing) : new Worker(new URL('../../../src/engine/worker.ts', import.meta.url), { type: 'module' })),
+    });
+    const notices: string[] = [];
+    client.addEventListener('notice', (e) => notices.push((e as CustomEvent<{ message: string }>).detail.message));
+    const err = await client.load().catch((e: unknown) => e);
+    expect((err as Error).name).toBe(WorkerCrashedError.errorName);
+    expect(notices.join(' ')).toMatch(/crashed/);
+    await client.load();
+    expect(client.status.state).toBe('ready');
+    const out = await client.generate(input([user('hello')], null));
+    expect(out.stats.tokens).toBe(10);
+    client.dispose();
+  });
+});
