@@ -1,0 +1,62 @@
+/**
+ * The composition root: opens the chat store, builds the chat service with the backend chosen in settings
+ * (the local engine, or the remote proxy loaded on demand), and hands everything to <app-root>.
+ *
+ * `?fake-engine` swaps the local engine for a simulated one (UI tests, screenshots; see src/ui/dev/).
+ */
+import type { ChatBackend } from './chat/backend';
+import { ChatService } from './chat/service';
+import type { EngineController } from './engine/api';
+import { SessionStore } from './storage/sessions';
+import './ui/app-root';
+import { LazyRemoteBackend, LoadingBackend } from './ui/services/backends';
+import { GenerationTracker } from './ui/services/generation';
+import { SettingsStore, toChatSettings } from './ui/services/settings';
+
+interface LocalEngine {
+  engine: EngineController;
+  backend: ChatBackend;
+}
+
+async function createLocalEngine(params: URLSearchParams): Promise<LocalEngine> {
+  if (!params.has('fake-engine')) {
+    const [{ EngineClient }, { LocalBackend }] = await Promise.all([import('./engine/client'), import('./engine/backend')]);
+    const engine = new EngineClient();
+    return { engine, backend: new LocalBackend(engine) };
+  }
+  const { FakeEngine, FakeBackend } = await import('./ui/dev/fake-engine');
+  const num = (key: string) => (params.has(key) ? Number(params.get(key)) : undefined);
+  const engine = new FakeEngine({
+    device: params.get('fake-engine') === 'wasm' ? 'wasm' : 'webgpu',
+    ...(num('fake-download-ms') !== undefined ? { downloadMs: num('fake-download-ms') } : {}),
+  });
+  const backend = new FakeBackend(engine, { tokenDelayMs: num('fake-token-ms') ?? 30 });
+  return { engine, backend };
+}
+
+async function main(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const settings = new SettingsStore();
+  const [store, local] = await Promise.all([SessionStore.open(), createLocalEngine(params)]);
+  const localBackend = new LoadingBackend(local.engine, local.backend);
+  const remoteBackend = new LazyRemoteBackend({ proxyUrl: () => settings.value.proxyUrl });
+  const chat = new ChatService({
+    store,
+    backend: () => (settings.value.backend === 'remote' ? remoteBackend : localBackend),
+    settings: () => toChatSettings(settings.value),
+    decodeCheck: async (blob) => (await createImageBitmap(blob)).close(),
+  });
+  const root = document.createElement('app-root');
+  root.services = { store, chat, engine: local.engine, settings, generation: new GenerationTracker() };
+  document.querySelector('#boot')?.remove();
+  document.body.append(root);
+}
+
+main().catch((err: unknown) => {
+  const boot = document.querySelector('#boot') ?? document.body;
+  const message = err instanceof Error ? err.message : String(err);
+  boot.textContent =
+    `Glimpse could not start: ${message} ` +
+    'Your browser may block storage for this site (private browsing does); try a normal window.';
+  boot.setAttribute('role', 'alert');
+});

@@ -1,0 +1,305 @@
+import { provide } from '@lit/context';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import type { ChatService } from '../chat/service';
+import type { EngineController } from '../engine/api';
+import type { SessionStore } from '../storage/sessions';
+import type { ChatView } from './chat-view';
+import {
+  chatContext,
+  engineContext,
+  generationContext,
+  settingsContext,
+  storeContext,
+  type AppServices,
+} from './contexts';
+import { ListenController } from './controllers/listen';
+import type { SessionSelectEvent, SettingsToggleEvent } from './events';
+import type { GenerationTracker } from './services/generation';
+import type { SettingsStore } from './services/settings';
+import { base, themeTokens } from './styles/theme';
+import { icons } from './styles/icons';
+import './chat-view';
+import './model-status';
+import './session-list';
+import './settings-panel';
+import './theme-switch';
+
+const LAST_SESSION = 'lastSession';
+
+/**
+ * The app's frame: it provides the services to every element (contexts), lays out the sidebar (a drawer
+ * on phones), the header with the model status, the conversation and the settings dialog, and remembers
+ * the open chat across reloads.
+ */
+@customElement('app-root')
+export class AppRoot extends LitElement {
+  static override styles = [
+    themeTokens,
+    base,
+    css`
+      :host {
+        display: grid;
+        grid-template-columns: 17rem minmax(0, 1fr);
+        height: 100dvh;
+        background: var(--bg);
+        color: var(--text);
+        overflow: hidden;
+      }
+      .skip {
+        position: absolute;
+        left: 0.5rem;
+        top: -3rem;
+        z-index: 10;
+        background: var(--accent);
+        color: var(--on-accent);
+        padding: 0.4rem 0.8rem;
+        border-radius: var(--radius-sm);
+      }
+      .skip:focus {
+        top: 0.5rem;
+      }
+      aside {
+        display: flex;
+        flex-direction: column;
+        min-height: 0;
+        background: var(--bg-soft);
+        border-right: 1px solid var(--border);
+      }
+      .brand {
+        display: flex;
+        align-items: center;
+        gap: 0.5rem;
+        padding: 0.85rem 0.9rem 0;
+        font-weight: 700;
+        font-size: 1.05rem;
+      }
+      .brand img {
+        width: 26px;
+        height: 26px;
+      }
+      .brand .close {
+        margin-left: auto;
+        display: none;
+      }
+      session-list {
+        flex: 1;
+      }
+      main {
+        display: flex;
+        flex-direction: column;
+        min-height: 0;
+        min-width: 0;
+      }
+      header {
+        display: flex;
+        align-items: flex-start;
+        gap: 0.4rem;
+        padding: 0.35rem 0.6rem 0.35rem 1rem;
+        border-bottom: 1px solid var(--border);
+      }
+      header model-status {
+        flex: 1;
+        min-width: 0;
+      }
+      header .tools {
+        display: flex;
+        gap: 0.1rem;
+      }
+      .menu {
+        display: none;
+      }
+      chat-view {
+        flex: 1;
+      }
+      .scrim {
+        display: none;
+      }
+      h1 {
+        margin: 0;
+        font-size: inherit;
+      }
+      @media (max-width: 760px) {
+        :host {
+          grid-template-columns: minmax(0, 1fr);
+        }
+        aside {
+          position: fixed;
+          inset: 0 auto 0 0;
+          width: min(20rem, 86vw);
+          z-index: 5;
+          transform: translateX(-105%);
+          transition: transform 0.2s ease;
+          box-shadow: var(--shadow);
+          visibility: hidden;
+        }
+        :host([drawer-open]) aside {
+          transform: none;
+          visibility: visible;
+        }
+        :host([drawer-open]) .scrim {
+          display: block;
+          position: fixed;
+          inset: 0;
+          background: rgb(0 0 0 / 0.4);
+          z-index: 4;
+          border: 0;
+        }
+        .menu,
+        .brand .close {
+          display: inline-flex;
+        }
+        header {
+          padding-left: 0.4rem;
+        }
+      }
+      @media (prefers-reduced-motion: reduce) {
+        aside {
+          transition: none;
+        }
+      }
+    `,
+  ];
+
+  /** The services to run on (built by src/main.ts, or by a test). */
+  @property({ attribute: false }) services: AppServices | null = null;
+  /** 'light' | 'dark' when the user chose one; absent = follow the system. */
+  @property({ reflect: true }) theme: 'light' | 'dark' | null = null;
+  @property({ type: Boolean, reflect: true, attribute: 'drawer-open' }) drawerOpen = false;
+
+  @provide({ context: storeContext }) store!: SessionStore;
+  @provide({ context: chatContext }) chat!: ChatService;
+  @provide({ context: engineContext }) engine!: EngineController;
+  @provide({ context: settingsContext }) settings!: SettingsStore;
+  @provide({ context: generationContext }) generation!: GenerationTracker;
+
+  @state() private _sessionId: string | null = null;
+  @state() private _settingsOpen = false;
+  @state() private _restored = false;
+  @query('chat-view') private _chatView?: ChatView;
+
+  constructor() {
+    super();
+    new ListenController(this, () => this.settings, ['change'], () => this.applyTheme());
+  }
+
+  /** The open chat (null = a new chat). */
+  get sessionId(): string | null {
+    return this._sessionId;
+  }
+
+  override willUpdate(changed: PropertyValues<this>) {
+    if (changed.has('services') && this.services) {
+      const s = this.services;
+      this.store = s.store;
+      this.chat = s.chat;
+      this.engine = s.engine;
+      this.settings = s.settings;
+      this.generation = s.generation;
+      this.applyTheme();
+      void this.start();
+    }
+  }
+
+  override render() {
+    if (!this.services || !this._restored) return nothing;
+    const remote = this.settings?.value.backend === 'remote';
+    return html`
+      <a class="skip" href="#composer" @click=${this.skipToComposer}>Skip to the message box</a>
+      <aside id="sidebar" aria-label="Chats" @keydown=${this.onSidebarKey}>
+        <div class="brand">
+          <img src="./icon.svg" alt="" />
+          <span>Glimpse</span>
+          <button class="icon-btn close" type="button" aria-label="Close the chat list" @click=${() => this.setDrawer(false)}>
+            ${icons.close}
+          </button>
+        </div>
+        <session-list .selected=${this._sessionId} @session-select=${this.onSelect}></session-list>
+      </aside>
+      <button class="scrim" type="button" tabindex="-1" aria-label="Close the chat list" @click=${() => this.setDrawer(false)}></button>
+      <main>
+        <header>
+          <button
+            class="icon-btn menu"
+            type="button"
+            aria-label="Open the chat list"
+            aria-controls="sidebar"
+            aria-expanded=${this.drawerOpen ? 'true' : 'false'}
+            @click=${() => this.setDrawer(true)}
+          >
+            ${icons.menu}
+          </button>
+          <h1 class="sr-only">Glimpse</h1>
+          <model-status @load-model=${this.loadModel}></model-status>
+          <div class="tools">
+            <theme-switch></theme-switch>
+            <button class="icon-btn settings" type="button" aria-label="Settings" title="Settings" aria-haspopup="dialog" @click=${() => (this._settingsOpen = true)}>
+              ${icons.settings}
+            </button>
+          </div>
+        </header>
+        <chat-view .sessionId=${this._sessionId} ?accepts-images=${!remote} @session-select=${this.onSelect}></chat-view>
+      </main>
+      <settings-panel .open=${this._settingsOpen} @settings-toggle=${(e: SettingsToggleEvent) => (this._settingsOpen = e.open)}></settings-panel>
+    `;
+  }
+
+  private async start() {
+    const { store, engine } = this.services!;
+    // Reopen the chat that was open last time, if it still exists.
+    try {
+      const last = await store.getMeta<string>(LAST_SESSION);
+      if (last && (await store.get(last))) this._sessionId = last;
+    } catch {
+      // A fresh start is fine.
+    }
+    this._restored = true;
+    // Knowing the device early lets the status say where the model will run before anything downloads.
+    if (this.settings?.value.backend !== 'remote') void engine.probe().catch(() => undefined);
+  }
+
+  private applyTheme() {
+    const t = this.settings?.value.theme ?? 'system';
+    this.theme = t === 'system' ? null : t;
+    // The page behind app-root (overscroll, the dialog backdrop) follows too.
+    document.documentElement.style.colorScheme = t === 'system' ? 'light dark' : t;
+  }
+
+  private onSelect(e: SessionSelectEvent) {
+    e.stopPropagation();
+    this._sessionId = e.sessionId;
+    this.setDrawer(false);
+    void this.store?.setMeta(LAST_SESSION, e.sessionId).catch(() => undefined);
+    void this.updateComplete.then(() => this._chatView?.focusComposer());
+  }
+
+  private loadModel() {
+    const model = this.settings?.value.localModel;
+    // Failures show in the status bar (the engine's `error` state), so nothing to catch here.
+    this.engine?.load(model).catch(() => undefined);
+  }
+
+  private setDrawer(open: boolean) {
+    if (this.drawerOpen === open) return;
+    this.drawerOpen = open;
+    void this.updateComplete.then(() => {
+      if (open) this.renderRoot.querySelector<HTMLElement>('session-list')?.focus();
+      else this.renderRoot.querySelector<HTMLButtonElement>('.menu')?.focus();
+    });
+  }
+
+  private onSidebarKey(e: KeyboardEvent) {
+    if (e.key === 'Escape' && this.drawerOpen) this.setDrawer(false);
+  }
+
+  private skipToComposer(e: Event) {
+    e.preventDefault();
+    this._chatView?.focusComposer();
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'app-root': AppRoot;
+  }
+}

@@ -1,0 +1,239 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { StoredMessage } from '../../chat/messages';
+import type { ChatService } from '../../chat/service';
+import { GenerationAbortedError, isError } from '../../errors';
+import type { SessionStore, StoreChange } from '../../storage/sessions';
+import type { GenerationTracker } from '../services/generation';
+
+export interface ContextImage {
+  hash: string;
+  url: string;
+  width: number;
+  height: number;
+}
+
+export interface ConversationDeps {
+  store: () => SessionStore | undefined;
+  chat: () => ChatService | undefined;
+  generation: () => GenerationTracker | undefined;
+  /** Called with the id of a chat created by its first message. */
+  onCreated: (sessionId: string) => void;
+  /** Called when an answer ends, with the text to announce to screen readers. */
+  onFinished: (announcement: string) => void;
+}
+
+/**
+ * The open conversation: its transcript, where the model's window starts, the image in context, object
+ * URLs for the images, and the actions (send, stop, regenerate, edit, remove the image). Reloads on the
+ * store's change events, so another tab's changes show up too.
+ */
+export class ConversationController implements ReactiveController {
+  sessionId: string | null = null;
+  messages: StoredMessage[] = [];
+  windowStartSeq: number | null = null;
+  contextImage: ContextImage | null = null;
+  loading = false;
+  /** Why the last send/edit was refused (shown near the composer); null when fine. */
+  inputError: unknown = null;
+  /** A failure to load the conversation itself. */
+  loadError: unknown = null;
+
+  readonly #urls = new Map<string, string>();
+  #store: SessionStore | null = null;
+  #loadSeq = 0;
+  readonly #onChange = (e: Event) => {
+    const change = (e as CustomEvent<StoreChange>).detail;
+    if (change.sessionId === this.sessionId) void this.reload();
+  };
+
+  constructor(private readonly host: ReactiveControllerHost, private readonly deps: ConversationDeps) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.attach();
+  }
+
+  hostUpdate(): void {
+    if ((this.deps.store() ?? null) !== this.#store) this.attach();
+  }
+
+  hostDisconnected(): void {
+    this.#store?.removeEventListener('change', this.#onChange);
+    this.#store = null;
+    for (const url of this.#urls.values()) URL.revokeObjectURL(url);
+    this.#urls.clear();
+  }
+
+  private attach(): void {
+    this.#store?.removeEventListener('change', this.#onChange);
+    this.#store = this.deps.store() ?? null;
+    this.#store?.addEventListener('change', this.#onChange);
+  }
+
+  /** Opens a session (null = a new chat). */
+  async open(sessionId: string | null): Promise<void> {
+    if (sessionId === this.sessionId && (this.messages.length > 0 || sessionId === null)) return;
+    this.sessionId = sessionId;
+    this.messages = [];
+    this.windowStartSeq = null;
+    this.contextImage = null;
+    this.inputError = null;
+    this.loadError = null;
+    for (const url of this.#urls.values()) URL.revokeObjectURL(url);
+    this.#urls.clear();
+    this.host.requestUpdate();
+    await this.reload();
+  }
+
+  imageUrl(hash: string | undefined): string | null {
+    return hash ? (this.#urls.get(hash) ?? null) : null;
+  }
+
+  /** Reloads the transcript, the window start and the image in context. */
+  async reload(): Promise<void> {
+    const store = this.deps.store();
+    const chat = this.deps.chat();
+    const id = this.sessionId;
+    const seq = ++this.#loadSeq;
+    if (!store || !chat || id === null) return;
+    this.loading = this.messages.length === 0;
+    try {
+      const [messages, context, session] = await Promise.all([chat.transcript(id), chat.context(id), store.get(id)]);
+      const hashes = new Set(messages.map((m) => m.imageHash).filter((h): h is string => !!h));
+      if (session?.imageHash) hashes.add(session.imageHash);
+      const records = new Map<string, { width: number; height: number }>();
+      for (const hash of hashes) {
+        const record = await store.getImage(hash);
+        if (!record) continue;
+        if (!this.#urls.has(hash)) this.#urls.set(hash, URL.createObjectURL(record.blob));
+        records.set(hash, { width: record.width ?? 512, height: record.height ?? 512 });
+      }
+      if (seq !== this.#loadSeq) return; // a newer load (or another session) won
+      this.messages = messages;
+      this.windowStartSeq = context.windowStartSeq;
+      const h = session?.imageHash ?? null;
+      const dims = h ? records.get(h) : undefined;
+      this.contextImage = h && dims ? { hash: h, url: this.#urls.get(h)!, ...dims } : null;
+      this.loadError = null;
+    } catch (err) {
+      if (seq === this.#loadSeq) this.loadError = err;
+    } finally {
+      if (seq === this.#loadSeq) this.loading = false;
+      this.host.requestUpdate();
+    }
+  }
+
+  /** Sends a message; resolves true once it is saved (the composer then clears), false if refused. */
+  send(text: string, image: Blob | null): Promise<boolean> {
+    const chat = this.deps.chat();
+    const generation = this.deps.generation();
+    if (!chat || !generation) return Promise.resolve(false);
+    this.inputError = null;
+    this.host.requestUpdate();
+    return new Promise<boolean>((resolve) => {
+      const signal = generation.start(this.sessionId ?? '');
+      chat
+        .chat({
+          message: text,
+          image,
+          ...(this.sessionId ? { session_id: this.sessionId } : {}),
+          signal,
+          onSaved: (saved) => this.onSaved(saved.sessionId, saved.userMessage, saved.assistantMessage, resolve),
+          onToken: (e) => generation.token(e.full, e.tokens),
+        })
+        .then(
+          (res) => this.finished(res.response),
+          (err: unknown) => {
+            resolve(false);
+            this.failed(err);
+          },
+        );
+    });
+  }
+
+  async regenerate(): Promise<void> {
+    await this.run((chat, id, opts) => chat.regenerate(id, opts));
+  }
+
+  async editLast(text: string): Promise<void> {
+    await this.run((chat, id, opts) => chat.editLast(id, text, opts));
+  }
+
+  stop(): void {
+    this.deps.generation()?.stop();
+  }
+
+  /** Takes the image out of the model's context (the transcript keeps it). */
+  async removeContextImage(): Promise<void> {
+    const store = this.deps.store();
+    if (!store || !this.sessionId) return;
+    try {
+      await store.setContextImage(this.sessionId, null);
+    } catch (err) {
+      this.inputError = err;
+      this.host.requestUpdate();
+    }
+  }
+
+  private async run(
+    fn: (chat: ChatService, id: string, opts: Parameters<ChatService['regenerate']>[1]) => Promise<{ response: string }>,
+  ): Promise<void> {
+    const chat = this.deps.chat();
+    const generation = this.deps.generation();
+    const id = this.sessionId;
+    if (!chat || !generation || !id) return;
+    this.inputError = null;
+    const signal = generation.start(id);
+    try {
+      const res = await fn(chat, id, {
+        signal,
+        onSaved: (saved) => this.onSaved(saved.sessionId, saved.userMessage, saved.assistantMessage, () => undefined),
+        onToken: (e) => generation.token(e.full, e.tokens),
+      });
+      this.finished(res.response);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  private onSaved(
+    sessionId: string,
+    user: StoredMessage | null,
+    assistant: StoredMessage,
+    resolve: (ok: boolean) => void,
+  ): void {
+    this.deps.generation()?.saved(sessionId, assistant.id);
+    if (this.sessionId !== sessionId) {
+      // A new chat just got its id.
+      this.sessionId = sessionId;
+      this.deps.onCreated(sessionId);
+    }
+    // Show both turns at once, before the store's change event reloads the transcript.
+    const rest = this.messages.filter((m) => m.id !== assistant.id && m.id !== user?.id && m.seq < assistant.seq);
+    this.messages = [...rest, ...(user ? [user] : []), assistant];
+    resolve(true);
+    this.host.requestUpdate();
+    void this.reload();
+  }
+
+  private finished(text: string): void {
+    this.deps.generation()?.finish();
+    this.deps.onFinished(text);
+    void this.reload();
+  }
+
+  private failed(err: unknown): void {
+    const saved = this.deps.generation()?.live?.messageId != null;
+    this.deps.generation()?.finish();
+    if (isError(err, GenerationAbortedError)) {
+      this.deps.onFinished('Stopped. The partial answer is kept.');
+    } else if (saved) {
+      // The error is stored on the assistant turn and shown there.
+      this.deps.onFinished('The answer failed. The reason is shown under it.');
+    } else {
+      this.inputError = err;
+    }
+    void this.reload();
+  }
+}

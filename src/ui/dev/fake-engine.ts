@@ -1,0 +1,195 @@
+/**
+ * A stand-in for the local engine, for UI tests, screenshots and working on the UI without a model:
+ * it simulates the first-visit download (per-file progress) and streams a canned markdown answer token by
+ * token, honouring Stop. Selected by `?fake-engine` in the URL (src/main.ts); options:
+ *   ?fake-engine=wasm       pretend WebGPU is unavailable (the WASM fallback and its reason)
+ *   &fake-download-ms=1500  how long the download takes
+ *   &fake-token-ms=30       delay between tokens
+ */
+import type { BackendRequest, BackendResult, ChatBackend } from '../../chat/backend';
+import { hasImagePart, textOf } from '../../chat/messages';
+import type { EngineController, EngineNotice } from '../../engine/api';
+import { DEFAULT_MODEL_ID } from '../../engine/models';
+import type { DeviceChoice, EngineStatus, FileProgress } from '../../engine/protocol';
+import { GenerationAbortedError, ModelLoadError, serializeError } from '../../errors';
+
+export interface FakeEngineOptions {
+  device?: 'webgpu' | 'wasm';
+  downloadMs?: number;
+  /** Files and their sizes in bytes. */
+  files?: { file: string; size: number }[];
+}
+
+const DEFAULT_FILES = [
+  { file: 'onnx/vision_encoder_fp16.onnx', size: 190 * 1024 * 1024 },
+  { file: 'onnx/embed_tokens_fp16.onnx', size: 54 * 1024 * 1024 },
+  { file: 'onnx/decoder_model_merged_q4f16.onnx', size: 77 * 1024 * 1024 },
+  { file: 'tokenizer.json', size: 3.5 * 1024 * 1024 },
+];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class FakeEngine extends EventTarget implements EngineController {
+  status: EngineStatus = { state: 'idle' };
+  device: DeviceChoice | null = null;
+  model = DEFAULT_MODEL_ID;
+  /** Make the next load fail (tests of the error state). */
+  failNextLoad: string | null = null;
+  loads = 0;
+  #loading: Promise<void> | null = null;
+  readonly #options: Required<FakeEngineOptions>;
+
+  constructor(options: FakeEngineOptions = {}) {
+    super();
+    this.#options = { device: 'webgpu', downloadMs: 1200, files: DEFAULT_FILES, ...options };
+  }
+
+  async probe(): Promise<DeviceChoice> {
+    this.device ??=
+      this.#options.device === 'webgpu'
+        ? { device: 'webgpu', reason: 'WebGPU on Fake GPU (simulated)', fallback: false, shaderF16: true, adapter: 'Fake GPU' }
+        : {
+            device: 'wasm',
+            reason: 'WebGPU is not available in this browser (no GPU adapter)',
+            fallback: true,
+            shaderF16: false,
+          };
+    this.emitStatus();
+    return this.device;
+  }
+
+  load(model: string = this.model): Promise<void> {
+    if (this.status.state === 'ready' && model === this.model) return Promise.resolve();
+    if (this.#loading && model === this.model) return this.#loading;
+    this.model = model;
+    this.#loading = this.run(model).finally(() => {
+      this.#loading = null;
+    });
+    return this.#loading;
+  }
+
+  /** Used by the fake backend. */
+  setGenerating(on: boolean): void {
+    this.status = on ? { state: 'generating', model: this.model } : { state: 'ready', model: this.model };
+    this.emitStatus();
+  }
+
+  notice(notice: EngineNotice): void {
+    this.dispatchEvent(new CustomEvent<EngineNotice>('notice', { detail: notice }));
+  }
+
+  private async run(model: string): Promise<void> {
+    this.loads += 1;
+    await this.probe();
+    const files: FileProgress[] = this.#options.files.map((f) => ({ file: f.file, loaded: 0, total: f.size, done: false }));
+    const total = files.reduce((a, f) => a + f.total, 0);
+    const steps = 12;
+    for (let step = 1; step <= steps; step++) {
+      for (const [i, f] of files.entries()) {
+        // Files download side by side at different speeds.
+        const share = Math.min(1, (step / steps) * (1 + i * 0.35));
+        f.loaded = Math.round(f.total * share);
+        f.done = f.loaded >= f.total;
+      }
+      const loaded = files.reduce((a, f) => a + f.loaded, 0);
+      this.status = { state: 'loading', model, progress: { model, files: files.map((f) => ({ ...f })), loaded, total } };
+      this.emitStatus();
+      if (this.failNextLoad && step === steps / 2) {
+        const message = this.failNextLoad;
+        this.failNextLoad = null;
+        const err = new ModelLoadError(message, { model });
+        this.status = { state: 'error', model, error: serializeError(err) };
+        this.emitStatus();
+        throw err;
+      }
+      await sleep(this.#options.downloadMs / steps);
+    }
+    this.status = { state: 'ready', model };
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    this.dispatchEvent(new CustomEvent<EngineStatus>('status', { detail: this.status }));
+  }
+}
+
+export interface FakeBackendOptions {
+  tokenDelayMs?: number;
+}
+
+/** Streams a canned markdown answer (with a code block) that mentions the question and the image. */
+export class FakeBackend implements ChatBackend {
+  readonly id = 'local';
+  readonly acceptsImages = true;
+  tokenDelayMs: number;
+  /** The next answer, instead of the canned one (tests: markdown, sanitizing). */
+  nextAnswer: string | null = null;
+  requests: BackendRequest[] = [];
+
+  constructor(private readonly engine: FakeEngine, options: FakeBackendOptions = {}) {
+    this.tokenDelayMs = options.tokenDelayMs ?? 25;
+  }
+
+  async generate(req: BackendRequest): Promise<BackendResult> {
+    this.requests.push(req);
+    await this.engine.load(req.settings.model);
+    const last = req.messages[req.messages.length - 1];
+    const question = last ? textOf(last).trim() : '';
+    const answer = this.nextAnswer ?? cannedAnswer(question, req.image !== null && req.messages.some(hasImagePart));
+    this.nextAnswer = null;
+    const tokens = answer.match(/\s*\S+|\s+/g) ?? [];
+    const started = performance.now();
+    let firstAt = 0;
+    let full = '';
+    this.engine.setGenerating(true);
+    try {
+      await sleep(Math.min(300, this.tokenDelayMs * 4)); // "prefill"
+      for (const [i, t] of tokens.entries()) {
+        if (req.signal.aborted) throw new GenerationAbortedError('Stopped.', { partial: full });
+        full += t;
+        if (i === 0) firstAt = performance.now();
+        req.onToken?.({ text: t, full, tokens: i + 1 });
+        await sleep(this.tokenDelayMs);
+      }
+      if (req.signal.aborted) throw new GenerationAbortedError('Stopped.', { partial: full });
+    } finally {
+      this.engine.setGenerating(false);
+    }
+    const genMs = Math.max(1, performance.now() - firstAt);
+    return {
+      text: full,
+      model: req.settings.model,
+      details: {
+        model: req.settings.model,
+        backend: 'local',
+        device: this.engine.device?.device ?? 'webgpu',
+        tokens: tokens.length,
+        tokensPerSecond: Math.round(((tokens.length - 1) / genMs) * 10000) / 10,
+        timeToFirstTokenMs: Math.round(firstAt - started),
+        ...(req.image ? { imageTokens: 64 } : {}),
+      },
+    };
+  }
+}
+
+function cannedAnswer(question: string, image: boolean): string {
+  const q = question.length > 80 ? `${question.slice(0, 79)}…` : question;
+  const intro = image
+    ? 'Here is what I can see in **the photo**: a small test picture with soft colours.'
+    : 'Following up on our conversation:';
+  return [
+    `${intro} You asked: “${q || '(no question)'}”.`,
+    '',
+    '- The main subject is near the centre.',
+    '- The light comes from the left.',
+    '',
+    'To resize such an image in Python:',
+    '',
+    '```python',
+    'from PIL import Image',
+    "Image.open('photo.jpg').resize((512, 512)).save('small.jpg')",
+    '```',
+    '',
+    'Ask me anything else about it.',
+  ].join('\n');
+}

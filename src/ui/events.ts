@@ -1,0 +1,106 @@
+/**
+ * Events the UI elements send up. Each is a typed Event subclass registered in HTMLElementEventMap, so
+ * `addEventListener('send-message', e => e.text)` is typed. They bubble and cross shadow roots (composed).
+ */
+
+const init: EventInit = { bubbles: true, composed: true };
+
+/** The composer asks to send a message. The handler sets `accepted` (true once the turn is saved). */
+export class SendMessageEvent extends Event {
+  static readonly eventName = 'send-message';
+  /** Set by the handler: resolves true when the message was saved, false when it was refused. */
+  accepted: Promise<boolean> | null = null;
+  constructor(readonly text: string, readonly image: File | Blob | null) {
+    super(SendMessageEvent.eventName, init);
+  }
+}
+
+export class StopGenerationEvent extends Event {
+  static readonly eventName = 'stop-generation';
+  constructor() {
+    super(StopGenerationEvent.eventName, init);
+  }
+}
+
+export class RegenerateEvent extends Event {
+  static readonly eventName = 'regenerate';
+  constructor() {
+    super(RegenerateEvent.eventName, init);
+  }
+}
+
+export class EditLastEvent extends Event {
+  static readonly eventName = 'edit-last';
+  constructor(readonly text: string) {
+    super(EditLastEvent.eventName, init);
+  }
+}
+
+/** A session was chosen (null = a new, not yet saved chat). */
+export class SessionSelectEvent extends Event {
+  static readonly eventName = 'session-select';
+  constructor(readonly sessionId: string | null) {
+    super(SessionSelectEvent.eventName, init);
+  }
+}
+
+export class SessionRenameEvent extends Event {
+  static readonly eventName = 'session-rename';
+  constructor(readonly sessionId: string, readonly title: string) {
+    super(SessionRenameEvent.eventName, init);
+  }
+}
+
+export class SessionDeleteEvent extends Event {
+  static readonly eventName = 'session-delete';
+  constructor(readonly sessionId: string) {
+    super(SessionDeleteEvent.eventName, init);
+  }
+}
+
+/** An image chip's remove button. */
+export class ImageRemoveEvent extends Event {
+  static readonly eventName = 'image-remove';
+  constructor() {
+    super(ImageRemoveEvent.eventName, init);
+  }
+}
+
+export class DismissEvent extends Event {
+  static readonly eventName = 'dismiss';
+  constructor() {
+    super(DismissEvent.eventName, init);
+  }
+}
+
+/** Something asks for the settings panel (or to close it). */
+export class SettingsToggleEvent extends Event {
+  static readonly eventName = 'settings-toggle';
+  constructor(readonly open: boolean) {
+    super(SettingsToggleEvent.eventName, init);
+  }
+}
+
+/** The user asked to download / load the local model now. */
+export class LoadModelEvent extends Event {
+  static readonly eventName = 'load-model';
+  constructor() {
+    super(LoadModelEvent.eventName, init);
+  }
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    'send-message': SendMessageEvent;
+    'stop-generation': StopGenerationEvent;
+    regenerate: RegenerateEvent;
+    'edit-last': EditLastEvent;
+    'session-select': SessionSelectEvent;
+    'session-rename': SessionRenameEvent;
+    'session-delete': SessionDeleteEvent;
+    'image-remove': ImageRemoveEvent;
+    dismiss: DismissEvent;
+    'settings-toggle': SettingsToggleEvent;
+    'load-model': LoadModelEvent;
+  }
+}

@@ -1,0 +1,59 @@
+import { findModel } from '../engine/models';
+import type { ReplyDetails } from '../chat/messages';
+
+/** Small formatting helpers shared by the elements. */
+
+export function mb(bytes: number): string {
+  const v = bytes / (1024 * 1024);
+  return `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en')} MB`;
+}
+
+export function percent(loaded: number, total: number): number {
+  return total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0;
+}
+
+export function modelLabel(id: string): string {
+  return findModel(id)?.label ?? (id.split('/').pop() || id || 'default model');
+}
+
+export function deviceLabel(device: string | undefined): string {
+  if (device === 'webgpu') return 'WebGPU';
+  if (device === 'wasm') return 'WASM';
+  if (device === 'cpu') return 'CPU';
+  return device ?? '';
+}
+
+/** "2:14 PM" today, "Yesterday", "Mon", or "12 Mar" / "12 Mar 2025". */
+export function shortDate(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const startOfDay = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const days = Math.round((startOfDay(now) - startOfDay(d)) / 86_400_000);
+  if (days === 0) return d.toLocaleTimeString(undefined, { hour: 'numeric', minute: '2-digit' });
+  if (days === 1) return 'Yesterday';
+  if (days > 1 && days < 7) return d.toLocaleDateString(undefined, { weekday: 'short' });
+  return d.toLocaleDateString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    ...(d.getFullYear() !== now.getFullYear() ? { year: 'numeric' } : {}),
+  });
+}
+
+export function fullDate(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleString();
+}
+
+/** "SmolVLM 256M · WebGPU · 42 tokens · 12.3 tokens/s · first token 0.8 s" */
+export function detailsLine(d: ReplyDetails | undefined): string[] {
+  if (!d) return [];
+  const parts: string[] = [];
+  if (d.model) parts.push(modelLabel(d.model));
+  if (d.backend === 'remote') parts.push('remote');
+  if (d.device) parts.push(deviceLabel(d.device));
+  if (d.tokens !== undefined) parts.push(`${d.tokens} tokens`);
+  if (d.tokensPerSecond !== undefined) parts.push(`${d.tokensPerSecond.toFixed(1)} tokens/s`);
+  if (d.timeToFirstTokenMs !== undefined) parts.push(`first token ${(d.timeToFirstTokenMs / 1000).toFixed(1)} s`);
+  if (d.imageTokens) parts.push(`${d.imageTokens} image tokens`);
+  return parts;
+}

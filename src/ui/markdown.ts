@@ -1,0 +1,49 @@
+import DOMPurify from 'dompurify';
+import { Marked } from 'marked';
+
+/**
+ * Model output → safe DOM. marked renders markdown to HTML (GitHub flavour, line breaks kept), DOMPurify
+ * removes scripts, event handlers and javascript: URLs, then links are made to open in a new tab without an
+ * opener and each code block gets a copy button. Used for assistant turns only: user text is shown as text.
+ */
+const marked = new Marked({ gfm: true, breaks: true, async: false });
+
+const FORBID_TAGS = ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'object', 'embed'];
+
+export function renderMarkdown(text: string): DocumentFragment {
+  const html = marked.parse(text) as string;
+  const fragment = DOMPurify.sanitize(html, {
+    RETURN_DOM_FRAGMENT: true,
+    FORBID_TAGS,
+    FORBID_ATTR: ['style'],
+    ALLOW_DATA_ATTR: false,
+  });
+  for (const a of fragment.querySelectorAll('a')) {
+    a.setAttribute('target', '_blank');
+    a.setAttribute('rel', 'noopener noreferrer');
+  }
+  // Remote images would leak that a chat happened (and what it was about); show their alt text instead.
+  for (const img of fragment.querySelectorAll('img')) {
+    const alt = img.getAttribute('alt') ?? '';
+    img.replaceWith(document.createTextNode(alt ? `[image: ${alt}]` : '[image]'));
+  }
+  for (const pre of fragment.querySelectorAll('pre')) {
+    const wrap = document.createElement('div');
+    wrap.className = 'code-block';
+    const lang = /language-([\w+-]+)/.exec(pre.querySelector('code')?.className ?? '')?.[1];
+    const bar = document.createElement('div');
+    bar.className = 'code-bar';
+    const label = document.createElement('span');
+    label.textContent = lang ?? 'code';
+    const copy = document.createElement('button');
+    copy.type = 'button';
+    copy.className = 'copy-code';
+    copy.textContent = 'Copy';
+    copy.setAttribute('aria-label', `Copy ${lang ?? ''} code`.replace(/\s+/g, ' '));
+    bar.append(label, copy);
+    pre.replaceWith(wrap);
+    wrap.append(bar, pre);
+    pre.tabIndex = 0; // long lines scroll: keyboard users can scroll it too
+  }
+  return fragment;
+}

@@ -1,0 +1,82 @@
+/**
+ * The one answer being generated right now (any session), shared by the conversation and the status bar.
+ * It lives outside the elements so switching chats mid-answer keeps the stream and its Stop button.
+ */
+export interface LiveGeneration {
+  sessionId: string;
+  /** The assistant message being written (set once the service saved it). */
+  messageId: string | null;
+  text: string;
+  tokens: number;
+  startedAt: number;
+  firstTokenAt: number | null;
+  /** Live tokens per second (after the first token). */
+  tokensPerSecond: number | null;
+}
+
+export class GenerationTracker extends EventTarget {
+  #live: LiveGeneration | null = null;
+  #abort: AbortController | null = null;
+
+  get live(): LiveGeneration | null {
+    return this.#live;
+  }
+
+  get busy(): boolean {
+    return this.#live !== null;
+  }
+
+  /** Starts tracking a generation; returns the signal to pass to the chat service. */
+  start(sessionId: string): AbortSignal {
+    this.#abort?.abort();
+    this.#abort = new AbortController();
+    this.#live = {
+      sessionId,
+      messageId: null,
+      text: '',
+      tokens: 0,
+      startedAt: performance.now(),
+      firstTokenAt: null,
+      tokensPerSecond: null,
+    };
+    this.emit();
+    return this.#abort.signal;
+  }
+
+  /** A new chat gets its id only once saved. */
+  saved(sessionId: string, messageId: string): void {
+    if (!this.#live) return;
+    this.#live = { ...this.#live, sessionId, messageId };
+    this.emit();
+  }
+
+  token(full: string, tokens: number): void {
+    const live = this.#live;
+    if (!live) return;
+    const now = performance.now();
+    const firstTokenAt = live.firstTokenAt ?? now;
+    const seconds = (now - firstTokenAt) / 1000;
+    this.#live = {
+      ...live,
+      text: full,
+      tokens,
+      firstTokenAt,
+      tokensPerSecond: tokens > 1 && seconds > 0 ? (tokens - 1) / seconds : live.tokensPerSecond,
+    };
+    this.emit();
+  }
+
+  stop(): void {
+    this.#abort?.abort();
+  }
+
+  finish(): void {
+    this.#abort = null;
+    this.#live = null;
+    this.emit();
+  }
+
+  private emit(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+}

@@ -1,0 +1,139 @@
+import { DEFAULT_GENERATION, type GenerationSettings, type ImageDetail } from '../../chat/backend';
+import { DEFAULT_WINDOW } from '../../chat/context';
+import { DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../chat/service';
+import { DEFAULT_MODEL_ID, findModel } from '../../engine/models';
+
+export type ThemeChoice = 'system' | 'light' | 'dark';
+export type BackendChoice = 'local' | 'remote';
+
+/** Everything the settings panel edits. Plain JSON, persisted in localStorage. */
+export interface AppSettings {
+  theme: ThemeChoice;
+  backend: BackendChoice;
+  /** The Glimpse proxy for the remote backend, e.g. http://127.0.0.1:8787. */
+  proxyUrl: string;
+  /** Model id from the local model list. */
+  localModel: string;
+  /** Model name asked of the proxy ('' = the proxy's default). */
+  remoteModel: string;
+  imageDetail: ImageDetail;
+  temperature: number;
+  maxNewTokens: number;
+  systemPrompt: string;
+  /** Messages the model sees. */
+  windowSize: number;
+}
+
+export const DEFAULT_SETTINGS: AppSettings = {
+  theme: 'system',
+  backend: 'local',
+  proxyUrl: 'http://127.0.0.1:8787',
+  localModel: DEFAULT_MODEL_ID,
+  remoteModel: '',
+  imageDetail: DEFAULT_GENERATION.imageDetail,
+  temperature: DEFAULT_GENERATION.temperature,
+  maxNewTokens: DEFAULT_GENERATION.maxNewTokens,
+  systemPrompt: DEFAULT_GENERATION.systemPrompt,
+  windowSize: DEFAULT_WINDOW,
+};
+
+const clamp = (v: number, lo: number, hi: number, fallback: number): number =>
+  Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
+
+/** Repairs whatever was stored (an older version, a hand edit) into valid settings. */
+export function normalizeSettings(raw: unknown): AppSettings {
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Partial<Record<keyof AppSettings, unknown>>;
+  const d = DEFAULT_SETTINGS;
+  const str = (v: unknown, f: string) => (typeof v === 'string' ? v : f);
+  const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);
+  const pick = <T extends string>(v: unknown, allowed: readonly T[], f: T): T =>
+    allowed.includes(v as T) ? (v as T) : f;
+  const localModel = str(r.localModel, d.localModel);
+  return {
+    theme: pick(r.theme, ['system', 'light', 'dark'] as const, d.theme),
+    backend: pick(r.backend, ['local', 'remote'] as const, d.backend),
+    proxyUrl: str(r.proxyUrl, d.proxyUrl),
+    localModel: findModel(localModel) ? localModel : d.localModel,
+    remoteModel: str(r.remoteModel, d.remoteModel),
+    imageDetail: pick(r.imageDetail, ['low', 'auto', 'high'] as const, d.imageDetail),
+    temperature: clamp(num(r.temperature), 0, 2, d.temperature),
+    maxNewTokens: Math.round(clamp(num(r.maxNewTokens), 16, 4096, d.maxNewTokens)),
+    systemPrompt: str(r.systemPrompt, d.systemPrompt).slice(0, 4000),
+    windowSize: Math.round(clamp(num(r.windowSize), 2, 200, d.windowSize)),
+  };
+}
+
+/** What the chat service needs from the app settings. */
+export function toChatSettings(s: AppSettings): ChatSettings {
+  const generation: GenerationSettings = {
+    ...DEFAULT_GENERATION,
+    temperature: s.temperature,
+    maxNewTokens: s.maxNewTokens,
+    systemPrompt: s.systemPrompt,
+    imageDetail: s.imageDetail,
+    model: s.backend === 'remote' ? s.remoteModel : s.localModel,
+  };
+  return { ...DEFAULT_CHAT_SETTINGS, windowSize: s.windowSize, generation };
+}
+
+/**
+ * The settings service: the current value, `update(patch)`, and a `change` event. Kept in localStorage
+ * (synchronous, so the theme is right on the first paint; the `storage` event syncs other tabs).
+ */
+export class SettingsStore extends EventTarget {
+  #value: AppSettings;
+  readonly #onStorage = (e: StorageEvent) => {
+    if (e.key !== this.key || e.storageArea !== this.storage) return;
+    this.#value = normalizeSettings(safeParse(e.newValue));
+    this.dispatchEvent(new Event('change'));
+  };
+
+  constructor(
+    private readonly storage: Storage | null = typeof localStorage === 'undefined' ? null : localStorage,
+    private readonly key = 'glimpse:settings',
+  ) {
+    super();
+    this.#value = normalizeSettings(safeParse(this.read()));
+    if (typeof window !== 'undefined') window.addEventListener('storage', this.#onStorage);
+  }
+
+  get value(): AppSettings {
+    return this.#value;
+  }
+
+  update(patch: Partial<AppSettings>): AppSettings {
+    this.#value = normalizeSettings({ ...this.#value, ...patch });
+    try {
+      this.storage?.setItem(this.key, JSON.stringify(this.#value));
+    } catch {
+      // Private mode or a full quota: the settings still apply for this visit.
+    }
+    this.dispatchEvent(new Event('change'));
+    return this.#value;
+  }
+
+  reset(): AppSettings {
+    return this.update(DEFAULT_SETTINGS);
+  }
+
+  dispose(): void {
+    if (typeof window !== 'undefined') window.removeEventListener('storage', this.#onStorage);
+  }
+
+  private read(): string | null {
+    try {
+      return this.storage?.getItem(this.key) ?? null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+function safeParse(text: string | null): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,242 @@
+import { consume } from '@lit/context';
+import { LitElement, css, html, type PropertyValues } from 'lit';
+import { customElement, property, query } from 'lit/decorators.js';
+import { MODELS } from '../engine/models';
+import { settingsContext } from './contexts';
+import { ListenController } from './controllers/listen';
+import { SettingsToggleEvent } from './events';
+import { DEFAULT_SETTINGS, type AppSettings, type SettingsStore } from './services/settings';
+import { base } from './styles/theme';
+import { icons } from './styles/icons';
+
+/**
+ * Settings in a modal dialog: backend (local or remote), model, image detail, temperature, max tokens,
+ * system prompt, context window. Each change applies and is saved at once.
+ *
+ * @fires settings-toggle - the dialog closed (open: false)
+ */
+@customElement('settings-panel')
+export class SettingsPanel extends LitElement {
+  static override styles = [
+    base,
+    css`
+      dialog {
+        width: min(34rem, calc(100vw - 1.5rem));
+        max-height: calc(100dvh - 2rem);
+        padding: 0;
+        border: 1px solid var(--border);
+        border-radius: var(--radius);
+        background: var(--bg);
+        color: var(--text);
+        box-shadow: var(--shadow);
+      }
+      dialog::backdrop {
+        background: rgb(0 0 0 / 0.45);
+      }
+      header {
+        display: flex;
+        align-items: center;
+        justify-content: space-between;
+        padding: 0.8rem 0.8rem 0.4rem 1.2rem;
+        position: sticky;
+        top: 0;
+        background: var(--bg);
+      }
+      h2 {
+        margin: 0;
+        font-size: 1.15rem;
+      }
+      form {
+        display: grid;
+        gap: 1rem;
+        padding: 0.4rem 1.2rem 1.2rem;
+      }
+      fieldset {
+        border: 1px solid var(--border);
+        border-radius: var(--radius-sm);
+        padding: 0.6rem 0.8rem 0.8rem;
+        margin: 0;
+        display: grid;
+        gap: 0.4rem;
+      }
+      legend {
+        font-weight: 600;
+        padding: 0 0.3rem;
+      }
+      .field {
+        display: grid;
+        gap: 0.25rem;
+      }
+      label {
+        font-weight: 500;
+        font-size: 0.92rem;
+      }
+      .radio {
+        display: flex;
+        gap: 0.5rem;
+        align-items: flex-start;
+        font-weight: 400;
+      }
+      .radio input {
+        margin-top: 0.25rem;
+      }
+      .help {
+        font-size: 0.8rem;
+        color: var(--text-muted);
+        margin: 0;
+      }
+      select,
+      input[type='text'],
+      input[type='url'],
+      input[type='number'],
+      textarea {
+        font: inherit;
+        color: inherit;
+        background: var(--surface);
+        border: 1px solid var(--border);
+        border-radius: var(--radius-sm);
+        padding: 0.45rem 0.6rem;
+        width: 100%;
+      }
+      textarea {
+        min-height: 4.5rem;
+        resize: vertical;
+      }
+      input[type='range'] {
+        width: 100%;
+        accent-color: var(--accent);
+      }
+      .two {
+        display: grid;
+        grid-template-columns: 1fr 1fr;
+        gap: 0.8rem;
+      }
+      @media (max-width: 480px) {
+        .two {
+          grid-template-columns: 1fr;
+        }
+      }
+      .footer {
+        display: flex;
+        justify-content: space-between;
+        gap: 0.5rem;
+      }
+      output {
+        font-variant-numeric: tabular-nums;
+        color: var(--text-muted);
+      }
+    `,
+  ];
+
+  @consume({ context: settingsContext, subscribe: true }) @property({ attribute: false }) settings?: SettingsStore;
+  @property({ type: Boolean, reflect: true }) open = false;
+
+  @query('dialog') private _dialog?: HTMLDialogElement;
+
+  constructor() {
+    super();
+    new ListenController(this, () => this.settings, ['change']);
+  }
+
+  override updated(changed: PropertyValues<this>) {
+    if (!changed.has('open') || !this._dialog) return;
+    if (this.open && !this._dialog.open) this._dialog.showModal();
+    if (!this.open && this._dialog.open) this._dialog.close();
+  }
+
+  override render() {
+    const s = this.settings?.value ?? DEFAULT_SETTINGS;
+    const local = s.backend === 'local';
+    return html`<dialog aria-labelledby="settings-title" @close=${this.onClose}>
+      <header>
+        <h2 id="settings-title">Settings</h2>
+        <button class="icon-btn close" type="button" aria-label="Close settings" @click=${() => this._dialog?.close()}>${icons.close}</button>
+      </header>
+      <form @submit=${(e: Event) => e.preventDefault()}>
+        <fieldset>
+          <legend>Where answers come from</legend>
+          <label class="radio"
+            ><input type="radio" name="backend" value="local" .checked=${local} @change=${() => this.set({ backend: 'local' })} />
+            <span>On this device (SmolVLM) <span class="help">private, works offline after the first download</span></span></label
+          >
+          <label class="radio"
+            ><input type="radio" name="backend" value="remote" .checked=${!local} @change=${() => this.set({ backend: 'remote' })} />
+            <span>Remote model through your Glimpse proxy <span class="help">text only; messages leave this device</span></span></label
+          >
+          ${local
+            ? html``
+            : html`<div class="field">
+                  <label for="proxy">Proxy URL</label>
+                  <input id="proxy" type="url" .value=${s.proxyUrl} placeholder="http://127.0.0.1:8787" @change=${(e: Event) => this.set({ proxyUrl: this.val(e) })} />
+                </div>
+                <div class="field">
+                  <label for="remote-model">Remote model name</label>
+                  <input id="remote-model" type="text" .value=${s.remoteModel} placeholder="the proxy’s default" @change=${(e: Event) => this.set({ remoteModel: this.val(e) })} />
+                </div>`}
+        </fieldset>
+        ${local
+          ? html`<div class="two">
+              <div class="field">
+                <label for="model">Model</label>
+                <select id="model" @change=${(e: Event) => this.set({ localModel: this.val(e) })}>
+                  ${MODELS.map((m) => html`<option value=${m.id} ?selected=${m.id === s.localModel}>${m.label} (~${m.approxDownloadMB.webgpu} MB)</option>`)}
+                </select>
+                <p class="help">${MODELS.find((m) => m.id === s.localModel)?.description ?? ''}</p>
+              </div>
+              <div class="field">
+                <label for="detail">Image detail</label>
+                <select id="detail" @change=${(e: Event) => this.set({ imageDetail: this.val(e) as AppSettings['imageDetail'] })}>
+                  <option value="low" ?selected=${s.imageDetail === 'low'}>Low (64 tokens, fastest)</option>
+                  <option value="auto" ?selected=${s.imageDetail === 'auto'}>Auto (by image size)</option>
+                  <option value="high" ?selected=${s.imageDetail === 'high'}>High (up to 1088 tokens)</option>
+                </select>
+                <p class="help">More image tokens see finer detail but answer slower.</p>
+              </div>
+            </div>`
+          : html``}
+        <div class="two">
+          <div class="field">
+            <label for="temperature">Temperature <output>${s.temperature.toFixed(1)}</output></label>
+            <input id="temperature" type="range" min="0" max="1.5" step="0.1" .value=${String(s.temperature)} @change=${(e: Event) => this.set({ temperature: Number(this.val(e)) })} />
+            <p class="help">0 = the same answer every time; higher = more varied.</p>
+          </div>
+          <div class="field">
+            <label for="max-tokens">Longest answer (tokens)</label>
+            <input id="max-tokens" type="number" min="16" max="4096" step="16" .value=${String(s.maxNewTokens)} @change=${(e: Event) => this.set({ maxNewTokens: Number(this.val(e)) })} />
+          </div>
+        </div>
+        <div class="field">
+          <label for="window">Context window (messages the model sees)</label>
+          <input id="window" type="number" min="2" max="200" step="2" .value=${String(s.windowSize)} @change=${(e: Event) => this.set({ windowSize: Number(this.val(e)) })} />
+          <p class="help">Older messages stay in the chat but leave the model’s memory; a marker shows where.</p>
+        </div>
+        <div class="field">
+          <label for="system">System prompt</label>
+          <textarea id="system" .value=${s.systemPrompt} placeholder="e.g. Answer briefly." @change=${(e: Event) => this.set({ systemPrompt: this.val(e) })}></textarea>
+        </div>
+        <div class="footer">
+          <button class="btn reset" type="button" @click=${() => this.settings?.reset()}>Reset to defaults</button>
+          <button class="btn primary" type="button" @click=${() => this._dialog?.close()}>Done</button>
+        </div>
+      </form>
+    </dialog>`;
+  }
+
+  private val(e: Event): string {
+    return (e.target as HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement).value;
+  }
+
+  private set(patch: Partial<AppSettings>) {
+    this.settings?.update(patch);
+  }
+
+  private onClose() {
+    if (this.open) this.dispatchEvent(new SettingsToggleEvent(false));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'settings-panel': SettingsPanel;
+  }
+}
