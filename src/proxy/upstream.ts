@@ -142,22 +142,31 @@ export async function withRetries<T>(call: () => Promise<T>, config: ProxyConfig
 /** Yields the chunks of `source`, failing with a 504 when none arrives for `idleMs`. */
 async function* withIdleTimeout<T>(source: AsyncIterable<T>, idleMs: number, onIdle: () => void): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
-  for (;;) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        onIdle();
-        reject(new UpstreamFailure(504, 'upstream_timeout',
-          `The model server stopped sending for ${idleMs} ms in the middle of an answer.`, 1));
-      }, idleMs);
-    });
-    try {
-      const next = await Promise.race([it.next(), idle]);
-      if (next.done) return;
-      yield next.value;
-    } finally {
-      clearTimeout(timer);
+  let finished = false;
+  try {
+    for (;;) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const idle = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          onIdle();
+          reject(new UpstreamFailure(504, 'upstream_timeout',
+            `The model server stopped sending for ${idleMs} ms in the middle of an answer.`, 1));
+        }, idleMs);
+      });
+      try {
+        const next = await Promise.race([it.next(), idle]);
+        if (next.done) {
+          finished = true;
+          return;
+        }
+        yield next.value;
+      } finally {
+        clearTimeout(timer);
+      }
     }
+  } finally {
+    // Stopped early (the response body was cancelled, or an error): close the SDK stream, which aborts upstream.
+    if (!finished) void Promise.resolve(it.return?.()).catch(() => undefined);
   }
 }
 
