@@ -1,0 +1,98 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { hashBlob } from '../../../src/chat/images';
+import { makeContent, nowIso } from '../../../src/chat/messages';
+import { InvalidImportError } from '../../../src/errors';
+import { SessionStore } from '../../../src/storage/sessions';
+import { prepareImport, type ExportFile } from '../../../src/storage/transfer';
+import { makeImage } from '../../fixtures/images';
+
+const open = () => SessionStore.open(`transfer-${Math.random()}`);
+const asFile = (x: unknown) => new Blob([typeof x === 'string' ? x : JSON.stringify(x)], { type: 'application/json' });
+
+async function seeded() {
+  const store = await open();
+  const s = await store.create({ title: 'Harbour' });
+  const blob = await makeImage('jpeg', 30, 20, 4);
+  const hash = await hashBlob(blob);
+  await store.append(s.id, { role: 'user', content: makeContent('What boat?', true), timestamp: nowIso() }, { blob, hash });
+  await store.append(s.id, { role: 'assistant', content: makeContent('A ferry.', false), timestamp: nowIso(), status: 'complete' });
+  return { store, id: s.id, hash, blob };
+}
+
+describe('export → delete → import', () => {
+  it('restores the session with its image, in the history format', async () => {
+    const { store, id, hash, blob } = await seeded();
+    const file = await store.exportSessions();
+    expect(file.sessions[0]!.history[0]).toEqual({ role: 'user', content: [{ type: 'image' }, { type: 'text', text: 'What boat?' }], timestamp: expect.any(String), image: hash });
+    expect(Object.keys(file.images)).toEqual([hash]);
+    await store.delete(id);
+    expect(await store.getImage(hash)).toBeUndefined();
+
+    const result = await store.importPrepared(await prepareImport(asFile(file)));
+    expect(result).toEqual({ imported: 1, skipped: 0, images: 1 });
+    const [s] = await store.list();
+    expect(s).toMatchObject({ id, title: 'Harbour', message_count: 2, has_image: true });
+    const img = await store.getImage(hash);
+    expect(new Uint8Array(await img!.blob.arrayBuffer())).toEqual(new Uint8Array(await blob.arrayBuffer()));
+  });
+
+  it('importing the same file twice does not duplicate', async () => {
+    const { store } = await seeded();
+    const file = asFile(await store.exportSessions());
+    expect(await store.importPrepared(await prepareImport(file))).toMatchObject({ imported: 0, skipped: 1 });
+    expect(await store.list()).toHaveLength(1);
+  });
+
+  it('a different session under an existing id is imported beside it', async () => {
+    const { store, id } = await seeded();
+    const file = await store.exportSessions([id]);
+    file.sessions[0]!.history.pop();
+    expect(await store.importPrepared(await prepareImport(asFile(file)))).toMatchObject({ imported: 1 });
+    expect(await store.list()).toHaveLength(2);
+  });
+});
+
+describe('broken, foreign or partial files change nothing and say what was wrong', () => {
+  async function good(): Promise<ExportFile> {
+    const { store } = await seeded();
+    return store.exportSessions();
+  }
+  const cases: [string, () => Promise<Blob>, RegExp][] = [
+    ['empty', async () => asFile(''), /empty/],
+    ['not JSON', async () => asFile('{"format": "glimpse-export", '), /not JSON/],
+    ['foreign JSON', async () => asFile({ messages: [] }), /not a Glimpse export/],
+    ['newer version', async () => asFile({ ...(await good()), version: 99 }), /newer Glimpse/],
+    ['wrong shape', async () => asFile({ ...(await good()), sessions: {} }), /"sessions" is not a list/],
+    ['unknown role', async () => {
+      const f = await good();
+      (f.sessions[0]!.history[1] as { role: string }).role = 'wizard';
+      return asFile(f);
+    }, /message 2 has an unknown role/],
+    ['missing image', async () => asFile({ ...(await good()), images: {} }), /image the history refers to is missing/],
+    ['damaged image', async () => {
+      const f = await good();
+      const [h] = Object.keys(f.images);
+      f.images[h!]!.data = btoa('not the same bytes');
+      return asFile(f);
+    }, /does not match its checksum/],
+    ['bad timestamp', async () => {
+      const f = await good();
+      f.sessions[0]!.history[0]!.timestamp = 'yesterday';
+      return asFile(f);
+    }, /timestamp/],
+  ];
+  it.each(cases)('%s', async (_name, make, message) => {
+    const store = await open();
+    await store.create({ title: 'mine' });
+    const before = JSON.stringify(await store.list());
+    const err = await prepareImport(await make()).then(
+      (p) => store.importPrepared(p),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InvalidImportError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).toMatch(/Nothing was changed/);
+    expect(JSON.stringify(await store.list())).toBe(before);
+  });
+});
