@@ -1,6 +1,50 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
+import { VitePWA } from 'vite-plugin-pwa';
 import { chromiumArgs, findChromium } from './test/chromium.ts';
+
+/**
+ * The content security policy of the built app, as a <meta> tag (works on any static host). Scripts only
+ * from the app itself (plus WebAssembly compilation for ONNX Runtime, and blob: for the runtime's worker
+ * factory); network only to the app's origin, the model host, and a proxy on this machine or one named at
+ * build time (VITE_PROXY_ORIGINS). Dev mode is left without it (Vite's HMR injects inline scripts).
+ */
+function contentSecurityPolicy(env: Record<string, string | undefined>): Plugin {
+  const origin = (u: string | undefined) => {
+    try {
+      return u && /^https?:/.test(u) ? new URL(u).origin : '';
+    } catch {
+      return '';
+    }
+  };
+  const connect = [
+    "'self'",
+    'https://huggingface.co',
+    'https://*.huggingface.co',
+    'https://*.hf.co',
+    origin(env.VITE_MODEL_HOST),
+    ...(env.VITE_PROXY_ORIGINS ?? '').split(/[ ,]+/).map(origin),
+    'http://127.0.0.1:*',
+    'http://localhost:*',
+  ].filter(Boolean);
+  const policy = [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval' blob:",
+    "worker-src 'self' blob:",
+    `connect-src ${[...new Set(connect)].join(' ')}`,
+    "img-src 'self' blob: data:",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+  ].join('; ');
+  return {
+    name: 'glimpse-csp',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: policy }, injectTo: 'head-prepend' }],
+  };
+}
 
 // One config for the app and its three test projects:
 //  unit    - Node: pure rules, storage on fake-indexeddb, the engine on onnxruntime-node, the proxy.
@@ -9,6 +53,46 @@ import { chromiumArgs, findChromium } from './test/chromium.ts';
 export default defineConfig(({ mode }) => ({
   base: './',
   appType: 'mpa', // real 404s for missing files (an SPA fallback answers a missing model file with index.html)
+  plugins: [
+    contentSecurityPolicy(process.env),
+    // Offline app shell: Workbox precaches the built files (ONNX Runtime's 27 MB .wasm is cached when first
+    // used instead, and transformers.js keeps model files in its own Cache API store). 'prompt' means a new
+    // version waits until the user reloads, so a chat in progress is never cut off.
+    VitePWA({
+      registerType: 'prompt',
+      injectRegister: null,
+      includeAssets: ['icon.svg'],
+      manifest: {
+        name: 'Glimpse — private chat about your photos',
+        short_name: 'Glimpse',
+        description: 'Ask questions about your photos with a vision model that runs in your browser. Nothing is uploaded.',
+        start_url: './',
+        scope: './',
+        display: 'standalone',
+        background_color: '#ffffff',
+        theme_color: '#2453c7',
+        icons: [
+          { src: 'icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
+        globIgnores: ['**/ort-wasm*'],
+        navigateFallback: null,
+        cleanupOutdatedCaches: true,
+        runtimeCaching: [
+          {
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && /ort-wasm.*\.(wasm|mjs)$/.test(url.pathname),
+            handler: 'CacheFirst',
+            options: { cacheName: 'glimpse-runtime', expiration: { maxEntries: 8 } },
+          },
+        ],
+      },
+    }),
+  ],
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web', '@huggingface/transformers'] },
   server: { host: '127.0.0.1', port: 5173 },
