@@ -112,6 +112,9 @@ export class AppRoot extends LitElement {
       chat-view {
         flex: 1;
       }
+      settings-panel {
+        position: absolute;
+      }
       .scrim {
         display: none;
       }

@@ -99,6 +99,11 @@ export class ChatComposer extends LitElement {
       .camera {
         display: none;
       }
+      @media (max-width: 520px) {
+        .keys {
+          display: none;
+        }
+      }
       @media (pointer: coarse) {
         .camera {
           display: inline-flex;

@@ -53,7 +53,10 @@ export function detailsLine(d: ReplyDetails | undefined): string[] {
   if (d.device) parts.push(deviceLabel(d.device));
   if (d.tokens !== undefined) parts.push(`${d.tokens} tokens`);
   if (d.tokensPerSecond !== undefined) parts.push(`${d.tokensPerSecond.toFixed(1)} tokens/s`);
-  if (d.timeToFirstTokenMs !== undefined) parts.push(`first token ${(d.timeToFirstTokenMs / 1000).toFixed(1)} s`);
+  if (d.timeToFirstTokenMs !== undefined) {
+    const ms = d.timeToFirstTokenMs;
+    parts.push(`first token ${ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`}`);
+  }
   if (d.imageTokens) parts.push(`${d.imageTokens} image tokens`);
   return parts;
 }

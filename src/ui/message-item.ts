@@ -211,7 +211,7 @@ export class MessageItem extends LitElement {
   @query('textarea') private _editor?: HTMLTextAreaElement;
 
   #renderedText: string | null = null;
-  #fragment: DocumentFragment | null = null;
+  #nodes: Node[] | null = null;
 
   override willUpdate(changed: PropertyValues<this>) {
     if (changed.has('message')) this.roleName = this.message?.role ?? '';
@@ -298,20 +298,20 @@ export class MessageItem extends LitElement {
   }
 
   /** Renders markdown once per text (streaming re-renders only when new tokens arrive). */
-  private markdown(text: string): DocumentFragment | string {
+  private markdown(text: string): Node[] | string {
     const render = markdownRenderer();
     if (!render) {
       // First answer on screen: show the text as-is for the moment the renderer takes to load.
       void loadMarkdown().then(() => this.requestUpdate());
       return text;
     }
-    if (text !== this.#renderedText || !this.#fragment) {
+    if (text !== this.#renderedText || !this.#nodes) {
       this.#renderedText = text;
-      this.#fragment = render(text);
-      return this.#fragment;
+      // Keep the nodes (not the fragment, which empties when inserted) so a re-render can put them back.
+      this.#nodes = [...render(text).childNodes];
     }
-    // Same text: hand Lit the same object so it leaves the DOM alone.
-    return this.#fragment;
+    // Same text: the same nodes, so Lit leaves the DOM alone.
+    return this.#nodes;
   }
 
   private async onMarkdownClick(e: Event) {

@@ -66,6 +66,7 @@ export class SettingsPanel extends LitElement {
       .field {
         display: grid;
         gap: 0.25rem;
+        align-content: start;
       }
       label {
         font-weight: 500;

@@ -218,14 +218,16 @@ export class ConversationController implements ReactiveController {
   }
 
   private finished(text: string): void {
-    this.deps.generation()?.finish();
-    this.deps.onFinished(text);
-    void this.reload();
+    // Swap the live text for the saved answer in one step (no flash of the last partial save).
+    void this.reload().finally(() => {
+      this.deps.generation()?.finish();
+      this.deps.onFinished(text);
+    });
   }
 
   private failed(err: unknown): void {
     const saved = this.deps.generation()?.live?.messageId != null;
-    this.deps.generation()?.finish();
+    void this.reload().finally(() => this.deps.generation()?.finish());
     if (isError(err, GenerationAbortedError)) {
       this.deps.onFinished('Stopped. The partial answer is kept.');
     } else if (saved) {
@@ -234,6 +236,5 @@ export class ConversationController implements ReactiveController {
     } else {
       this.inputError = err;
     }
-    void this.reload();
   }
 }

@@ -143,7 +143,7 @@ export class FakeBackend implements ChatBackend {
     let full = '';
     this.engine.setGenerating(true);
     try {
-      await sleep(Math.min(300, this.tokenDelayMs * 4)); // "prefill"
+      await sleep(Math.max(120, this.tokenDelayMs * 8)); // "prefill"
       for (const [i, t] of tokens.entries()) {
         if (req.signal.aborted) throw new GenerationAbortedError('Stopped.', { partial: full });
         full += t;
@@ -166,7 +166,6 @@ export class FakeBackend implements ChatBackend {
         tokens: tokens.length,
         tokensPerSecond: Math.round(((tokens.length - 1) / genMs) * 10000) / 10,
         timeToFirstTokenMs: Math.round(firstAt - started),
-        ...(req.image ? { imageTokens: 64 } : {}),
       },
     };
   }

@@ -88,6 +88,11 @@ export const base = css`
     background: var(--surface);
     font-size: 0.9rem;
   }
+  .btn svg {
+    width: 16px;
+    height: 16px;
+    flex: none;
+  }
   .btn:hover:not(:disabled) {
     background: var(--bg-soft);
   }
