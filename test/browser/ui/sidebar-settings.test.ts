@@ -1,0 +1,176 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { SettingsStore } from '../../../src/ui/services/settings';
+import { $, $all, $maybe, messageItems, mountApp, send, settled, waitFor, type Mounted } from './helpers';
+
+let m: Mounted;
+afterEach(async () => {
+  await m?.dispose();
+});
+
+const items = () => $all<HTMLElementTagNameMap['session-item']>(m.root, ['session-list'], 'session-item');
+const titles = () => items().map((i) => i.session?.title);
+
+async function newChat(text: string) {
+  $(m.root, 'session-list', 'button.new').click();
+  await m.root.updateComplete;
+  await waitFor(() => messageItems(m.root).length === 0, 3000, 'an empty chat');
+  await send(m.root, text);
+  await settled(m);
+  await waitFor(() => titles().includes(text), 3000, `“${text}” in the list`);
+}
+
+describe('session sidebar', () => {
+  it('lists chats newest first with a date, opens one, and renames inline (Enter saves, Escape cancels)', async () => {
+    m = await mountApp();
+    await newChat('Apples on a table');
+    await newChat('A red bicycle');
+    expect(titles()).toEqual(['A red bicycle', 'Apples on a table']);
+    expect($(items()[0]!, '.sub').textContent).toMatch(/\d/);
+    expect(items()[0]!.selected).toBe(true);
+
+    // Open the older chat.
+    $(items()[1]!, 'button.open').click();
+    await waitFor(() => messageItems(m.root)[0]?.message && $(messageItems(m.root)[0]!, '.user-text').textContent === 'Apples on a table', 3000, 'the older chat');
+    expect(m.root.sessionId).toBe(items()[1]!.session?.id);
+
+    // Rename, then Escape: nothing changes.
+    const item = items()[1]!;
+    $(item, 'button.rename').click();
+    await item.updateComplete;
+    const input = $<HTMLInputElement>(item, 'input');
+    input.value = 'Never mind';
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, cancelable: true }));
+    await item.updateComplete;
+    expect($maybe(item, 'input')).toBeNull();
+    expect(titles()).toContain('Apples on a table');
+
+    // Rename and save with Enter (a form submit).
+    $(item, 'button.rename').click();
+    await item.updateComplete;
+    const input2 = $<HTMLInputElement>(item, 'input');
+    input2.value = 'Fruit still life';
+    $<HTMLFormElement>(item, 'form').requestSubmit();
+    await waitFor(() => titles().includes('Fruit still life'), 3000, 'the new title');
+    expect((await m.store.get(item.session!.id))?.title).toBe('Fruit still life');
+  });
+
+  it('deletes with Undo, and deletes for good when Undo is not pressed', async () => {
+    m = await mountApp({ undoMs: 400 });
+    await newChat('Keep me');
+    await newChat('Delete me');
+    const doomed = items()[0]!.session!.id;
+    $(items()[0]!, 'button.delete').click();
+    await waitFor(() => titles().length === 1, 2000, 'the chat to hide');
+    // It was open: the view moves to a new chat.
+    expect(m.root.sessionId).toBeNull();
+    const toast = $(m.root, 'session-list', '.toast');
+    expect(toast.textContent).toContain('Deleted “Delete me”');
+    $(m.root, 'session-list', '.toast button.undo').click();
+    await waitFor(() => titles().length === 2, 2000, 'the chat to come back');
+    expect(await m.store.get(doomed)).toBeDefined();
+
+    $(items()[0]!, 'button.delete').click();
+    await waitFor(() => titles().length === 1, 2000, 'the chat to hide');
+    await waitFor(() => !$maybe(m.root, 'session-list', '.toast'), 3000, 'the undo window to pass');
+    expect(await m.store.get(doomed)).toBeUndefined();
+    expect(titles()).toEqual(['Keep me']);
+  });
+
+  it('searches across titles and message text', async () => {
+    m = await mountApp();
+    await newChat('Mountain lake at dawn');
+    await newChat('Kitchen recipe');
+    const search = $<HTMLInputElement>(m.root, 'session-list', 'input[type="search"]');
+    const query = async (q: string) => {
+      search.value = q;
+      search.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((r) => setTimeout(r, 50));
+    };
+    await query('mountain');
+    await waitFor(() => titles().length === 1 && titles()[0] === 'Mountain lake at dawn', 3000, 'title match');
+    // "PIL" only appears in the answers' text (the canned code block).
+    await query('pil');
+    await waitFor(() => titles().length === 2, 3000, 'message match');
+    expect($(items()[0]!, '.sub').textContent).toMatch(/PIL/);
+    await query('zebra');
+    await waitFor(() => titles().length === 0, 3000, 'no match');
+    expect($(m.root, 'session-list', '.none').textContent).toContain('No chat mentions “zebra”');
+    await query('');
+    await waitFor(() => titles().length === 2, 3000, 'all chats again');
+  });
+
+  it('updates when another tab changes the store', async () => {
+    m = await mountApp();
+    await m.store.create({ title: 'Made elsewhere' });
+    await waitFor(() => titles().includes('Made elsewhere'), 3000, 'the new chat');
+  });
+});
+
+describe('settings', () => {
+  it('opens as a dialog, applies and persists each change, Escape closes it', async () => {
+    m = await mountApp();
+    $(m.root, 'header button.settings').click();
+    const panel = $(m.root, 'settings-panel');
+    const dialog = await waitFor(() => $maybe<HTMLDialogElement>(panel, 'dialog[open]'), 2000, 'the dialog');
+    const detail = $<HTMLSelectElement>(panel, '#detail');
+    detail.value = 'high';
+    detail.dispatchEvent(new Event('change', { bubbles: true }));
+    const windowInput = $<HTMLInputElement>(panel, '#window');
+    windowInput.value = '8';
+    windowInput.dispatchEvent(new Event('change', { bubbles: true }));
+    const system = $<HTMLTextAreaElement>(panel, '#system');
+    system.value = 'Answer briefly.';
+    system.dispatchEvent(new Event('change', { bubbles: true }));
+    expect(m.settings.value).toMatchObject({ imageDetail: 'high', windowSize: 8, systemPrompt: 'Answer briefly.' });
+
+    // Persisted: a fresh settings store (a reload) reads the same values.
+    const again = new SettingsStore(localStorage, m.settingsKey);
+    expect(again.value).toMatchObject({ imageDetail: 'high', windowSize: 8, systemPrompt: 'Answer briefly.' });
+    again.dispose();
+
+    // The chat uses them.
+    dialog.close();
+    await waitFor(() => !$maybe(panel, 'dialog[open]'), 2000, 'the dialog to close');
+    await send(m.root, 'Short answer please');
+    await settled(m);
+    expect(m.backend.requests[0]!.settings).toMatchObject({ imageDetail: 'high', systemPrompt: 'Answer briefly.' });
+    expect(m.backend.requests[0]!.messages[0]).toMatchObject({ role: 'system' });
+  });
+
+  it('switches to the remote backend: text only, and says where messages go', async () => {
+    m = await mountApp();
+    m.settings.update({ backend: 'remote' });
+    await m.root.updateComplete;
+    await waitFor(() => $maybe(m.root, 'model-status', '.line')?.textContent?.includes('Remote model'), 2000, 'remote status');
+    expect($maybe(m.root, 'chat-view', 'chat-composer', 'button.attach')).toBeNull();
+    expect($(m.root, 'chat-view', '.privacy').textContent).toContain('go to your Glimpse proxy');
+  });
+
+  it('theme switch cycles system → light → dark and is saved', async () => {
+    m = await mountApp();
+    expect(m.root.hasAttribute('theme')).toBe(false);
+    const button = () => $<HTMLButtonElement>(m.root, 'theme-switch', 'button');
+    button().click();
+    await m.root.updateComplete;
+    expect(m.root.getAttribute('theme')).toBe('light');
+    button().click();
+    await m.root.updateComplete;
+    expect(m.root.getAttribute('theme')).toBe('dark');
+    expect(getComputedStyle(m.root).colorScheme).toBe('dark');
+    expect(JSON.parse(localStorage.getItem(m.settingsKey)!).theme).toBe('dark');
+    expect(button().getAttribute('aria-label')).toContain('Switch to system');
+  });
+
+  it('shows the first-visit download per file and overall, then Ready with the device', async () => {
+    m = await mountApp();
+    const line = () => $maybe(m.root, 'model-status', '.line')?.textContent?.replace(/\s+/g, ' ') ?? '';
+    await waitFor(() => line().includes('Running on WebGPU (Fake GPU)'), 3000, 'the device');
+    expect(line()).toContain('not downloaded yet');
+    $(m.root, 'model-status', 'button.download').click();
+    const progress = await waitFor(() => $maybe(m.root, 'model-status', '.progress'), 3000, 'the progress');
+    expect(progress.querySelectorAll('progress')).toHaveLength(5); // overall + 4 files
+    expect(progress.textContent).toMatch(/All files\s+[\d.]+ MB \/ [\d.]+ MB · \d+%/);
+    expect(line()).toMatch(/Downloading SmolVLM 256M · [\d.]+ MB of [\d.]+ MB \(\d+%\)/);
+    await waitFor(() => line().includes('Ready'), 5000, 'Ready');
+  });
+});
