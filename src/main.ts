@@ -50,6 +50,9 @@ async function main(): Promise<void> {
   root.services = { store, chat, engine: local.engine, settings, generation: new GenerationTracker() };
   document.querySelector('#boot')?.remove();
   document.body.append(root);
+  // The offline shell: loaded after the app is on screen; a new version waits until the user applies it.
+  const { registerServiceWorker } = await import('./pwa');
+  registerServiceWorker({ onUpdate: (apply) => (root.applyUpdate = apply) });
 }
 
 main().catch((err: unknown) => {

@@ -169,6 +169,8 @@ export class AppRoot extends LitElement {
   /** 'light' | 'dark' when the user chose one; absent = follow the system. */
   @property({ reflect: true }) theme: 'light' | 'dark' | null = null;
   @property({ type: Boolean, reflect: true, attribute: 'drawer-open' }) drawerOpen = false;
+  /** Set when a new version of the app is waiting: calling it activates the new version and reloads. */
+  @property({ attribute: false }) applyUpdate: (() => Promise<void>) | null = null;
 
   @provide({ context: storeContext }) store!: SessionStore;
   @provide({ context: chatContext }) chat!: ChatService;
@@ -233,6 +235,9 @@ export class AppRoot extends LitElement {
             ${icons.menu}
           </button>
           <h1 class="sr-only">Glimpse</h1>
+          ${this.applyUpdate && !this.generation?.busy
+            ? html`<button class="btn update" type="button" @click=${() => void this.applyUpdate?.()}>New version — reload</button>`
+            : nothing}
           <model-status @load-model=${this.loadModel}></model-status>
           <div class="tools">
             <theme-switch></theme-switch>

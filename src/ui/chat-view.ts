@@ -241,7 +241,7 @@ export class ChatView extends LitElement {
             this.requestUpdate();
           }}
         ></chat-composer>
-        <p class="privacy">
+        <p class="privacy" ?hidden=${c.messages.length === 0 && !c.loading}>
           ${settings?.backend === 'remote'
             ? 'Remote model: your messages (text only) go to your Glimpse proxy. Chats are stored only in this browser.'
             : 'Runs on your device; nothing is uploaded. Chats are stored only in this browser.'}
@@ -268,7 +268,7 @@ export class ChatView extends LitElement {
           : downloaded
             ? html`<li>The model is ready on this device.</li>`
             : html`<li>
-                The first answer downloads the model once${model ? ` (about ${model.approxDownloadMB.webgpu} MB)` : ''};
+                The first answer downloads the model once${model ? ` (about ${model.approxDownloadMB[this.engine?.device?.device === 'webgpu' ? 'webgpu' : 'wasm']} MB)` : ''};
                 after that it works offline.
               </li>`}
       </ol>
