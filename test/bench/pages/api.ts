@@ -1,0 +1,44 @@
+/** What the bench pages expose on `window.glimpseBench`, shared by the pages and the Node side. */
+
+export interface IdbSeedOptions {
+  db: string;
+  sessions: number;
+  messages: number;
+}
+
+export interface IdbMeasurement {
+  /** SessionStore.list() of every session, as the session list does on start. */
+  listMs: number;
+  listed: number;
+  /** What the conversation view awaits to open a chat: transcript, context and session record. */
+  openMs: number;
+  opened: number;
+}
+
+export interface WasmRun {
+  ttftMs: number;
+  tokensPerSecond: number;
+  tokens: number;
+  imageTokens: number;
+  followupTtftMs: number;
+  followupVisionRan: boolean;
+}
+
+export interface WasmResult {
+  loadMs: number;
+  crossOriginIsolated: boolean;
+  hardwareConcurrency: number;
+  runs: WasmRun[];
+}
+
+export interface BenchPageApi {
+  idbSeed?(opts: IdbSeedOptions): Promise<{ seedMs: number; sessionId: string }>;
+  idbMeasure?(opts: { db: string; sessionId: string }): Promise<IdbMeasurement>;
+  wasm?(opts: { runs: number; tokens: number }): Promise<WasmResult>;
+}
+
+declare global {
+  interface Window {
+    glimpseBench: BenchPageApi;
+  }
+}
