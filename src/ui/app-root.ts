@@ -253,7 +253,7 @@ export class AppRoot extends LitElement {
   }
 
   private async start() {
-    const { store, engine } = this.services!;
+    const { store } = this.services!;
     // Reopen the chat that was open last time, if it still exists.
     try {
       const last = await store.getMeta<string>(LAST_SESSION);
@@ -262,8 +262,6 @@ export class AppRoot extends LitElement {
       // A fresh start is fine.
     }
     this._restored = true;
-    // Knowing the device early lets the status say where the model will run before anything downloads.
-    if (this.settings?.value.backend !== 'remote') void engine.probe().catch(() => undefined);
   }
 
   private applyTheme() {

@@ -147,6 +147,13 @@ export class ModelStatus extends LitElement {
     new ListenController(this, () => this.settings, ['change']);
   }
 
+  override firstUpdated() {
+    // Say where the model will run before anything downloads (probe() is cached, and emits no event).
+    if (this.settings?.value.backend !== 'remote') {
+      this.engine?.probe().then(() => this.requestUpdate(), () => undefined);
+    }
+  }
+
   override render() {
     const settings = this.settings?.value;
     if (settings?.backend === 'remote') {
