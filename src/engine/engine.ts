@@ -72,6 +72,11 @@ export class VlmEngine {
   private cache: (CacheState & { past: KvCache }) | null = null;
   private imageTokenId = -1;
   private maxPositions = 8192;
+  /**
+   * Chat-template renders of the last generate, keyed by the messages. renderSegments renders every prefix
+   * of the conversation (2 per message, ~1-2 ms each): a follow-up re-renders only the prefixes that are new.
+   */
+  private renders = new Map<string, string>();
 
   get current(): { model: string; device: Device; dtypes: DtypeMap } | null {
     return this.loaded;
@@ -119,6 +124,7 @@ export class VlmEngine {
     this.model = null;
     this.processor = null;
     this.loaded = null;
+    this.renders = new Map();
   }
 
   async resetCache(): Promise<void> {
@@ -138,9 +144,16 @@ export class VlmEngine {
     const s = input.settings;
     const detail = s.imageDetail;
 
-    const render = (msgs: ChatMessage[], add: boolean) =>
-      processor.apply_chat_template(msgs as never, { add_generation_prompt: add, tokenize: false }) as unknown as string;
+    const used = new Map<string, string>();
+    const render = (msgs: ChatMessage[], add: boolean) => {
+      const key = `${add ? 1 : 0}${JSON.stringify(msgs)}`;
+      const text = used.get(key) ?? this.renders.get(key) ??
+        (processor.apply_chat_template(msgs as never, { add_generation_prompt: add, tokenize: false }) as unknown as string);
+      used.set(key, text);
+      return text;
+    };
     const { text, boundaries } = renderSegments(input.messages, render);
+    this.renders = used;
     const imageAt = text.indexOf('<image>');
     if (input.image && imageAt < 0) throw new Error('An image was given but no message carries an image part.');
 
