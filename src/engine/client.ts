@@ -10,6 +10,7 @@ import {
 import type { EngineController, EngineNotice } from './api';
 import { chooseDevice, chooseDtypes } from './device';
 import { DEFAULT_MODEL_ID } from './models';
+import { resolveModelSource } from './source';
 import type {
   Device,
   DeviceChoice,
@@ -33,7 +34,7 @@ interface Pending {
 }
 
 export interface EngineClientOptions {
-  /** Where model files come from (default: the Hugging Face hub). */
+  /** Where model files come from (default: the build's VITE_MODEL_HOST, else the Hugging Face hub). */
   source?: ModelSource;
   model?: string;
   /** Skip the probe (tests of the fallback path, or a user who wants WASM). */
@@ -64,7 +65,7 @@ export class EngineClient extends EventTarget implements EngineController {
 
   constructor(options: EngineClientOptions = {}) {
     super();
-    this.source = options.source ?? { kind: 'hub' };
+    this.source = options.source ?? resolveModelSource(null);
     this._model = options.model ?? DEFAULT_MODEL_ID;
     this.forceDevice = options.forceDevice;
     this.createWorker = options.createWorker ?? defaultWorker;
