@@ -7,10 +7,12 @@
 import type { ChatBackend } from './chat/backend';
 import { ChatService } from './chat/service';
 import type { EngineController } from './engine/api';
+import type { ModelSource } from './engine/protocol';
 import { SessionStore } from './storage/sessions';
 import './ui/app-root';
 import { LazyRemoteBackend, LoadingBackend } from './ui/services/backends';
 import { GenerationTracker } from './ui/services/generation';
+import { modelSourceFor } from './ui/services/model-source';
 import { SettingsStore, toChatSettings } from './ui/services/settings';
 
 interface LocalEngine {
@@ -18,10 +20,11 @@ interface LocalEngine {
   backend: ChatBackend;
 }
 
-async function createLocalEngine(params: URLSearchParams): Promise<LocalEngine> {
+async function createLocalEngine(params: URLSearchParams, source: ModelSource): Promise<LocalEngine> {
   if (!params.has('fake-engine')) {
     const [{ EngineClient }, { LocalBackend }] = await Promise.all([import('./engine/client'), import('./engine/backend')]);
-    const engine = new EngineClient();
+    // The model host is read once: changing it in Settings asks for a reload.
+    const engine = new EngineClient({ source });
     return { engine, backend: new LocalBackend(engine) };
   }
   const { FakeEngine, FakeBackend } = await import('./ui/dev/fake-engine');
@@ -37,7 +40,8 @@ async function createLocalEngine(params: URLSearchParams): Promise<LocalEngine> 
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const settings = new SettingsStore();
-  const [store, local] = await Promise.all([SessionStore.open(), createLocalEngine(params)]);
+  const modelSource = modelSourceFor(settings.value.modelHost).source;
+  const [store, local] = await Promise.all([SessionStore.open(), createLocalEngine(params, modelSource)]);
   const localBackend = new LoadingBackend(local.engine, local.backend);
   const remoteBackend = new LazyRemoteBackend({ proxyUrl: () => settings.value.proxyUrl });
   const chat = new ChatService({
@@ -47,7 +51,7 @@ async function main(): Promise<void> {
     decodeCheck: async (blob) => (await createImageBitmap(blob)).close(),
   });
   const root = document.createElement('app-root');
-  root.services = { store, chat, engine: local.engine, settings, generation: new GenerationTracker() };
+  root.services = { store, chat, engine: local.engine, settings, generation: new GenerationTracker(), modelSource };
   document.querySelector('#boot')?.remove();
   document.body.append(root);
   // The offline shell: loaded after the app is on screen; a new version waits until the user applies it.

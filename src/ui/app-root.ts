@@ -3,18 +3,20 @@ import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { ChatService } from '../chat/service';
 import type { EngineController } from '../engine/api';
+import type { ModelSource } from '../engine/protocol';
 import type { SessionStore } from '../storage/sessions';
 import type { ChatView } from './chat-view';
 import {
   chatContext,
   engineContext,
   generationContext,
+  modelSourceContext,
   settingsContext,
   storeContext,
   type AppServices,
 } from './contexts';
 import { ListenController } from './controllers/listen';
-import type { SessionSelectEvent, SettingsToggleEvent } from './events';
+import type { SessionSelectEvent, SettingsTab, SettingsToggleEvent } from './events';
 import type { GenerationTracker } from './services/generation';
 import type { SettingsStore } from './services/settings';
 import { base, themeTokens } from './styles/theme';
@@ -177,15 +179,19 @@ export class AppRoot extends LitElement {
   @provide({ context: engineContext }) engine!: EngineController;
   @provide({ context: settingsContext }) settings!: SettingsStore;
   @provide({ context: generationContext }) generation!: GenerationTracker;
+  @provide({ context: modelSourceContext }) modelSource: ModelSource = { kind: 'hub' };
 
   @state() private _sessionId: string | null = null;
   @state() private _settingsOpen = false;
+  @state() private _settingsTab: SettingsTab = 'general';
   @state() private _restored = false;
   @query('chat-view') private _chatView?: ChatView;
 
   constructor() {
     super();
     new ListenController(this, () => this.settings, ['change'], () => this.applyTheme());
+    // From the dialog itself (closed) or from anywhere below (e.g. a full-storage error's “Open Settings → Storage”).
+    this.addEventListener('settings-toggle', (e) => this.onSettingsToggle(e));
   }
 
   /** The open chat (null = a new chat). */
@@ -201,6 +207,7 @@ export class AppRoot extends LitElement {
       this.engine = s.engine;
       this.settings = s.settings;
       this.generation = s.generation;
+      this.modelSource = s.modelSource ?? { kind: 'hub' };
       this.applyTheme();
       void this.start();
     }
@@ -241,14 +248,14 @@ export class AppRoot extends LitElement {
           <model-status @load-model=${this.loadModel}></model-status>
           <div class="tools">
             <theme-switch></theme-switch>
-            <button class="icon-btn settings" type="button" aria-label="Settings" title="Settings" aria-haspopup="dialog" @click=${() => (this._settingsOpen = true)}>
+            <button class="icon-btn settings" type="button" aria-label="Settings" title="Settings" aria-haspopup="dialog" @click=${() => this.openSettings('general')}>
               ${icons.settings}
             </button>
           </div>
         </header>
         <chat-view .sessionId=${this._sessionId} ?accepts-images=${!remote} @session-select=${this.onSelect}></chat-view>
       </main>
-      <settings-panel .open=${this._settingsOpen} @settings-toggle=${(e: SettingsToggleEvent) => (this._settingsOpen = e.open)}></settings-panel>
+      <settings-panel .open=${this._settingsOpen} .tab=${this._settingsTab} .sessionId=${this._sessionId}></settings-panel>
     `;
   }
 
@@ -277,6 +284,17 @@ export class AppRoot extends LitElement {
     this.setDrawer(false);
     void this.store?.setMeta(LAST_SESSION, e.sessionId).catch(() => undefined);
     void this.updateComplete.then(() => this._chatView?.focusComposer());
+  }
+
+  private openSettings(tab: SettingsTab) {
+    this._settingsTab = tab;
+    this._settingsOpen = true;
+  }
+
+  private onSettingsToggle(e: SettingsToggleEvent) {
+    e.stopPropagation();
+    if (e.open) this.openSettings(e.tab ?? this._settingsTab);
+    else this._settingsOpen = false;
   }
 
   private loadModel() {

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { DismissEvent } from './events';
+import { DismissEvent, SettingsToggleEvent } from './events';
 import { describeError } from './errors';
 import { base } from './styles/theme';
 import { icons } from './styles/icons';
@@ -9,6 +9,7 @@ import { icons } from './styles/icons';
  * An error where it happened: a short title, the message written for a person, what to do next.
  *
  * @fires dismiss - the close button was pressed
+ * @fires settings-toggle - “Open Settings → Storage” was pressed (a full storage quota)
  * @slot - actions (e.g. a Retry button)
  */
 @customElement('error-banner')
@@ -51,7 +52,8 @@ export class ErrorBanner extends LitElement {
       .hint {
         color: var(--text-muted);
       }
-      ::slotted(*) {
+      ::slotted(*),
+      .storage {
         margin-top: 0.4rem;
       }
     `,
@@ -61,15 +63,24 @@ export class ErrorBanner extends LitElement {
   @property({ attribute: false }) error: unknown = null;
   @property({ reflect: true }) level: 'error' | 'warning' = 'error';
   @property({ type: Boolean }) dismissible = true;
+  /** What to do next, when the place the error is shown knows better than the generic hint. */
+  @property() hint: string | null = null;
 
   override render() {
     if (!this.error) return nothing;
-    const { title, message, hint, name } = describeError(this.error);
+    const view = describeError(this.error);
+    const { title, message, name } = view;
+    const hint = this.hint ?? view.hint;
     return html`<div class="banner" role="alert" data-error=${name}>
       <div class="body">
         <strong>${title}</strong>
         <p class="message">${message}</p>
         ${hint ? html`<p class="hint">${hint}</p>` : nothing}
+        ${name === 'StorageQuotaError'
+          ? html`<button class="btn storage" type="button" @click=${() => this.dispatchEvent(new SettingsToggleEvent(true, 'storage'))}>
+              Open Settings → Storage
+            </button>`
+          : nothing}
         <slot></slot>
       </div>
       ${this.dismissible

@@ -32,6 +32,9 @@ const TITLES: Record<string, { title: string; hint?: string }> = {
   RemoteRateLimitedError: { title: 'Too many requests', hint: 'Wait a moment, then try again.' },
   RemoteRequestError: { title: 'The remote model refused the request' },
   GenerationAbortedError: { title: 'Stopped' },
+  InvalidImportError: { title: 'This file can’t be imported' },
+  /** Not an error: something the user should know (an engine notice, a chat deleted in another tab). */
+  Notice: { title: 'Note' },
 };
 
 export function describeError(err: unknown): ErrorView {

@@ -73,10 +73,12 @@ export class DismissEvent extends Event {
   }
 }
 
-/** Something asks for the settings panel (or to close it). */
+export type SettingsTab = 'general' | 'storage';
+
+/** Something asks for the settings panel (or to close it), optionally on a given tab. */
 export class SettingsToggleEvent extends Event {
   static readonly eventName = 'settings-toggle';
-  constructor(readonly open: boolean) {
+  constructor(readonly open: boolean, readonly tab?: SettingsTab) {
     super(SettingsToggleEvent.eventName, init);
   }
 }
@@ -86,6 +88,14 @@ export class LoadModelEvent extends Event {
   static readonly eventName = 'load-model';
   constructor() {
     super(LoadModelEvent.eventName, init);
+  }
+}
+
+/** Something changed what is stored on this device (a model deleted or imported, chats imported). */
+export class StorageChangeEvent extends Event {
+  static readonly eventName = 'storage-change';
+  constructor() {
+    super(StorageChangeEvent.eventName, init);
   }
 }
 
@@ -102,5 +112,6 @@ declare global {
     dismiss: DismissEvent;
     'settings-toggle': SettingsToggleEvent;
     'load-model': LoadModelEvent;
+    'storage-change': StorageChangeEvent;
   }
 }

@@ -8,11 +8,24 @@ export function mb(bytes: number): string {
   return `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en')} MB`;
 }
 
+/** "820 MB", "1.4 GB" (binary units, like the browser's storage figures). */
+export function size(bytes: number): string {
+  const gb = bytes / 1024 ** 3;
+  return gb >= 1 ? `${gb < 10 ? gb.toFixed(1) : Math.round(gb).toLocaleString('en')} GB` : mb(bytes);
+}
+
+/** A date as YYYY-MM-DD in local time (file names). */
+export function isoDay(d = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
 export function percent(loaded: number, total: number): number {
   return total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0;
 }
 
 export function modelLabel(id: string): string {
+  if (id.startsWith('local/')) return `${id.slice(6)} (from a folder)`;
   return findModel(id)?.label ?? (id.split('/').pop() || id || 'default model');
 }
 

@@ -9,7 +9,7 @@ import { ListenController } from './controllers/listen';
 import { LoadModelEvent } from './events';
 import { deviceLabel, mb, modelLabel, percent } from './format';
 import type { GenerationTracker } from './services/generation';
-import type { SettingsStore } from './services/settings';
+import { isLocalModel, type SettingsStore } from './services/settings';
 import { base } from './styles/theme';
 import './error-banner';
 
@@ -172,9 +172,13 @@ export class ModelStatus extends LitElement {
       <span class="sr-only" role="status">${this.stateWord(s.state)}</span>
       <div class="line">
         ${s.state === 'idle'
-          ? html`<span class="dot"></span><span class="state">${modelLabel(wanted)}</span>
-              <span>not downloaded yet${info ? ` (about ${info.approxDownloadMB[engine.device?.device === 'webgpu' ? 'webgpu' : 'wasm']} MB, once)` : ''}</span>
-              <button class="btn download" type="button" @click=${this.load}>Download now</button>`
+          ? isLocalModel(wanted)
+            ? html`<span class="dot"></span><span class="state">${modelLabel(wanted)}</span>
+                <span>on this device, not loaded yet</span>
+                <button class="btn download" type="button" @click=${this.load}>Load now</button>`
+            : html`<span class="dot"></span><span class="state">${modelLabel(wanted)}</span>
+                <span>not downloaded yet${info ? ` (about ${info.approxDownloadMB[engine.device?.device === 'webgpu' ? 'webgpu' : 'wasm']} MB, once)` : ''}</span>
+                <button class="btn download" type="button" @click=${this.load}>Download now</button>`
           : s.state === 'loading'
             ? html`<span class="dot busy"></span><span class="state">${this.loadingText(s.progress, s.model)}</span>`
             : s.state === 'ready'

@@ -1,17 +1,24 @@
 import { consume } from '@lit/context';
 import { LitElement, css, html, type PropertyValues } from 'lit';
-import { customElement, property, query } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { MODELS } from '../engine/models';
 import { settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
-import { SettingsToggleEvent } from './events';
+import { SettingsToggleEvent, type SettingsTab } from './events';
+import { modelLabel } from './format';
 import { DEFAULT_SETTINGS, type AppSettings, type SettingsStore } from './services/settings';
 import { base } from './styles/theme';
 import { icons } from './styles/icons';
 
+const TABS: { id: SettingsTab; label: string }[] = [
+  { id: 'general', label: 'General' },
+  { id: 'storage', label: 'Storage & models' },
+];
+
 /**
- * Settings in a modal dialog: backend (local or remote), model, image detail, temperature, max tokens,
- * system prompt, context window. Each change applies and is saved at once.
+ * Settings in a modal dialog with two tabs. General: backend (local or remote), model, image detail,
+ * temperature, max tokens, system prompt, context window; each change applies and is saved at once.
+ * Storage & models: <storage-panel>, loaded when the tab is first opened (it is not needed to start).
  *
  * @fires settings-toggle - the dialog closed (open: false)
  */
@@ -34,13 +41,44 @@ export class SettingsPanel extends LitElement {
         background: rgb(0 0 0 / 0.45);
       }
       header {
+        position: sticky;
+        top: 0;
+        z-index: 1;
+        background: var(--bg);
+        border-bottom: 1px solid var(--border);
+      }
+      .title {
         display: flex;
         align-items: center;
         justify-content: space-between;
-        padding: 0.8rem 0.8rem 0.4rem 1.2rem;
-        position: sticky;
-        top: 0;
-        background: var(--bg);
+        padding: 0.8rem 0.8rem 0.2rem 1.2rem;
+      }
+      [role='tablist'] {
+        display: flex;
+        gap: 0.2rem;
+        padding: 0 1rem;
+      }
+      [role='tab'] {
+        border: 0;
+        background: transparent;
+        padding: 0.55rem 0.6rem;
+        font-size: 0.92rem;
+        color: var(--text-muted);
+        border-bottom: 2px solid transparent;
+        margin-bottom: -1px;
+      }
+      [role='tab'][aria-selected='true'] {
+        color: var(--text);
+        font-weight: 600;
+        border-bottom-color: var(--accent);
+      }
+      [role='tab']:hover {
+        color: var(--text);
+      }
+      .tabpanel {
+        padding: 0.8rem 1.2rem 1.2rem;
+        display: grid;
+        gap: 1rem;
       }
       h2 {
         margin: 0;
@@ -49,7 +87,10 @@ export class SettingsPanel extends LitElement {
       form {
         display: grid;
         gap: 1rem;
-        padding: 0.4rem 1.2rem 1.2rem;
+      }
+      .loading {
+        color: var(--text-muted);
+        margin: 0;
       }
       fieldset {
         border: 1px solid var(--border);
@@ -122,6 +163,16 @@ export class SettingsPanel extends LitElement {
         justify-content: space-between;
         gap: 0.5rem;
       }
+      .linkish {
+        border: 0;
+        background: none;
+        padding: 0;
+        color: var(--accent);
+        text-decoration: underline;
+        font-size: inherit;
+        display: block;
+        margin-top: 0.2rem;
+      }
       output {
         font-variant-numeric: tabular-nums;
         color: var(--text-muted);
@@ -131,12 +182,29 @@ export class SettingsPanel extends LitElement {
 
   @consume({ context: settingsContext, subscribe: true }) @property({ attribute: false }) settings?: SettingsStore;
   @property({ type: Boolean, reflect: true }) open = false;
+  /** The tab to show when the dialog opens. */
+  @property() tab: SettingsTab = 'general';
+  /** The open chat (Storage offers to export it); null = none. */
+  @property({ attribute: false }) sessionId: string | null = null;
 
+  @state() private _tab: SettingsTab = 'general';
+  @state() private _storageReady = false;
   @query('dialog') private _dialog?: HTMLDialogElement;
 
   constructor() {
     super();
     new ListenController(this, () => this.settings, ['change']);
+  }
+
+  override willUpdate(changed: PropertyValues<this>) {
+    // Opening (or being asked for a tab) shows the requested tab; clicks inside change only the shown one.
+    if (changed.has('tab') || (changed.has('open') && this.open)) this._tab = this.tab;
+    if (this._tab === 'storage' && !this._storageReady) {
+      import('./storage-panel').then(
+        () => (this._storageReady = true),
+        () => undefined,
+      );
+    }
   }
 
   override updated(changed: PropertyValues<this>) {
@@ -150,9 +218,42 @@ export class SettingsPanel extends LitElement {
     const local = s.backend === 'local';
     return html`<dialog aria-labelledby="settings-title" @close=${this.onClose}>
       <header>
-        <h2 id="settings-title">Settings</h2>
-        <button class="icon-btn close" type="button" aria-label="Close settings" @click=${() => this._dialog?.close()}>${icons.close}</button>
+        <div class="title">
+          <h2 id="settings-title">Settings</h2>
+          <button class="icon-btn close" type="button" aria-label="Close settings" @click=${() => this._dialog?.close()}>${icons.close}</button>
+        </div>
+        <div role="tablist" aria-label="Settings sections" @keydown=${this.onTabKey}>
+          ${TABS.map(
+            (t) => html`<button
+              role="tab"
+              type="button"
+              id=${`tab-${t.id}`}
+              aria-controls=${`panel-${t.id}`}
+              aria-selected=${this._tab === t.id ? 'true' : 'false'}
+              tabindex=${this._tab === t.id ? '0' : '-1'}
+              @click=${() => (this._tab = t.id)}
+            >
+              ${t.label}
+            </button>`,
+          )}
+        </div>
       </header>
+      ${this._tab === 'general'
+        ? html`<div class="tabpanel" role="tabpanel" id="panel-general" aria-labelledby="tab-general">${this.renderGeneral(s, local)}</div>`
+        : html`<div class="tabpanel" role="tabpanel" id="panel-storage" aria-labelledby="tab-storage">
+            ${this._storageReady
+              ? html`<storage-panel .sessionId=${this.sessionId}></storage-panel>`
+              : html`<p class="loading" role="status">Opening storage…</p>`}
+            <div class="footer">
+              <span></span>
+              <button class="btn primary" type="button" @click=${() => this._dialog?.close()}>Done</button>
+            </div>
+          </div>`}
+    </dialog>`;
+  }
+
+  private renderGeneral(s: AppSettings, local: boolean) {
+    return html`
       <form @submit=${(e: Event) => e.preventDefault()}>
         <fieldset>
           <legend>Where answers come from</legend>
@@ -181,8 +282,12 @@ export class SettingsPanel extends LitElement {
                 <label for="model">Model</label>
                 <select id="model" @change=${(e: Event) => this.set({ localModel: this.val(e) })}>
                   ${MODELS.map((m) => html`<option value=${m.id} ?selected=${m.id === s.localModel}>${m.label} (~${m.approxDownloadMB.webgpu} MB)</option>`)}
+                  ${s.localModels.map((id) => html`<option value=${id} ?selected=${id === s.localModel}>${modelLabel(id)}</option>`)}
                 </select>
-                <p class="help">${MODELS.find((m) => m.id === s.localModel)?.description ?? ''}</p>
+                <p class="help">
+                  ${MODELS.find((m) => m.id === s.localModel)?.description ?? 'Loaded from a folder on this device; it needs no download.'}
+                  <button class="linkish" type="button" @click=${() => (this._tab = 'storage')}>Load a model from a folder…</button>
+                </p>
               </div>
               <div class="field">
                 <label for="detail">Image detail</label>
@@ -220,7 +325,17 @@ export class SettingsPanel extends LitElement {
           <button class="btn primary" type="button" @click=${() => this._dialog?.close()}>Done</button>
         </div>
       </form>
-    </dialog>`;
+    `;
+  }
+
+  /** Arrow keys move between tabs (the WAI-ARIA tabs pattern). */
+  private onTabKey(e: KeyboardEvent) {
+    const i = TABS.findIndex((t) => t.id === this._tab);
+    const next = e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : null;
+    if (next === null) return;
+    e.preventDefault();
+    this._tab = TABS[(next + TABS.length) % TABS.length]!.id;
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`#tab-${this._tab}`)?.focus());
   }
 
   private val(e: Event): string {

@@ -22,6 +22,13 @@ export interface AppSettings {
   systemPrompt: string;
   /** Messages the model sees. */
   windowSize: number;
+  /**
+   * Where model files are downloaded from ('' = the Hugging Face hub, or the build's VITE_MODEL_HOST):
+   * a URL or a path relative to the page, laid out as {owner}/{name}/resolve/main/{file}. Read at start-up.
+   */
+  modelHost: string;
+  /** Models loaded from a folder on this device (`local/<folder>`), offered next to the built-in ones. */
+  localModels: string[];
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -35,7 +42,16 @@ export const DEFAULT_SETTINGS: AppSettings = {
   maxNewTokens: DEFAULT_GENERATION.maxNewTokens,
   systemPrompt: DEFAULT_GENERATION.systemPrompt,
   windowSize: DEFAULT_WINDOW,
+  modelHost: '',
+  localModels: [],
 };
+
+const LOCAL_MODEL = /^local\/[A-Za-z0-9._-]{1,90}$/;
+
+/** Whether an id names a model loaded from a folder (see importModelFolder in src/engine/cache.ts). */
+export function isLocalModel(id: string): boolean {
+  return LOCAL_MODEL.test(id);
+}
 
 const clamp = (v: number, lo: number, hi: number, fallback: number): number =>
   Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
@@ -48,18 +64,23 @@ export function normalizeSettings(raw: unknown): AppSettings {
   const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);
   const pick = <T extends string>(v: unknown, allowed: readonly T[], f: T): T =>
     allowed.includes(v as T) ? (v as T) : f;
+  const localModels = Array.isArray(r.localModels)
+    ? [...new Set(r.localModels.filter((m): m is string => typeof m === 'string' && isLocalModel(m)))].slice(0, 50)
+    : d.localModels;
   const localModel = str(r.localModel, d.localModel);
   return {
     theme: pick(r.theme, ['system', 'light', 'dark'] as const, d.theme),
     backend: pick(r.backend, ['local', 'remote'] as const, d.backend),
     proxyUrl: str(r.proxyUrl, d.proxyUrl),
-    localModel: findModel(localModel) ? localModel : d.localModel,
+    localModel: findModel(localModel) || localModels.includes(localModel) ? localModel : d.localModel,
     remoteModel: str(r.remoteModel, d.remoteModel),
     imageDetail: pick(r.imageDetail, ['low', 'auto', 'high'] as const, d.imageDetail),
     temperature: clamp(num(r.temperature), 0, 2, d.temperature),
     maxNewTokens: Math.round(clamp(num(r.maxNewTokens), 16, 4096, d.maxNewTokens)),
     systemPrompt: str(r.systemPrompt, d.systemPrompt).slice(0, 4000),
     windowSize: Math.round(clamp(num(r.windowSize), 2, 200, d.windowSize)),
+    modelHost: str(r.modelHost, d.modelHost).trim().slice(0, 500),
+    localModels,
   };
 }
 
@@ -112,8 +133,10 @@ export class SettingsStore extends EventTarget {
     return this.#value;
   }
 
+  /** Back to the defaults, except what describes this device's storage (models from folders, the model host). */
   reset(): AppSettings {
-    return this.update(DEFAULT_SETTINGS);
+    const { localModels, modelHost } = this.#value;
+    return this.update({ ...DEFAULT_SETTINGS, localModels, modelHost });
   }
 
   dispose(): void {

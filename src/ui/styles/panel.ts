@@ -1,0 +1,84 @@
+import { css } from 'lit';
+
+/** Shared look of the Settings → Storage & models parts (sections, help text, fields, bars, status lines). */
+export const panelStyles = css`
+  section {
+    display: grid;
+    gap: 0.5rem;
+    border: 1px solid var(--border);
+    border-radius: var(--radius-sm);
+    padding: 0.7rem 0.8rem 0.8rem;
+  }
+  h3 {
+    margin: 0;
+    font-size: 0.95rem;
+  }
+  h4 {
+    margin: 0.3rem 0 0;
+    font-size: 0.9rem;
+  }
+  p {
+    margin: 0;
+  }
+  .help {
+    font-size: 0.8rem;
+    color: var(--text-muted);
+  }
+  /* Live regions stay in the page (so changes are announced) but take no room while empty. */
+  [role='status']:empty {
+    margin-top: -0.5rem;
+  }
+  label {
+    font-weight: 500;
+    font-size: 0.92rem;
+  }
+  input[type='text'],
+  input[type='url'] {
+    font: inherit;
+    color: inherit;
+    background: var(--surface);
+    border: 1px solid var(--border);
+    border-radius: var(--radius-sm);
+    padding: 0.45rem 0.6rem;
+    width: 100%;
+  }
+  code {
+    font-family: var(--mono);
+    font-size: 0.85em;
+    background: var(--code-bg);
+    padding: 0.05em 0.3em;
+    border-radius: 4px;
+    overflow-wrap: anywhere;
+  }
+  .row {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5rem;
+  }
+  .ok {
+    font-size: 0.88rem;
+    color: var(--success);
+  }
+  progress {
+    width: 100%;
+    height: 8px;
+    appearance: none;
+    border: 0;
+    border-radius: 4px;
+    background: var(--bg-sunken);
+    overflow: hidden;
+  }
+  progress::-webkit-progress-bar {
+    background: var(--bg-sunken);
+  }
+  progress::-webkit-progress-value {
+    background: var(--accent);
+  }
+  progress::-moz-progress-bar {
+    background: var(--accent);
+  }
+  input[type='file'] {
+    display: none;
+  }
+`;
