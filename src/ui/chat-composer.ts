@@ -130,6 +130,8 @@ export class ChatComposer extends LitElement {
   @property({ type: Boolean }) generating = false;
   /** Why sending is not possible right now (e.g. another chat is answering); empty when it is. */
   @property() blocked = '';
+  /** What the message being sent waits for (e.g. another tab's answer in this chat); empty = nothing. */
+  @property() status = '';
   /** Image detail, for the token cost on the chip. */
   @property() detail: ImageDetail = 'auto';
   /** False when the backend cannot see images (the remote model is text only). */
@@ -215,7 +217,9 @@ export class ChatComposer extends LitElement {
           <span class="hint" id="keys">
             ${this.blocked
               ? this.blocked
-              : this._checking
+              : this.status
+                ? html`<span class="waiting">${this.status}</span>`
+                : this._checking
                 ? 'Checking the image…'
                 : html`<span class="keys">Enter to send · Shift+Enter for a new line</span>`}
           </span>

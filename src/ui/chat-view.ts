@@ -115,6 +115,11 @@ export class ChatView extends LitElement {
         outline: 2px dashed var(--accent);
         outline-offset: -8px;
       }
+      .notice {
+        max-width: 50rem;
+        margin: 0 auto;
+        padding: 1rem 1rem 0;
+      }
       .loading {
         padding: 2rem;
         text-align: center;
@@ -135,6 +140,8 @@ export class ChatView extends LitElement {
   @property({ type: Boolean, reflect: true }) dragging = false;
 
   @state() private _announcement = '';
+  /** Something to tell about the open chat (e.g. it was deleted in another tab); null = nothing. */
+  @state() private _notice: string | null = null;
   @query('chat-composer') private _composer?: ChatComposer;
   @query('.scroller') private _scroller?: HTMLElement;
 
@@ -147,6 +154,11 @@ export class ChatView extends LitElement {
     onCreated: (id) => {
       this.sessionId = id;
       this.dispatchEvent(new SessionSelectEvent(id));
+    },
+    onDeleted: (_id, remote) => {
+      this.sessionId = null;
+      if (remote) this._notice = 'This chat was deleted in another tab.';
+      this.dispatchEvent(new SessionSelectEvent(null));
     },
     onFinished: (text) => {
       // Re-set even if equal, so a repeated answer is announced again.
@@ -165,6 +177,7 @@ export class ChatView extends LitElement {
   override willUpdate(changed: PropertyValues<this>) {
     if (changed.has('sessionId') && this.sessionId !== this.conversation.sessionId) {
       this.#stickToBottom = true;
+      this._notice = null;
       void this.conversation.open(this.sessionId);
     }
   }
@@ -182,9 +195,12 @@ export class ChatView extends LitElement {
     const c = this.conversation;
     const live = this.generation?.live ?? null;
     const generatingHere = !!live && live.sessionId === (c.sessionId ?? '');
-    const blocked = live && !generatingHere ? 'Another chat is still answering; stop it or wait.' : '';
     const settings = this.settings?.value;
     const last = c.messages[c.messages.length - 1];
+    // Our message is not saved yet and the chat's last answer is still streaming: another tab is answering
+    // in this chat, and the chat service waits for it (one answer per chat at a time, across tabs).
+    const waitingForOtherTab = generatingHere && live.messageId === null && last?.status === 'streaming';
+    const blocked = live && !generatingHere ? 'Another chat is still answering; stop it or wait.' : '';
     const lastUser = [...c.messages].reverse().find((m) => m.role === 'user');
     const showMarker =
       c.windowStartSeq !== null && c.messages.length > 0 && c.messages[0]!.seq < c.windowStartSeq;
@@ -196,6 +212,9 @@ export class ChatView extends LitElement {
         @dragleave=${() => (this.dragging = false)}
         @drop=${this.onDrop}
       >
+        ${this._notice
+          ? html`<div class="notice"><error-banner level="warning" .error=${{ name: 'Notice', message: this._notice }} @dismiss=${() => (this._notice = null)}></error-banner></div>`
+          : nothing}
         ${c.loadError
           ? html`<div class="loading"><error-banner .error=${c.loadError} .dismissible=${false}></error-banner></div>`
           : c.messages.length === 0
@@ -215,7 +234,7 @@ export class ChatView extends LitElement {
                         .imageUrl=${c.imageUrl(m.imageHash)}
                         .liveText=${live && live.messageId === m.id && m.status === 'streaming' ? live.text : null}
                         .liveTokensPerSecond=${live && live.messageId === m.id ? live.tokensPerSecond : null}
-                        .pending=${m.status === 'streaming' ? this.pendingText() : ''}
+                        .pending=${m.status === 'streaming' ? (live?.messageId === m.id ? this.pendingText() : 'Answering in another tab') : ''}
                         ?can-regenerate=${!live && m === last && m.role === 'assistant'}
                         ?can-edit=${!live && m === lastUser}
                         @regenerate=${() => void c.regenerate()}
@@ -229,6 +248,7 @@ export class ChatView extends LitElement {
         <chat-composer
           .generating=${generatingHere}
           .blocked=${blocked}
+          .status=${waitingForOtherTab ? 'Waiting for the other tab to finish its answer…' : ''}
           .detail=${settings?.imageDetail ?? 'auto'}
           .acceptsImages=${this.acceptsImages}
           .contextImage=${c.contextImage}

@@ -2,6 +2,7 @@ import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { SessionNotFoundError, isError } from '../errors';
 import type { SessionStore } from '../storage/sessions';
 import { storeContext } from './contexts';
 import { SessionsController } from './controllers/sessions';
@@ -229,7 +230,8 @@ export class SessionList extends LitElement {
     try {
       await this.store?.delete(p.id);
     } catch (err) {
-      this._error = err;
+      // Already deleted (in another tab): that is what was asked.
+      if (!isError(err, SessionNotFoundError)) this._error = err;
     } finally {
       this.sessions.hidden.delete(p.id);
       this.requestUpdate();

@@ -20,12 +20,15 @@ export interface ConversationDeps {
   onCreated: (sessionId: string) => void;
   /** Called when an answer ends, with the text to announce to screen readers. */
   onFinished: (announcement: string) => void;
+  /** The open chat was deleted (`remote`: in another tab); the controller has already closed it. */
+  onDeleted?: (sessionId: string, remote: boolean) => void;
 }
 
 /**
  * The open conversation: its transcript, where the model's window starts, the image in context, object
  * URLs for the images, and the actions (send, stop, regenerate, edit, remove the image). Reloads on the
- * store's change events, so another tab's changes show up too.
+ * store's change events, so another tab's changes show up too: a message it appends, a clear, and a
+ * delete (which closes the chat here).
  */
 export class ConversationController implements ReactiveController {
   sessionId: string | null = null;
@@ -42,8 +45,14 @@ export class ConversationController implements ReactiveController {
   #store: SessionStore | null = null;
   #loadSeq = 0;
   readonly #onChange = (e: Event) => {
-    const change = (e as CustomEvent<StoreChange>).detail;
-    if (change.sessionId === this.sessionId) void this.reload();
+    const change = (e as CustomEvent<StoreChange & { remote?: boolean }>).detail;
+    if (change.sessionId !== this.sessionId) return;
+    if (change.kind === 'deleted') {
+      void this.open(null);
+      this.deps.onDeleted?.(change.sessionId, change.remote === true);
+      return;
+    }
+    void this.reload();
   };
 
   constructor(private readonly host: ReactiveControllerHost, private readonly deps: ConversationDeps) {
