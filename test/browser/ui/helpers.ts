@@ -15,6 +15,8 @@ export interface Mounted {
   backend: FakeBackend;
   chat: ChatService;
   settingsKey: string;
+  /** The IndexedDB name, to open a second store on it (another tab, as far as the app can tell). */
+  storeName: string;
   dispose(): Promise<void>;
 }
 
@@ -23,7 +25,8 @@ let n = 0;
 /** The real app root with real elements, a real IndexedDB store (unique name) and the simulated engine. */
 export async function mountApp(opts: { tokenDelayMs?: number; undoMs?: number } = {}): Promise<Mounted> {
   const id = `${Date.now()}-${n++}-${Math.random().toString(36).slice(2)}`;
-  const store = await SessionStore.open(`glimpse-ui-test-${id}`);
+  const storeName = `glimpse-ui-test-${id}`;
+  const store = await SessionStore.open(storeName);
   const settingsKey = `glimpse-ui-test-settings-${id}`;
   const settings = new SettingsStore(localStorage, settingsKey);
   const engine = new FakeEngine({ downloadMs: 60 });
@@ -43,6 +46,7 @@ export async function mountApp(opts: { tokenDelayMs?: number; undoMs?: number } 
     backend,
     chat,
     settingsKey,
+    storeName,
     async dispose() {
       root.remove();
       settings.dispose();

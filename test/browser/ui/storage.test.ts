@@ -1,0 +1,323 @@
+/**
+ * Settings → Storage & models in real Chromium: real IndexedDB, the real Cache API store the engine uses,
+ * the simulated engine. Also the open conversation following another tab (a second store on the same
+ * database stands in for the other tab: BroadcastChannel reaches it like a real one).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashBlob } from '../../../src/chat/images';
+import { makeContent, nowIso } from '../../../src/chat/messages';
+import { ChatService } from '../../../src/chat/service';
+import { CACHE_NAME, requiredFiles } from '../../../src/engine/cache';
+import { SessionStore } from '../../../src/storage/sessions';
+import { prepareImport } from '../../../src/storage/transfer';
+import { FakeBackend, FakeEngine } from '../../../src/ui/dev/fake-engine';
+import { $, $all, $maybe, messageItems, mountApp, pngFile, send, settled, waitFor, type Mounted } from './helpers';
+
+let m: Mounted;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+  await m?.dispose();
+});
+
+const FAKE_URL = 'https://huggingface.co/acme/tiny/resolve/main/onnx/x.onnx';
+const FAKE_BYTES = 3 * 1024 * 1024;
+
+async function openStorage(): Promise<HTMLElementTagNameMap['storage-panel']> {
+  $(m.root, 'header button.settings').click();
+  const panel = $(m.root, 'settings-panel');
+  await waitFor(() => $maybe(panel, 'dialog[open]'), 3000, 'the dialog');
+  $(panel, '#tab-storage').click();
+  const storage = await waitFor(() => $maybe<HTMLElementTagNameMap['storage-panel']>(panel, 'storage-panel')?.shadowRoot && $(panel, 'storage-panel'), 5000, 'the storage tab');
+  expect($(panel, '#tab-storage').getAttribute('aria-selected')).toBe('true');
+  return storage as HTMLElementTagNameMap['storage-panel'];
+}
+
+const manager = (s: Element) => $(s, 'model-manager');
+const transfer = (s: Element) => $(s, 'transfer-panel');
+
+/** A chat with a photo and an answer, written straight to the store. */
+async function seedChat(store: SessionStore, title: string) {
+  const s = await store.create({ title });
+  const blob = await pngFile(64, 48);
+  const hash = await hashBlob(blob);
+  await store.append(s.id, { role: 'user', content: makeContent(`About ${title}?`, true), timestamp: nowIso(), status: 'complete' }, { blob, hash, width: 64, height: 48 });
+  await store.append(s.id, { role: 'assistant', content: makeContent('A test picture.', false), timestamp: nowIso(), status: 'complete' });
+  return s.id;
+}
+
+/** Catches the <a download> the export clicks, instead of a real download. */
+function catchDownloads(): { name: string; href: string }[] {
+  const seen: { name: string; href: string }[] = [];
+  const original = HTMLAnchorElement.prototype.click;
+  HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+    if (this.download) seen.push({ name: this.download, href: this.href });
+    else original.call(this);
+  };
+  cleanups.push(() => {
+    HTMLAnchorElement.prototype.click = original;
+  });
+  return seen;
+}
+
+function pick(input: HTMLInputElement, ...files: File[]) {
+  const dt = new DataTransfer();
+  for (const f of files) dt.items.add(f);
+  input.files = dt.files;
+  input.dispatchEvent(new Event('change', { bubbles: true }));
+}
+
+describe('Settings → Storage & models', () => {
+  it('shows storage used and available with a bar, and asks for persistent storage', async () => {
+    m = await mountApp();
+    const storage = await openStorage();
+    const used = await waitFor(() => $maybe(storage, '.used')?.textContent, 5000, 'the figures');
+    expect(used).toMatch(/\d(\.\d)? (MB|GB) used/);
+    expect($(storage, '.quota').textContent).toMatch(/available of \d+(\.\d)? (MB|GB)/);
+    expect($<HTMLProgressElement>(storage, 'progress').value).toBeGreaterThan(0);
+    const badge = $(storage, '.persisted').textContent ?? '';
+    expect(badge).toMatch(/Persistent storage|Not persistent/);
+    const keep = $maybe<HTMLButtonElement>(storage, 'button.keep');
+    if (keep) {
+      keep.click();
+      await waitFor(() => $(storage, '.outcome').textContent?.trim() || $maybe(storage, '.persisted.on'), 5000, 'the outcome');
+    }
+    // The way there from a full-storage error is by this name.
+    expect($(m.root, 'settings-panel', '#tab-storage').textContent).toContain('Storage');
+  });
+
+  it('lists a cached model with its size; Delete (confirmed) removes it from the cache', async () => {
+    const cache = await caches.open(CACHE_NAME);
+    await cache.put(FAKE_URL, new Response(new Uint8Array(FAKE_BYTES), { headers: { 'content-length': String(FAKE_BYTES) } }));
+    cleanups.push(async () => void (await cache.delete(FAKE_URL)));
+    m = await mountApp();
+    const storage = await openStorage();
+    const row = await waitFor(() => $maybe(manager(storage), 'li[data-model="acme/tiny"]'), 5000, 'the cached model');
+    expect(row.querySelector('.name')?.textContent).toBe('tiny');
+    expect(row.querySelector('.size')?.textContent).toBe('3.0 MB');
+
+    row.querySelector<HTMLButtonElement>('button.delete')!.click();
+    await manager(storage).updateComplete;
+    // Cancel first: nothing happens.
+    expect(row.querySelector('.confirm')?.textContent).toContain('free 3.0 MB');
+    row.querySelector<HTMLButtonElement>('button.cancel')!.click();
+    await manager(storage).updateComplete;
+    expect(await cache.match(FAKE_URL)).toBeDefined();
+
+    row.querySelector<HTMLButtonElement>('button.delete')!.click();
+    await manager(storage).updateComplete;
+    row.querySelector<HTMLButtonElement>('button.confirm-delete')!.click();
+    await waitFor(() => !$maybe(manager(storage), 'li[data-model="acme/tiny"]'), 5000, 'the model to go');
+    expect(await cache.match(FAKE_URL)).toBeUndefined();
+    expect($(manager(storage), '.ok').textContent).toContain('Deleted tiny; 3.0 MB freed.');
+  });
+
+  it('deleting the model in use says it will download again', async () => {
+    const url = 'https://huggingface.co/HuggingFaceTB/SmolVLM-256M-Instruct/resolve/main/onnx/fake-test.onnx';
+    const cache = await caches.open(CACHE_NAME);
+    await cache.put(url, new Response(new Uint8Array(1024), { headers: { 'content-length': '1024' } }));
+    cleanups.push(async () => void (await cache.delete(url)));
+    m = await mountApp();
+    const storage = await openStorage();
+    const row = await waitFor(() => $maybe(manager(storage), 'li[data-model="HuggingFaceTB/SmolVLM-256M-Instruct"]'), 5000, 'the model');
+    expect(row.querySelector('.meta')?.textContent).toContain('in use');
+    row.querySelector<HTMLButtonElement>('button.delete')!.click();
+    await manager(storage).updateComplete;
+    expect(row.querySelector('.confirm')?.textContent).toContain('it will download again');
+  });
+
+  it('exports all chats and the open one as files that import accepts', async () => {
+    m = await mountApp();
+    const a = await seedChat(m.store, 'Harbour');
+    await seedChat(m.store, 'Garden');
+    const downloads = catchDownloads();
+    // Open a chat, so “Export this chat” is offered.
+    await waitFor(() => $all(m.root, ['session-list'], 'session-item').length === 2, 3000, 'the chats');
+    const item = $all<HTMLElementTagNameMap['session-item']>(m.root, ['session-list'], 'session-item').find((i) => i.session?.id === a)!;
+    $(item, 'button.open').click();
+    await waitFor(() => m.root.sessionId === a, 3000, 'the chat to open');
+
+    const storage = await openStorage();
+    $(transfer(storage), 'button.export-all').click();
+    await waitFor(() => downloads.length === 1, 5000, 'the export');
+    expect(downloads[0]!.name).toMatch(/^glimpse-chats-\d{4}-\d{2}-\d{2}\.json$/);
+    const all = await prepareImport(await (await fetch(downloads[0]!.href)).blob());
+    expect(all.sessions.map((s) => s.title).sort()).toEqual(['Garden', 'Harbour']);
+    expect(all.images.size).toBe(1); // the same picture in both, stored once
+    expect($(transfer(storage), '.transfer-ok').textContent).toContain('2 chats');
+
+    $(transfer(storage), 'button.export-one').click();
+    await waitFor(() => downloads.length === 2, 5000, 'the second export');
+    expect(downloads[1]!.name).toMatch(/^glimpse-chat-harbour-\d{4}-\d{2}-\d{2}\.json$/);
+    const one = await prepareImport(await (await fetch(downloads[1]!.href)).blob());
+    expect(one.sessions.map((s) => s.session_id)).toEqual([a]);
+    expect(one.sessions[0]!.history).toHaveLength(2);
+  });
+
+  it('a broken file shows what was wrong and changes nothing', async () => {
+    m = await mountApp();
+    await seedChat(m.store, 'Harbour');
+    const before = await m.store.list();
+    const storage = await openStorage();
+    const t = transfer(storage);
+    const good = await m.store.exportSessions();
+    good.sessions[0]!.history[1]!.role = 'wizard' as 'user';
+    pick($<HTMLInputElement>(t, '#import-file'), new File([JSON.stringify(good)], 'broken.json', { type: 'application/json' }));
+    const banner = await waitFor(() => $maybe(t, 'error-banner.transfer-error')?.shadowRoot?.querySelector('.banner'), 5000, 'the error');
+    expect(banner.textContent).toContain('can’t be imported');
+    expect(banner.textContent).toContain('message 2 has an unknown role');
+    expect(banner.textContent).toContain('Nothing was changed.');
+    expect(await m.store.list()).toEqual(before);
+
+    pick($<HTMLInputElement>(t, '#import-file'), new File(['not json'], 'notes.json'));
+    await waitFor(() => $maybe(t, 'error-banner.transfer-error')?.shadowRoot?.textContent?.includes('not JSON'), 5000, 'the second error');
+    expect(await m.store.list()).toEqual(before);
+  });
+
+  it('import restores deleted chats; importing again does not duplicate', async () => {
+    m = await mountApp();
+    const a = await seedChat(m.store, 'Harbour');
+    await seedChat(m.store, 'Garden');
+    const file = new File([JSON.stringify(await m.store.exportSessions())], 'backup.json', { type: 'application/json' });
+    await m.store.delete(a);
+    const storage = await openStorage();
+    const t = transfer(storage);
+    pick($<HTMLInputElement>(t, '#import-file'), file);
+    await waitFor(() => $(t, '.transfer-ok').textContent === 'Imported 1 chat, skipped 1 already here.', 5000, 'the result');
+    expect((await m.store.list()).map((s) => s.title).sort()).toEqual(['Garden', 'Harbour']);
+    expect(await m.store.messages(a)).toHaveLength(2);
+    // The sidebar follows.
+    await waitFor(() => $all(m.root, ['session-list'], 'session-item').length === 2, 3000, 'the sidebar');
+
+    pick($<HTMLInputElement>(t, '#import-file'), file);
+    await waitFor(() => $(t, '.transfer-ok').textContent === 'Nothing new: all 2 chats are already here.', 5000, 'the second result');
+    expect(await m.store.list()).toHaveLength(2);
+  });
+
+  it('a model folder without the files this device needs names them; a complete one becomes the selected model', async () => {
+    m = await mountApp();
+    const storage = await openStorage();
+    const mm = manager(storage);
+    const folderFile = (path: string, body = '{}') => {
+      const f = new File([body], path.split('/').pop()!);
+      Object.defineProperty(f, 'webkitRelativePath', { value: `my-model/${path}` });
+      return f;
+    };
+    pick($<HTMLInputElement>(mm, '#folder'), folderFile('config.json'), folderFile('tokenizer.json'));
+    const banner = await waitFor(() => $maybe(mm, 'error-banner.folder-error')?.shadowRoot?.querySelector('.banner'), 5000, 'the error');
+    expect(banner.textContent).toContain('Model files missing');
+    expect(banner.textContent).toMatch(/missing \d+ files the model needs on this device: .*tokenizer_config\.json/);
+    expect(banner.textContent).toMatch(/onnx\/decoder_model_merged\S*\.onnx/);
+    expect(banner.textContent).toContain('Pick the model’s own folder');
+    expect(m.settings.value.localModels).toEqual([]);
+
+    // Every file this (simulated WebGPU) device needs: imported, listed, selected.
+    const device = m.engine.device ?? (await m.engine.probe());
+    const files = requiredFiles(device).map((p) => folderFile(p, p.endsWith('.onnx') ? 'x'.repeat(2048) : '{}'));
+    pick($<HTMLInputElement>(mm, '#folder'), ...files);
+    await waitFor(() => $(mm, '.folder-ok').textContent?.includes('Loaded my-model (from a folder)'), 5000, 'the import');
+    cleanups.push(async () => {
+      const cache = await caches.open(CACHE_NAME);
+      for (const r of await cache.keys()) if (r.url.includes('/local/my-model/')) await cache.delete(r);
+    });
+    expect(m.settings.value.localModels).toEqual(['local/my-model']);
+    expect(m.settings.value.localModel).toBe('local/my-model');
+    await waitFor(() => $maybe(mm, 'li[data-model="local/my-model"]'), 5000, 'the model in the list');
+    // The General tab offers it.
+    $(m.root, 'settings-panel', '#tab-general').click();
+    await $(m.root, 'settings-panel').updateComplete;
+    const select = $<HTMLSelectElement>(m.root, 'settings-panel', '#model');
+    expect(select.value).toBe('local/my-model');
+    expect(select.selectedOptions[0]!.textContent).toContain('my-model (from a folder)');
+
+    // Deleting it takes it out of the choices and goes back to the default model.
+    $(m.root, 'settings-panel', '#tab-storage').click();
+    const storage2 = await waitFor(() => $maybe(m.root, 'settings-panel', 'storage-panel'), 3000, 'the storage tab');
+    const row = await waitFor(() => $maybe(manager(storage2), 'li[data-model="local/my-model"]'), 5000, 'the model');
+    row.querySelector<HTMLButtonElement>('button.delete')!.click();
+    await manager(storage2).updateComplete;
+    expect(row.querySelector('.confirm')?.textContent).toContain('load the folder again');
+    row.querySelector<HTMLButtonElement>('button.confirm-delete')!.click();
+    await waitFor(() => m.settings.value.localModels.length === 0, 5000, 'the setting');
+    expect(m.settings.value.localModel).toBe('HuggingFaceTB/SmolVLM-256M-Instruct');
+  });
+
+  it('the model host field explains the layout and offers a reload when changed', async () => {
+    m = await mountApp();
+    const storage = await openStorage();
+    const mm = manager(storage);
+    expect($(mm, '#host-help').textContent).toContain('{owner}/{name}/resolve/main/{file}');
+    expect($maybe(mm, '.reload-needed')).toBeNull();
+    const input = $<HTMLInputElement>(mm, '#model-host');
+    input.value = './models/';
+    input.dispatchEvent(new Event('change'));
+    await waitFor(() => $maybe(mm, '.reload-needed'), 3000, 'the reload offer');
+    expect(m.settings.value.modelHost).toBe('./models/');
+    expect($(mm, '.reload-needed').textContent).toContain(new URL('./models/', document.baseURI).href);
+  });
+
+  it('a full-storage error leads to Settings → Storage', async () => {
+    m = await mountApp();
+    const banner = document.createElement('error-banner');
+    banner.error = { name: 'StorageQuotaError', message: 'Your browser’s storage for this site is full (Settings → Storage).' };
+    $(m.root, 'chat-view').shadowRoot!.append(banner);
+    await banner.updateComplete;
+    $(banner, 'button.storage').click();
+    const panel = $(m.root, 'settings-panel');
+    await waitFor(() => $maybe(panel, 'dialog[open]') && $maybe(panel, 'storage-panel'), 5000, 'the storage tab');
+    banner.remove();
+  });
+});
+
+describe('the open chat follows other tabs', () => {
+  it('shows messages another tab appends, and closes with a notice when another tab deletes it', async () => {
+    m = await mountApp();
+    await send(m.root, 'First from this tab');
+    await settled(m);
+    const id = m.root.sessionId!;
+    const other = await SessionStore.open(m.storeName);
+    cleanups.push(() => other.close());
+
+    await other.append(id, { role: 'user', content: makeContent('Hello from the other tab', false), timestamp: nowIso(), status: 'complete' });
+    await waitFor(() => messageItems(m.root).length === 3, 5000, 'the other tab’s message');
+    expect($(messageItems(m.root)[2]!, '.user-text').textContent).toBe('Hello from the other tab');
+
+    await other.delete(id);
+    await waitFor(() => m.root.sessionId === null, 5000, 'the chat to close');
+    const notice = await waitFor(() => $maybe(m.root, 'chat-view', '.notice error-banner')?.shadowRoot?.textContent, 3000, 'the notice');
+    expect(notice).toContain('This chat was deleted in another tab.');
+    expect(notice).not.toContain('Unexpected');
+    $(m.root, 'chat-view', '.empty');
+    await waitFor(() => $all(m.root, ['session-list'], 'session-item').length === 0, 3000, 'the sidebar');
+  });
+
+  it('a message sent while another tab answers in the same chat waits for it, then follows it', async () => {
+    m = await mountApp();
+    await send(m.root, 'Start');
+    await settled(m);
+    const id = m.root.sessionId!;
+    const other = await SessionStore.open(m.storeName);
+    cleanups.push(() => other.close());
+    const engine = new FakeEngine({ downloadMs: 10 });
+    const slow = new FakeBackend(engine, { tokenDelayMs: 25 });
+    const otherChat = new ChatService({ store: other, backend: () => slow, persistEveryMs: 50 });
+    const theirs = otherChat.chat({ message: 'From the other tab', session_id: id });
+    // Their answer is streaming here too.
+    await waitFor(() => messageItems(m.root).some((i) => i.message?.status === 'streaming'), 5000, 'their answer streaming');
+
+    await send(m.root, 'From this tab');
+    const hint = await waitFor(() => $maybe(m.root, 'chat-view', 'chat-composer', '.waiting')?.textContent, 3000, 'the waiting hint');
+    expect(hint).toContain('Waiting for the other tab');
+    await theirs;
+    await settled(m, 6);
+    const history = (await m.chat.history(id)).history;
+    expect(history.map((h) => `${h.role}:${h.content.map((p) => (p.type === 'text' ? p.text : '')).join('')}`)).toEqual([
+      'user:Start',
+      expect.stringMatching(/^assistant:.*You asked: “Start”/),
+      'user:From the other tab',
+      expect.stringMatching(/^assistant:.*You asked: “From the other tab”/),
+      'user:From this tab',
+      expect.stringMatching(/^assistant:.*You asked: “From this tab”/),
+    ]);
+  });
+});
