@@ -4,82 +4,30 @@
  * image are still there → delete. Also an axe-core check of the main views and screenshots (desktop and
  * 360-px phone, light and dark) into screenshots/ (git-ignored). The real engine's e2e lives with the engine.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import sharp from 'sharp';
-import { build, preview, type PreviewServer } from 'vite';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../chromium';
+import { DESKTOP, PHONE, axeCheck, buildAndPreview, makePhoto, shot, type BuiltApp } from './helpers';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const SHOTS = join(ROOT, 'screenshots');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 360, height: 740 };
-
-let outDir: string;
-let server: PreviewServer;
+let app: BuiltApp;
 let baseUrl: string;
 let photo: string;
 let textFile: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
-    });
-  });
-}
-
-/** A small "photo": hills under a sky, drawn as SVG and encoded as JPEG. */
-async function makePhoto(path: string): Promise<void> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600">
-    <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#f6b26b"/><stop offset="1" stop-color="#fde9c9"/></linearGradient></defs>
-    <rect width="800" height="600" fill="url(#sky)"/><circle cx="560" cy="210" r="70" fill="#fff3d6"/>
-    <path d="M0 420 Q200 300 400 400 T800 380 V600 H0Z" fill="#5b8c5a"/><path d="M0 500 Q250 420 500 500 T800 480 V600 H0Z" fill="#3d6b45"/>
-  </svg>`;
-  await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(path);
-}
-
 beforeAll(async () => {
-  const tmp = await mkdtemp(join(tmpdir(), 'glimpse-ui-e2e-'));
-  outDir = join(tmp, 'dist');
-  photo = join(tmp, 'hills.jpg');
-  textFile = join(tmp, 'notes.png'); // a text file pretending to be a PNG
+  app = await buildAndPreview();
+  baseUrl = app.baseUrl;
+  photo = join(app.tmp, 'hills.jpg');
+  textFile = join(app.tmp, 'notes.png'); // a text file pretending to be a PNG
   await makePhoto(photo);
   await writeFile(textFile, 'just some notes, not an image');
-  await mkdir(SHOTS, { recursive: true });
-  await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-  const port = await freePort();
-  server = await preview({ root: ROOT, logLevel: 'warn', build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1' } });
-  baseUrl = `http://127.0.0.1:${port}/`;
 });
 
 afterAll(async () => {
-  await server?.close();
-  if (outDir) await rm(resolve(outDir, '..'), { recursive: true, force: true });
+  await app?.close();
 });
-
-interface AxeResult {
-  violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
-}
-
-async function axeCheck(page: Page, view: string): Promise<void> {
-  await page.addScriptTag({ path: join(ROOT, 'node_modules/axe-core/axe.min.js') });
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResult> } }).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return { violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })) };
-  });
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${view}: ${v.id} (${v.impact}) ${v.help} at ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`)).toEqual([]);
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
 
 describe.each([
   { name: 'webgpu', query: 'fake-engine', webgpu: true },
