@@ -34,6 +34,10 @@ export class ModelManager extends LitElement {
     base,
     panelStyles,
     css`
+      :host {
+        display: grid;
+        gap: 1rem;
+      }
       ul {
         list-style: none;
         margin: 0;
