@@ -68,7 +68,10 @@ export class TransferPanel extends LitElement {
     try {
       const { blob, name, sessions } = await exportChats(store, sessionId ? [sessionId] : undefined);
       download(blob, name);
-      this._message = sessions === 0 ? `There are no chats yet; ${name} is empty.` : `Saved ${sessions === 1 ? '1 chat' : `${sessions} chats`} to ${name}.`;
+      this._message =
+        sessions === 0
+          ? `There are no chats yet; ${name} holds none.`
+          : `Exported ${sessions === 1 ? '1 chat' : `${sessions} chats`} as ${name} (in your downloads).`;
     } catch (err) {
       this._error = err;
     } finally {

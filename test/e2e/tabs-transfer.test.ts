@@ -100,11 +100,15 @@ describe('export and import in the built app', () => {
     await page.goto(url());
     await page.locator('chat-composer #picker').setInputFiles(photo);
     await page.locator('chat-composer image-chip.pending').waitFor();
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
     await ask(page, 'What is in this photo?');
     await answered(page, 1);
 
-    // Export all chats.
+    // Export all chats. The Storage tab's code loads only when the tab opens.
+    expect(requested.filter((u) => u.includes('storage-panel'))).toEqual([]);
     await openStorage(page);
+    expect(requested.filter((u) => u.includes('storage-panel'))).toHaveLength(1);
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('transfer-panel button.export-all').click()]);
     expect(download.suggestedFilename()).toMatch(/^glimpse-chats-\d{4}-\d{2}-\d{2}\.json$/);
     const file = join(app.tmp, download.suggestedFilename());
