@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -96,6 +96,8 @@ async function main(): Promise<void> {
 
   const groups = parseGroups(values.group);
   const started = Date.now();
+  // Other processes on the machine show up in every timing: keep the load next to the figures.
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   const figures: Record<string, Figure> = {};
   const runs: Record<string, unknown> = {};
   const seconds: Record<string, number> = {};
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     groups,
     seconds,
     totalSeconds: Math.round((Date.now() - started) / 1000),
+    loadavg: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) },
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', memGb: Math.round(totalmem() / 2 ** 30), node: process.version },
     ...(Object.keys(failed).length ? { failed } : {}),
   };
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(formatTable(figures) + '\n');
   process.stdout.write(`\n${meta.machine.cpus} cores (${meta.machine.cpu}), model ${model}${quick ? ' (quick)' : ''}, ` +
-    `${meta.totalSeconds} s. JSON: ${file}\n`);
+    `${meta.totalSeconds} s, load average ${meta.loadavg.before[0]} → ${meta.loadavg.after[0]}. JSON: ${file}\n`);
   if (Object.keys(failed).length) {
     process.stdout.write(`Failed groups: ${Object.entries(failed).map(([g, m]) => `${g} (${m})`).join('; ')}\n`);
     process.exitCode = 1;
