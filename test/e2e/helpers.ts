@@ -36,6 +36,22 @@ export async function makePhoto(path: string): Promise<void> {
   await sharp(Buffer.from(svg)).jpeg({ quality: 85 }).toFile(path);
 }
 
+/**
+ * Builds the app exactly as `npm run build` does. Vitest sets NODE_ENV=test, and Vite would then build a
+ * development bundle (import.meta.env.DEV true: no service worker, dev-only paths); force production.
+ * `env` sets build variables such as VITE_MODEL_HOST for this build only.
+ */
+export async function buildApp(outDir: string, env: Record<string, string> = {}): Promise<void> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env, { NODE_ENV: 'production' });
+  try {
+    await build({ root: ROOT, mode: 'production', logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
 export interface BuiltApp {
   /** The app's URL, ending with '/'. */
   baseUrl: string;
@@ -49,7 +65,7 @@ export async function buildAndPreview(prefix = 'glimpse-ui-e2e-'): Promise<Built
   const tmp = await mkdtemp(join(tmpdir(), prefix));
   const outDir = join(tmp, 'dist');
   await mkdir(SHOTS, { recursive: true });
-  await build({ root: ROOT, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  await buildApp(outDir);
   const port = await freePort();
   const server = await preview({ root: ROOT, logLevel: 'warn', build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1' } });
   return {
