@@ -17,6 +17,8 @@ interface PendingImage {
   url: string;
   width: number;
   height: number;
+  /** An animated GIF/PNG/WebP: the model reads its first frame only, and the chip says so. */
+  animated: boolean;
 }
 
 /** The image in the model's context, shown when nothing new is attached. */
@@ -175,6 +177,7 @@ export class ChatComposer extends LitElement {
         url: URL.createObjectURL(blob),
         width: info.width,
         height: info.height,
+        animated: info.animated,
       };
     } catch (err) {
       this._attachError = err;
@@ -243,7 +246,7 @@ export class ChatComposer extends LitElement {
           .src=${i.url}
           .label=${i.name}
           .tokens=${this.acceptsImages ? planImage(i.width, i.height, this.detail).tokens : null}
-          .note=${`${i.width}×${i.height}`}
+          .note=${`${i.width}×${i.height}${i.animated ? ' · animated: only the first frame is used' : ''}`}
           remove-label="Remove the attached image"
           @image-remove=${this.removePending}
         ></image-chip>
