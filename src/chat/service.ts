@@ -7,8 +7,7 @@ import {
   isError,
   serializeError,
 } from '../errors';
-import type { SessionStore, SessionSummary } from '../storage/sessions';
-import { validateSessionId } from '../storage/sessions';
+import { validateSessionId, type SessionRepository, type SessionSummary } from '../storage/repository';
 import { DEFAULT_GENERATION, type ChatBackend, type GenerationSettings, type TokenEvent } from './backend';
 import { buildContext, DEFAULT_WINDOW, type ModelContext } from './context';
 import { DEFAULT_IMAGE_LIMITS, hashBlob, inspectImage, type ImageInfo, type ImageLimits } from './images';
@@ -72,7 +71,8 @@ export interface ChatRequest {
 }
 
 export interface ServiceOptions {
-  store: SessionStore;
+  /** Where sessions live: SessionStore (IndexedDB) in the browser, FileSessionStore in the REST server. */
+  store: SessionRepository;
   /** The backend to answer with (local engine or remote proxy), read at each call. */
   backend: () => ChatBackend;
   settings?: () => ChatSettings;
@@ -81,7 +81,7 @@ export interface ServiceOptions {
    * most damage; this catches the rest before anything is stored.
    */
   decodeCheck?: (blob: Blob, info: ImageInfo) => Promise<void>;
-  /** How often partial answers are written to IndexedDB while streaming (ms). */
+  /** How often partial answers are written to the store while streaming (ms). */
   persistEveryMs?: number;
 }
 
@@ -90,7 +90,7 @@ export interface ServiceOptions {
  * it; it applies the conversation rules, saves before generating, and keeps partial answers.
  */
 export class ChatService {
-  private readonly store: SessionStore;
+  private readonly store: SessionRepository;
   private readonly backend: () => ChatBackend;
   private readonly settings: () => ChatSettings;
   private readonly decodeCheck?: ServiceOptions['decodeCheck'];
@@ -206,7 +206,8 @@ export class ChatService {
     if (stale.length > 0 && !(await this.isGenerating(sessionId))) {
       for (const m of stale) {
         m.status = 'interrupted';
-        await this.store.update(m);
+        // Best effort: the mark is shown either way, and a full disk must not hide the whole conversation.
+        await this.store.update(m).catch(() => undefined);
       }
     }
     return messages;

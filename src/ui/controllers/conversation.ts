@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { StoredMessage } from '../../chat/messages';
 import type { ChatService } from '../../chat/service';
-import { GenerationAbortedError, isError } from '../../errors';
+import { GenerationAbortedError, StorageQuotaError, StorageUnavailableError, isError } from '../../errors';
 import type { SessionStore, StoreChange } from '../../storage/sessions';
 import type { GenerationTracker } from '../services/generation';
 
@@ -42,6 +42,8 @@ export class ConversationController implements ReactiveController {
   loadError: unknown = null;
 
   readonly #urls = new Map<string, string>();
+  /** Answers that could not be saved (storage full): shown with the error until the chat is closed. */
+  readonly #unsaved = new Map<string, StoredMessage>();
   #store: SessionStore | null = null;
   #loadSeq = 0;
   readonly #onChange = (e: Event) => {
@@ -89,6 +91,7 @@ export class ConversationController implements ReactiveController {
     this.contextImage = null;
     this.inputError = null;
     this.loadError = null;
+    this.#unsaved.clear();
     for (const url of this.#urls.values()) URL.revokeObjectURL(url);
     this.#urls.clear();
     this.host.requestUpdate();
@@ -119,7 +122,7 @@ export class ConversationController implements ReactiveController {
         records.set(hash, { width: record.width ?? 512, height: record.height ?? 512 });
       }
       if (seq !== this.#loadSeq) return; // a newer load (or another session) won
-      this.messages = messages;
+      this.messages = messages.map((m) => this.#unsaved.get(m.id) ?? m);
       this.windowStartSeq = context.windowStartSeq;
       const h = session?.imageHash ?? null;
       const dims = h ? records.get(h) : undefined;
@@ -235,7 +238,20 @@ export class ConversationController implements ReactiveController {
   }
 
   private failed(err: unknown): void {
-    const saved = this.deps.generation()?.live?.messageId != null;
+    const live = this.deps.generation()?.live;
+    const saved = live?.messageId != null;
+    const answer = saved ? this.messages.find((m) => m.id === live.messageId) : undefined;
+    if (answer && (isError(err, StorageQuotaError) || isError(err, StorageUnavailableError))) {
+      // The answer was written but could not be saved (e.g. the disk is full): keep it on screen with the
+      // reason, instead of the empty turn left on disk.
+      const e = err as Error;
+      this.#unsaved.set(answer.id, {
+        ...answer,
+        content: [{ type: 'text', text: live.text }],
+        status: 'error',
+        error: { name: e.name, message: e.message },
+      });
+    }
     void this.reload().finally(() => this.deps.generation()?.finish());
     if (isError(err, GenerationAbortedError)) {
       this.deps.onFinished('Stopped. The partial answer is kept.');
