@@ -39,6 +39,11 @@ export interface ReplyDetails {
   timeToFirstTokenMs?: number;
   totalMs?: number;
   imageTokens?: number;
+  /** Prompt tokens, and how many of them came from the KV cache (the headless server reports these). */
+  promptTokens?: number;
+  cachedTokens?: number;
+  /** False when the image was already in the KV cache. */
+  visionRan?: boolean;
 }
 
 /** A message as it is stored in a session: the chat shape plus bookkeeping. */

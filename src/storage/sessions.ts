@@ -1,4 +1,4 @@
-import { hasImagePart, nowIso, textOf, type StoredMessage } from '../chat/messages';
+import { nowIso, type StoredMessage } from '../chat/messages';
 import {
   GlimpseError,
   InvalidSessionIdError,
@@ -18,65 +18,30 @@ import {
   type PreparedImport,
 } from './transfer';
 import type { GlimpseDB, ImageRecord, SessionRecord } from './schema';
+import {
+  DEFAULT_TITLE,
+  newSessionRecord,
+  preview,
+  sessionNotFound as notFound,
+  summarize,
+  titleFrom,
+  touchSummary,
+  validateSessionId,
+  type NewImage,
+  type NewMessage,
+  type SessionRepository,
+  type SessionSummary,
+} from './repository';
 
 export type { SessionRecord } from './schema';
-
-/** One row of the session list. */
-export interface SessionSummary {
-  id: string;
-  title: string;
-  updated_at: string;
-  created_at: string;
-  message_count: number;
-  has_image: boolean;
-  preview: string;
-}
+export { DEFAULT_TITLE, validateSessionId } from './repository';
+export type { NewImage, NewMessage, SessionRepository, SessionSummary } from './repository';
 
 export type StoreChange =
   | { kind: 'created' | 'updated' | 'renamed' | 'cleared' | 'deleted'; sessionId: string }
   | { kind: 'messages'; sessionId: string };
 
-export const DEFAULT_TITLE = 'New chat';
-const TITLE_MAX = 60;
-const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const CHANNEL = 'glimpse-sessions';
-
-/** A new message before the store gives it a seq and id. */
-export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'sessionId' | 'imageHash'> & { id?: string };
-
-export interface NewImage {
-  blob: Blob;
-  hash: string;
-  width?: number;
-  height?: number;
-}
-
-export function validateSessionId(id: string): string {
-  if (typeof id !== 'string' || !SESSION_ID.test(id)) {
-    throw new InvalidSessionIdError(
-      `“${String(id).slice(0, 40)}” is not a valid session id (letters, digits, - _ . : and at most 128 characters).`,
-      { id: String(id).slice(0, 200) },
-    );
-  }
-  return id;
-}
-
-function titleFrom(text: string): string {
-  const line = text.trim().replace(/\s+/g, ' ');
-  return line.length > TITLE_MAX ? `${line.slice(0, TITLE_MAX - 1)}…` : line || DEFAULT_TITLE;
-}
-
-function summarize(s: SessionRecord): SessionSummary {
-  return {
-    id: s.id,
-    title: s.title,
-    updated_at: s.updatedAt,
-    created_at: s.createdAt,
-    message_count: s.messageCount,
-    has_image: s.imageHash !== null,
-    preview: s.preview,
-  };
-}
 
 /** Maps IndexedDB failures to named errors a person can act on. */
 function storageError(err: unknown): unknown {
@@ -128,17 +93,13 @@ async function write<S extends StoreName[], T>(db: Database, stores: S, fn: (tx:
   });
 }
 
-function notFound(id: string): SessionNotFoundError {
-  return new SessionNotFoundError(`There is no chat with id “${id}”. It may have been deleted.`, { id });
-}
-
 /**
  * Sessions, their transcripts and their images, in IndexedDB. The only module (with db.ts) that talks to
  * the database. Every multi-store change runs in one transaction, so a failure (quota, crash) leaves the
  * data exactly as it was. Changes are announced on `change` events here and to other tabs through a
  * BroadcastChannel.
  */
-export class SessionStore extends EventTarget {
+export class SessionStore extends EventTarget implements SessionRepository {
   private readonly channel: BroadcastChannel | null;
 
   private constructor(private readonly db: Database, name: string) {
@@ -166,18 +127,7 @@ export class SessionStore extends EventTarget {
 
   async create(opts: { id?: string; title?: string } = {}): Promise<SessionRecord> {
     const id = opts.id === undefined ? crypto.randomUUID() : validateSessionId(opts.id);
-    const now = nowIso();
-    const record: SessionRecord = {
-      id,
-      title: opts.title?.trim() ? titleFrom(opts.title) : DEFAULT_TITLE,
-      customTitle: !!opts.title?.trim(),
-      createdAt: now,
-      updatedAt: now,
-      messageCount: 0,
-      nextSeq: 0,
-      imageHash: null,
-      preview: '',
-    };
+    const record = newSessionRecord(id, opts.title);
     await write(this.db, ['sessions'], async (tx) => {
       if (await tx.objectStore('sessions').get(id)) {
         throw new InvalidSessionIdError(`A session with id “${id}” already exists.`, { id });
@@ -196,7 +146,7 @@ export class SessionStore extends EventTarget {
   /** The session, or a SessionNotFoundError naming the id. */
   async require(id: string): Promise<SessionRecord> {
     const s = await this.get(id);
-    if (!s) throw new SessionNotFoundError(`There is no chat with id “${id}”. It may have been deleted.`, { id });
+    if (!s) throw notFound(id);
     return s;
   }
 
@@ -254,7 +204,7 @@ export class SessionStore extends EventTarget {
       session.nextSeq += 1;
       session.messageCount += 1;
       session.updatedAt = nowIso();
-      this.touchSummary(session, stored);
+      touchSummary(session, stored);
       await tx.objectStore('sessions').put(session);
       return stored;
     });
@@ -274,7 +224,7 @@ export class SessionStore extends EventTarget {
       }
       await tx.objectStore('messages').put(message);
       session.updatedAt = nowIso();
-      this.touchSummary(session, message);
+      touchSummary(session, message);
       await tx.objectStore('sessions').put(session);
     });
     this.emit({ kind: 'messages', sessionId: message.sessionId });
@@ -452,15 +402,6 @@ export class SessionStore extends EventTarget {
     this.emit({ kind: 'updated', sessionId });
   }
 
-  private touchSummary(session: SessionRecord, m: StoredMessage): void {
-    session.preview = preview(m);
-    if (!session.customTitle && session.title === DEFAULT_TITLE && m.role === 'user') {
-      const text = textOf(m);
-      if (text.trim()) session.title = titleFrom(text);
-      else if (hasImagePart(m)) session.title = 'Image chat';
-    }
-  }
-
   private async removeMessages(sessionId: string, deleteSession: boolean): Promise<number> {
     validateSessionId(sessionId);
     return write(this.db, ['sessions', 'messages', 'images'], async (tx) => {
@@ -495,10 +436,4 @@ export class SessionStore extends EventTarget {
       if ((await messages.index('by-image').count(hash)) === 0) await images.delete(hash);
     }
   }
-}
-
-function preview(m: StoredMessage): string {
-  const text = textOf(m).trim().replace(/\s+/g, ' ');
-  if (text) return text.slice(0, 120);
-  return hasImagePart(m) ? '[image]' : '';
 }

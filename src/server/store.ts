@@ -1,0 +1,400 @@
+/**
+ * Sessions on disk for the headless REST server: the same {@link SessionRepository} contract as the
+ * browser's IndexedDB SessionStore, with no native dependency.
+ *
+ *   DATA_DIR/sessions/<id>.json   {version, session, messages}: one file per session, replaced atomically
+ *   DATA_DIR/images/<sha256>      the image bytes, shared by every message that sent them
+ *   DATA_DIR/images/<sha256>.json {type, size, width, height, createdAt}
+ *   DATA_DIR/.lock                the pid of the server using the folder
+ *
+ * Every write goes to a temp file, is fsynced, then renamed over the old one, so a crash leaves either the
+ * old or the new file, never half of one. Writes are serialised in this process and the in-memory copy is
+ * updated only after the disk write succeeded, so a failed write (disk full) changes nothing. Images no
+ * message refers to are deleted, and swept at open (a crash between writing an image and its session).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { StoredMessage } from '../chat/messages';
+import { nowIso } from '../chat/messages';
+import { GlimpseError, InvalidSessionIdError, SessionNotFoundError, StorageQuotaError, StorageUnavailableError } from '../errors';
+import {
+  DEFAULT_TITLE,
+  newSessionRecord,
+  preview,
+  sessionNotFound,
+  summarize,
+  titleFrom,
+  touchSummary,
+  validateSessionId,
+  type ImageRecord,
+  type NewImage,
+  type NewMessage,
+  type SessionRecord,
+  type SessionRepository,
+  type SessionSummary,
+} from '../storage/repository';
+
+const FILE_VERSION = 1;
+const HASH = /^[0-9a-f]{64}$/;
+
+interface SessionFile {
+  version: number;
+  session: SessionRecord;
+  messages: StoredMessage[];
+}
+
+interface ImageMeta {
+  type: string;
+  size: number;
+  width?: number;
+  height?: number;
+  createdAt: string;
+}
+
+/** Thrown by open() when another live process holds the folder. */
+export class DataDirInUseError extends Error {
+  constructor(dir: string, pid: number) {
+    super(`The data folder ${dir} is in use by another Glimpse server (pid ${pid}). Stop it or set another DATA_DIR.`);
+    this.name = 'DataDirInUseError';
+  }
+}
+
+function storageError(err: unknown): unknown {
+  if (err instanceof GlimpseError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new StorageQuotaError('The disk holding the data folder is full, so this was not saved; nothing already saved was lost.', { code }, { cause: err });
+  }
+  return new StorageUnavailableError(`Saving failed: ${err instanceof Error ? err.message : String(err)}`, { code }, { cause: err });
+}
+
+/** A session id as a file name: ids may hold ':' (not allowed in Windows file names). */
+const fileName = (id: string) => `${encodeURIComponent(id)}.json`;
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Folders open in this process (the lock file holds the same pid for all of them). */
+const openHere = new Set<string>();
+
+export class FileSessionStore implements SessionRepository {
+  private readonly sessions = new Map<string, SessionFile>();
+  private readonly imageMeta = new Map<string, ImageMeta>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** Files that could not be read at open (moved aside as `*.corrupt-<time>`). */
+  readonly warnings: string[] = [];
+
+  private constructor(readonly dir: string) {}
+
+  /** Opens (creating if needed) a data folder. One process at a time: a second open fails while the first lives. */
+  static async open(dir: string): Promise<FileSessionStore> {
+    const store = new FileSessionStore(dir);
+    await mkdir(join(dir, 'sessions'), { recursive: true });
+    await mkdir(join(dir, 'images'), { recursive: true });
+    await store.lock();
+    try {
+      await store.load();
+    } catch (err) {
+      await store.close();
+      throw storageError(err);
+    }
+    return store;
+  }
+
+  /** Waits for pending writes and releases the folder. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail.catch(() => undefined);
+    await unlink(join(this.dir, '.lock')).catch(() => undefined);
+    openHere.delete(resolve(this.dir));
+  }
+
+  private async lock(): Promise<void> {
+    const path = join(this.dir, '.lock');
+    if (openHere.has(resolve(this.dir))) throw new DataDirInUseError(this.dir, process.pid);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(path, String(process.pid), { flag: 'wx' });
+        openHere.add(resolve(this.dir));
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(err);
+        const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirInUseError(this.dir, pid);
+        await unlink(path).catch(() => undefined); // stale: its process is gone
+      }
+    }
+    throw new StorageUnavailableError(`Could not lock the data folder ${this.dir}.`);
+  }
+
+  private async load(): Promise<void> {
+    const sessionsDir = join(this.dir, 'sessions');
+    for (const name of await readdir(sessionsDir)) {
+      const path = join(sessionsDir, name);
+      if (name.includes('.tmp-')) {
+        await rm(path, { force: true }); // a write that never finished: the previous file is intact
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      try {
+        const file = JSON.parse(await readFile(path, 'utf8')) as SessionFile;
+        if (file.version !== FILE_VERSION || !file.session?.id || !Array.isArray(file.messages)) throw new Error('unknown layout');
+        if (fileName(file.session.id) !== name) throw new Error('file name does not match the session id');
+        this.sessions.set(file.session.id, file);
+      } catch (err) {
+        const aside = `${path}.corrupt-${Date.now()}`;
+        await rename(path, aside).catch(() => undefined);
+        this.warnings.push(`${name} could not be read (${err instanceof Error ? err.message : String(err)}); moved to ${aside}`);
+      }
+    }
+    const imagesDir = join(this.dir, 'images');
+    const used = this.usedHashes();
+    for (const name of await readdir(imagesDir)) {
+      const hash = name.slice(0, 64);
+      const orphan = !HASH.test(hash) || !used.has(hash) || name.includes('.tmp-');
+      if (orphan) {
+        await rm(join(imagesDir, name), { force: true });
+      } else if (name === `${hash}.json`) {
+        try {
+          this.imageMeta.set(hash, JSON.parse(await readFile(join(imagesDir, name), 'utf8')) as ImageMeta);
+        } catch {
+          this.warnings.push(`images/${name} could not be read`);
+        }
+      }
+    }
+  }
+
+  /** Runs writes one at a time, in call order. */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(async () => {
+      if (this.closed) throw new StorageUnavailableError('The session store is closed.');
+      try {
+        return await op();
+      } catch (err) {
+        throw storageError(err);
+      }
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
+    const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      const fh = await open(temp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(temp, path);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private saveSession(file: SessionFile): Promise<void> {
+    return this.atomicWrite(join(this.dir, 'sessions', fileName(file.session.id)), JSON.stringify(file));
+  }
+
+  private usedHashes(): Set<string> {
+    const used = new Set<string>();
+    for (const f of this.sessions.values()) {
+      for (const m of f.messages) if (m.imageHash) used.add(m.imageHash);
+    }
+    return used;
+  }
+
+  /** Deletes the image files among `hashes` that no stored message refers to any more. */
+  private async dropOrphans(hashes: Iterable<string>): Promise<void> {
+    const used = this.usedHashes();
+    for (const hash of hashes) {
+      if (used.has(hash) || !HASH.test(hash)) continue;
+      this.imageMeta.delete(hash);
+      await rm(join(this.dir, 'images', hash), { force: true });
+      await rm(join(this.dir, 'images', `${hash}.json`), { force: true });
+    }
+  }
+
+  private working(sessionId: string): SessionFile {
+    const file = this.sessions.get(sessionId);
+    if (!file) throw sessionNotFound(sessionId);
+    return clone(file);
+  }
+
+  async create(opts: { id?: string; title?: string } = {}): Promise<SessionRecord> {
+    const id = opts.id === undefined ? crypto.randomUUID() : validateSessionId(opts.id);
+    return this.serial(async () => {
+      if (this.sessions.has(id)) throw new InvalidSessionIdError(`A session with id “${id}” already exists.`, { id });
+      const file: SessionFile = { version: FILE_VERSION, session: newSessionRecord(id, opts.title), messages: [] };
+      await this.saveSession(file);
+      this.sessions.set(id, file);
+      return clone(file.session);
+    });
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    validateSessionId(id);
+    const file = this.sessions.get(id);
+    return file ? clone(file.session) : undefined;
+  }
+
+  async require(id: string): Promise<SessionRecord> {
+    const s = await this.get(id);
+    if (!s) throw sessionNotFound(id);
+    return s;
+  }
+
+  async list(): Promise<SessionSummary[]> {
+    // Newest first; ties by id, descending (what the IndexedDB index gives reversed).
+    return [...this.sessions.values()]
+      .map((f) => f.session)
+      .sort((a, b) => (a.updatedAt === b.updatedAt ? (a.id < b.id ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1))
+      .map(summarize);
+  }
+
+  async messages(id: string): Promise<StoredMessage[]> {
+    validateSessionId(id);
+    return clone(this.sessions.get(id)?.messages ?? []);
+  }
+
+  async getImage(hash: string): Promise<ImageRecord | undefined> {
+    const meta = HASH.test(hash) ? this.imageMeta.get(hash) : undefined;
+    if (!meta) return undefined;
+    try {
+      const bytes = await readFile(join(this.dir, 'images', hash));
+      return { hash, blob: new Blob([bytes], { type: meta.type }), ...meta };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw storageError(err);
+    }
+  }
+
+  async append(sessionId: string, message: NewMessage, image?: NewImage): Promise<StoredMessage> {
+    return this.serial(async () => {
+      const file = this.working(sessionId);
+      const session = file.session;
+      const stored: StoredMessage = { ...clone(message), id: message.id ?? crypto.randomUUID(), sessionId, seq: session.nextSeq };
+      let newImage: string | null = null;
+      if (image) {
+        if (!HASH.test(image.hash)) throw new StorageUnavailableError('An image hash must be 64 hex digits (SHA-256).');
+        stored.imageHash = image.hash;
+        session.imageHash = image.hash;
+        if (!this.imageMeta.has(image.hash)) {
+          const meta: ImageMeta = {
+            type: image.blob.type,
+            size: image.blob.size,
+            ...(image.width !== undefined ? { width: image.width } : {}),
+            ...(image.height !== undefined ? { height: image.height } : {}),
+            createdAt: stored.timestamp,
+          };
+          await this.atomicWrite(join(this.dir, 'images', image.hash), new Uint8Array(await image.blob.arrayBuffer()));
+          await this.atomicWrite(join(this.dir, 'images', `${image.hash}.json`), JSON.stringify(meta));
+          newImage = image.hash;
+          this.imageMeta.set(image.hash, meta);
+        }
+      }
+      file.messages.push(stored);
+      session.nextSeq += 1;
+      session.messageCount += 1;
+      session.updatedAt = nowIso();
+      touchSummary(session, stored);
+      try {
+        await this.saveSession(file);
+      } catch (err) {
+        if (newImage) await this.dropOrphans([newImage]).catch(() => undefined);
+        throw err;
+      }
+      this.sessions.set(sessionId, file);
+      return clone(stored);
+    });
+  }
+
+  async update(message: StoredMessage): Promise<void> {
+    await this.serial(async () => {
+      const current = this.sessions.get(message.sessionId);
+      const file = current ? clone(current) : undefined;
+      const at = file?.messages.findIndex((m) => m.seq === message.seq) ?? -1;
+      if (!file || at < 0 || file.messages[at]!.id !== message.id) {
+        throw new SessionNotFoundError('This message no longer exists (the chat was cleared or deleted).', { id: message.sessionId });
+      }
+      file.messages[at] = clone(message);
+      file.session.updatedAt = nowIso();
+      touchSummary(file.session, message);
+      await this.saveSession(file);
+      this.sessions.set(message.sessionId, file);
+    });
+  }
+
+  async truncate(sessionId: string, fromSeq: number): Promise<void> {
+    await this.serial(async () => {
+      const file = this.working(sessionId);
+      const session = file.session;
+      const removed = file.messages.filter((m) => m.seq >= fromSeq);
+      const remaining = file.messages.filter((m) => m.seq < fromSeq);
+      file.messages = remaining;
+      session.messageCount = remaining.length;
+      session.nextSeq = fromSeq;
+      const removedHashes = new Set(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
+      if (session.imageHash && removedHashes.has(session.imageHash)) {
+        session.imageHash = [...remaining].reverse().find((m) => m.imageHash)?.imageHash ?? null;
+      }
+      const last = remaining[remaining.length - 1];
+      session.preview = last ? preview(last) : '';
+      session.updatedAt = nowIso();
+      await this.saveSession(file);
+      this.sessions.set(sessionId, file);
+      await this.dropOrphans(removedHashes);
+    });
+  }
+
+  async clear(sessionId: string): Promise<number> {
+    validateSessionId(sessionId);
+    return this.serial(async () => {
+      const file = this.working(sessionId);
+      const removed = file.messages;
+      file.messages = [];
+      Object.assign(file.session, { messageCount: 0, nextSeq: 0, imageHash: null, preview: '', updatedAt: nowIso() });
+      await this.saveSession(file);
+      this.sessions.set(sessionId, file);
+      await this.dropOrphans(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
+      return removed.length;
+    });
+  }
+
+  /** Deletes a session, its messages and the images only it used. */
+  async delete(sessionId: string): Promise<void> {
+    validateSessionId(sessionId);
+    await this.serial(async () => {
+      const file = this.working(sessionId);
+      await rm(join(this.dir, 'sessions', fileName(sessionId)), { force: true });
+      this.sessions.delete(sessionId);
+      await this.dropOrphans(file.messages.map((m) => m.imageHash).filter((h): h is string => !!h));
+    });
+  }
+
+  async rename(sessionId: string, title: string): Promise<SessionRecord> {
+    const clean = title.trim();
+    return this.serial(async () => {
+      const file = this.working(sessionId);
+      file.session.title = clean ? titleFrom(clean) : DEFAULT_TITLE;
+      file.session.customTitle = !!clean;
+      await this.saveSession(file);
+      this.sessions.set(sessionId, file);
+      return clone(file.session);
+    });
+  }
+}

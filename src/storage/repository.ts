@@ -1,0 +1,125 @@
+/**
+ * The contract every session store keeps, and the record rules they share. The chat service depends on
+ * {@link SessionRepository} only, so the same conversation rules run over IndexedDB in the browser
+ * (SessionStore, sessions.ts) and over files in the headless REST server (src/server/store.ts).
+ * Nothing here touches a database.
+ */
+import { hasImagePart, nowIso, textOf, type StoredMessage } from '../chat/messages';
+import { InvalidSessionIdError, SessionNotFoundError } from '../errors';
+import type { ImageRecord, SessionRecord } from './schema';
+
+export type { ImageRecord, SessionRecord } from './schema';
+
+/** One row of the session list. */
+export interface SessionSummary {
+  id: string;
+  title: string;
+  updated_at: string;
+  created_at: string;
+  message_count: number;
+  has_image: boolean;
+  preview: string;
+}
+
+/** A new message before the store gives it a seq and id. */
+export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'sessionId' | 'imageHash'> & { id?: string };
+
+export interface NewImage {
+  blob: Blob;
+  hash: string;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * What the chat service needs from storage. Every method that names a session rejects with
+ * SessionNotFoundError when it does not exist (messages() returns [] instead), and with
+ * InvalidSessionIdError for a malformed id. Each write is all or nothing.
+ */
+export interface SessionRepository {
+  /** A new empty session: a random UUID, or the id given (InvalidSessionIdError if it exists). */
+  create(opts?: { id?: string; title?: string }): Promise<SessionRecord>;
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** The session, or a SessionNotFoundError naming the id. */
+  require(id: string): Promise<SessionRecord>;
+  /** All sessions, most recently updated first. */
+  list(): Promise<SessionSummary[]>;
+  /** The full transcript, oldest first. */
+  messages(id: string): Promise<StoredMessage[]>;
+  getImage(hash: string): Promise<ImageRecord | undefined>;
+  /** Appends a message (and its image, deduplicated by hash); an image becomes the session's image in context. */
+  append(sessionId: string, message: NewMessage, image?: NewImage): Promise<StoredMessage>;
+  /** Rewrites a stored message (streamed text, final status). */
+  update(message: StoredMessage): Promise<void>;
+  /** Deletes the messages with seq ≥ fromSeq; the image in context falls back to the latest one left. */
+  truncate(sessionId: string, fromSeq: number): Promise<void>;
+  /** Removes every message and the image in context; the session stays. Returns how many were removed. */
+  clear(sessionId: string): Promise<number>;
+}
+
+export const DEFAULT_TITLE = 'New chat';
+const TITLE_MAX = 60;
+const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export function validateSessionId(id: string): string {
+  if (typeof id !== 'string' || !SESSION_ID.test(id)) {
+    throw new InvalidSessionIdError(
+      `“${String(id).slice(0, 40)}” is not a valid session id (letters, digits, - _ . : and at most 128 characters).`,
+      { id: String(id).slice(0, 200) },
+    );
+  }
+  return id;
+}
+
+export function sessionNotFound(id: string): SessionNotFoundError {
+  return new SessionNotFoundError(`There is no chat with id “${id}”. It may have been deleted.`, { id });
+}
+
+export function titleFrom(text: string): string {
+  const line = text.trim().replace(/\s+/g, ' ');
+  return line.length > TITLE_MAX ? `${line.slice(0, TITLE_MAX - 1)}…` : line || DEFAULT_TITLE;
+}
+
+/** A fresh session record. */
+export function newSessionRecord(id: string, title?: string): SessionRecord {
+  const now = nowIso();
+  return {
+    id,
+    title: title?.trim() ? titleFrom(title) : DEFAULT_TITLE,
+    customTitle: !!title?.trim(),
+    createdAt: now,
+    updatedAt: now,
+    messageCount: 0,
+    nextSeq: 0,
+    imageHash: null,
+    preview: '',
+  };
+}
+
+export function summarize(s: SessionRecord): SessionSummary {
+  return {
+    id: s.id,
+    title: s.title,
+    updated_at: s.updatedAt,
+    created_at: s.createdAt,
+    message_count: s.messageCount,
+    has_image: s.imageHash !== null,
+    preview: s.preview,
+  };
+}
+
+export function preview(m: StoredMessage): string {
+  const text = textOf(m).trim().replace(/\s+/g, ' ');
+  if (text) return text.slice(0, 120);
+  return hasImagePart(m) ? '[image]' : '';
+}
+
+/** Updates the list preview and, until the user renames it, the automatic title from the first user turn. */
+export function touchSummary(session: SessionRecord, m: StoredMessage): void {
+  session.preview = preview(m);
+  if (!session.customTitle && session.title === DEFAULT_TITLE && m.role === 'user') {
+    const text = textOf(m);
+    if (text.trim()) session.title = titleFrom(text);
+    else if (hasImagePart(m)) session.title = 'Image chat';
+  }
+}
