@@ -95,7 +95,11 @@ export function sniff(b: Uint8Array): ImageMime | null {
 
 function unsupported(head: Uint8Array, claimed: string): UnsupportedImageError {
   const text = ascii(head, 0, Math.min(head.length, 512)).trimStart().toLowerCase();
-  let what = claimed && claimed !== 'application/octet-stream' ? `a ${claimed} file` : 'not an image Glimpse can read';
+  const SUPPORTED = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp'];
+  let what =
+    SUPPORTED.includes(claimed) ? `labelled ${claimed}, but its contents are not that kind of image`
+    : claimed && claimed !== 'application/octet-stream' ? `a ${claimed} file`
+    : 'not an image Glimpse can read';
   if (ascii(head, 4, 4) === 'ftyp') {
     const brand = ascii(head, 8, 4);
     what = /hei|mif|hev/.test(brand) ? 'a HEIC/HEIF photo' : /avi/.test(brand) ? 'an AVIF image' : 'a video or HEIF file';

@@ -1,0 +1,116 @@
+/**
+ * The local SmolVLM as a chat backend in Node: the service's requests go straight to a VlmEngine on
+ * onnxruntime-node (device 'cpu', fp32), no worker. The model loads on the first request (or on preload()),
+ * and the engine keeps the KV cache between turns exactly as it does in the browser's worker.
+ * Not re-entrant: the server runs one generation at a time through a GenerationQueue.
+ */
+import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
+import { EngineError, GenerationAbortedError, isError } from '../errors';
+import { chooseDtypes } from '../engine/device';
+import { VlmEngine } from '../engine/engine';
+import type { DtypeMap, LoadProgress, ModelSource } from '../engine/protocol';
+
+export interface NodeBackendOptions {
+  model: string;
+  source: ModelSource;
+  dtypes?: DtypeMap;
+  engine?: VlmEngine;
+  onProgress?: (p: LoadProgress) => void;
+}
+
+export type ModelState = 'idle' | 'loading' | 'ready' | 'error';
+
+export class NodeBackend implements ChatBackend {
+  readonly id = 'local-node';
+  readonly acceptsImages = true;
+  readonly engine: VlmEngine;
+  private loading: Promise<void> | null = null;
+  private active = false;
+  private lastError: string | null = null;
+  private readonly dtypes: DtypeMap;
+
+  constructor(private readonly opts: NodeBackendOptions) {
+    this.engine = opts.engine ?? new VlmEngine();
+    this.dtypes = opts.dtypes ?? chooseDtypes({ device: 'cpu', shaderF16: false });
+  }
+
+  get model(): string {
+    return this.opts.model;
+  }
+
+  get state(): ModelState {
+    if (this.engine.current) return 'ready';
+    if (this.loading) return 'loading';
+    return this.lastError ? 'error' : 'idle';
+  }
+
+  /** The last load failure, for /health. */
+  get error(): string | null {
+    return this.lastError;
+  }
+
+  /** Loads the model once; concurrent callers share the load, a failed load is retried by the next call. */
+  preload(): Promise<void> {
+    this.loading ??= this.engine
+      .load({ model: this.opts.model, device: 'cpu', dtypes: this.dtypes, source: this.opts.source, onProgress: this.opts.onProgress })
+      .then(() => {
+        this.lastError = null;
+      })
+      .catch((err: unknown) => {
+        this.lastError = err instanceof Error ? err.message : String(err);
+        throw err;
+      })
+      .finally(() => {
+        this.loading = null;
+      });
+    return this.loading;
+  }
+
+  async generate(req: BackendRequest): Promise<BackendResult> {
+    if (this.active) throw new EngineError('The engine is already generating; requests must go through the queue.');
+    this.active = true;
+    let full = '';
+    try {
+      if (!this.engine.current) await this.preload();
+      const out = await this.engine.generate(
+        { sessionId: req.sessionId, messages: req.messages, image: req.image, settings: { ...req.settings, model: this.opts.model } },
+        {
+          signal: req.signal,
+          onToken: (text, tokens) => {
+            full += text;
+            req.onToken?.({ text, full, tokens });
+          },
+        },
+      );
+      const s = out.stats;
+      return {
+        text: out.text,
+        model: s.model,
+        details: {
+          device: s.device,
+          tokens: s.tokens,
+          tokensPerSecond: s.tokensPerSecond,
+          timeToFirstTokenMs: s.timeToFirstTokenMs,
+          totalMs: s.totalMs,
+          imageTokens: s.imageTokens,
+          promptTokens: s.promptTokens,
+          cachedTokens: s.cachedTokens,
+          visionRan: s.visionRan,
+        },
+      };
+    } catch (err) {
+      if (isError(err, GenerationAbortedError)) {
+        const e = err as GenerationAbortedError;
+        if (typeof e.data.partial !== 'string') e.data.partial = full;
+      }
+      throw err;
+    } finally {
+      this.active = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.loading?.catch(() => undefined);
+    await this.engine.unload();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Configuration of the headless REST server (`npm run api`) from the environment, decided once at start.
+ * See docs/rest-api.md for the table.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ImageDetail } from '../chat/backend';
+import type { ModelSource } from '../engine/protocol';
+
+export type Env = Record<string, string | undefined>;
+
+export interface ApiConfig {
+  host: string;
+  port: number;
+  /** Where sessions and images are kept (created if missing). */
+  dataDir: string;
+  /** The model id: a hub id, or the folder name under a local model root. */
+  model: string;
+  source: ModelSource;
+  /** Requests that may wait while one generates; one more is answered 503. */
+  queueSize: number;
+  /** Largest image accepted, in bytes (the whole request may be 1 MiB more, for the text fields). */
+  maxUploadBytes: number;
+  maxNewTokens: number;
+  imageDetail: ImageDetail;
+  systemPrompt: string;
+  /** Browser origins allowed to call the API (CORS). Empty: only clients that send no Origin (curl, scripts). */
+  allowedOrigins: string[];
+}
+
+export const DEFAULT_MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
+
+/** Thrown when the environment cannot make a working server; the message lists every problem at once. */
+export class ApiConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`The REST API cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ApiConfigError';
+  }
+}
+
+/**
+ * MODEL_PATH is a root folder laid out as `{owner}/{name}/` (what `npm run make-test-model` writes under
+ * `.models/tiny`), with MODEL_ID picking the model; or the model's own folder (it holds config.json).
+ */
+function localModel(path: string, modelId: string, problems: string[]): { model: string; source: ModelSource } {
+  const root = resolve(path);
+  if (existsSync(join(root, modelId, 'config.json'))) {
+    return { model: modelId, source: { kind: 'local', localModelPath: root } };
+  }
+  if (existsSync(join(root, 'config.json'))) {
+    return { model: basename(root), source: { kind: 'local', localModelPath: dirname(root) } };
+  }
+  problems.push(
+    `MODEL_PATH=${path} holds no model: expected ${join(root, modelId, 'config.json')} ` +
+      `(a root laid out as {owner}/{name}/, with MODEL_ID=${modelId}) or ${join(root, 'config.json')}.`,
+  );
+  return { model: modelId, source: { kind: 'local', localModelPath: root } };
+}
+
+export function loadApiConfig(env: Env): ApiConfig {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const modelId = env.MODEL_ID?.trim() || DEFAULT_MODEL;
+  let model = modelId;
+  let source: ModelSource = { kind: 'hub' };
+  const modelPath = env.MODEL_PATH?.trim();
+  const modelHost = env.GLIMPSE_MODEL_HOST?.trim();
+  if (modelPath) {
+    ({ model, source } = localModel(modelPath, modelId, problems));
+  } else if (modelHost) {
+    if (!/^https?:\/\/\S+$/.test(modelHost)) problems.push(`GLIMPSE_MODEL_HOST must be an http(s) URL (got "${modelHost}")`);
+    source = { kind: 'hub', remoteHost: modelHost.endsWith('/') ? modelHost : `${modelHost}/` };
+  }
+
+  const detail = env.GLIMPSE_IMAGE_DETAIL?.trim() || 'auto';
+  if (detail !== 'low' && detail !== 'auto' && detail !== 'high') {
+    problems.push(`GLIMPSE_IMAGE_DETAIL must be low, auto or high (got "${detail}")`);
+  }
+
+  const config: ApiConfig = {
+    host: env.HOST?.trim() || '127.0.0.1',
+    port: int('PORT', 8002, 0, 65_535),
+    dataDir: resolve(env.DATA_DIR?.trim() || '.data'),
+    model,
+    source,
+    queueSize: int('GLIMPSE_API_QUEUE', 8, 0, 1_000),
+    maxUploadBytes: int('GLIMPSE_MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
+    maxNewTokens: int('GLIMPSE_MAX_NEW_TOKENS', 512, 1, 8_192),
+    imageDetail: detail === 'low' || detail === 'high' ? detail : 'auto',
+    systemPrompt: env.GLIMPSE_SYSTEM_PROMPT?.trim() ?? '',
+    allowedOrigins: (env.GLIMPSE_API_ORIGINS ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean),
+  };
+  if (problems.length > 0) throw new ApiConfigError(problems);
+  return config;
+}
