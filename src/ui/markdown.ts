@@ -14,6 +14,8 @@ export function renderMarkdown(text: string): DocumentFragment {
   const html = marked.parse(text) as string;
   const fragment = DOMPurify.sanitize(html, {
     RETURN_DOM_FRAGMENT: true,
+    // HTML only: inline SVG/MathML could still fetch (an SVG <image href>), bypassing the img rule below.
+    USE_PROFILES: { html: true },
     FORBID_TAGS,
     FORBID_ATTR: ['style'],
     ALLOW_DATA_ATTR: false,
