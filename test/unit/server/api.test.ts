@@ -260,6 +260,44 @@ describe('REST API: one generation at a time', () => {
   });
 });
 
+describe('REST API: a client that goes away', () => {
+  it('stops its generation; the turn is kept, marked stopped; the next request is answered', async () => {
+    const stopApi = await startApiServer(configFor(join(root, 'stop')), { log: () => undefined });
+    const backend = stopApi.backend;
+    const generate = backend.generate.bind(backend);
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let held = false;
+    backend.generate = async (req) => {
+      if (!held) {
+        held = true;
+        entered();
+        await gate;
+      }
+      return generate(req);
+    };
+    try {
+      const client = new AbortController();
+      const pending = fetch(`${stopApi.url}/chat`, { method: 'POST', body: form({ message: 'never mind' }), signal: client.signal });
+      await inside;
+      client.abort();
+      await expect(pending).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 50)); // the server sees the connection close
+      release();
+      await expect.poll(async () => {
+        const [s] = await stopApi.store.list();
+        return s ? (await stopApi.store.messages(s.id)).map((m) => m.status) : [];
+      }).toEqual(['complete', 'stopped']);
+      const next = await postChat({ message: 'still there?' }, stopApi.url);
+      expect(next.res.status).toBe(200);
+    } finally {
+      await stopApi.close();
+    }
+  });
+});
+
 describe('REST API: bad input is a 4xx naming the problem', () => {
   const pdf = new Blob(['%PDF-1.4\n1 0 obj\n'], { type: 'application/pdf' });
   const textAsPng = new Blob(['just some text, not a picture'], { type: 'image/png' });
