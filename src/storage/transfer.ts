@@ -83,7 +83,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Parses and checks an export file completely; throws InvalidImportError naming the first problem. */
 export async function prepareImport(file: Blob): Promise<PreparedImport> {
   if (file.size === 0) fail('it is empty.');
-  if (file.size > MAX_IMPORT_BYTES) fail(`it is ${Math.round(file.size / 1e6)} MB, over the ${MAX_IMPORT_BYTES / 1e6} MB limit.`);
+  if (file.size > MAX_IMPORT_BYTES) fail(`it is ${Math.ceil(file.size / 2 ** 20)} MB, over the ${MAX_IMPORT_BYTES / 2 ** 20} MB limit.`);
   let json: unknown;
   try {
     json = JSON.parse(await file.text());
