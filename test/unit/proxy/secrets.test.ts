@@ -136,9 +136,18 @@ describe('the browser bundle cannot contain the key or the code that reads it (s
     }
   };
   walk(root);
-  const app = files.filter((f) => !relative(root, f).startsWith('proxy'));
+  // src/proxy and src/server (the headless REST API) are Node programs, never part of the browser bundle.
+  const nodeOnly = (f: string) => /^(proxy|server)[\\/]/.test(relative(root, f));
+  const app = files.filter((f) => !nodeOnly(f));
 
-  it('no file under src/ outside src/proxy reads OPENAI_API_KEY or process.env', () => {
+  it('nothing in the app imports the Node-only server (so it cannot reach the bundle)', () => {
+    expect(files.some((f) => relative(root, f).startsWith('server'))).toBe(true);
+    for (const f of app) {
+      expect(readFileSync(f, 'utf8'), relative(root, f)).not.toMatch(/from\s+['"][^'"]*\/server\//);
+    }
+  });
+
+  it('no file under src/ outside src/proxy and src/server reads OPENAI_API_KEY or process.env', () => {
     expect(app.length).toBeGreaterThan(2);
     for (const f of app) {
       const text = readFileSync(f, 'utf8');
