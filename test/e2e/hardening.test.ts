@@ -192,7 +192,6 @@ describe('the content security policy of the built app', () => {
       img.src = 'data:image/png;base64,not-an-image';
       document.body.append(img);
       // A string timer is compiled by the page itself (code run through DevTools' evaluate may eval freely).
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval
       setTimeout('window.__pwned = "eval"', 0);
       let fetchBlocked = false;
       try {

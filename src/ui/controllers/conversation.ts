@@ -240,8 +240,8 @@ export class ConversationController implements ReactiveController {
   private failed(err: unknown): void {
     const live = this.deps.generation()?.live;
     const saved = live?.messageId != null;
-    const answer = saved ? this.messages.find((m) => m.id === live.messageId) : undefined;
-    if (answer && (isError(err, StorageQuotaError) || isError(err, StorageUnavailableError))) {
+    const answer = live?.messageId ? this.messages.find((m) => m.id === live.messageId) : undefined;
+    if (live && answer && (isError(err, StorageQuotaError) || isError(err, StorageUnavailableError))) {
       // The answer was written but could not be saved (e.g. the disk is full): keep it on screen with the
       // reason, instead of the empty turn left on disk.
       const e = err as Error;
