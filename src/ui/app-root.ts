@@ -190,6 +190,8 @@ export class AppRoot extends LitElement {
   constructor() {
     super();
     new ListenController(this, () => this.settings, ['change'], () => this.applyTheme());
+    // The update offer waits for the answer in progress: re-render when generation starts or ends.
+    new ListenController(this, () => this.generation, ['change']);
     // From the dialog itself (closed) or from anywhere below (e.g. a full-storage error's “Open Settings → Storage”).
     this.addEventListener('settings-toggle', (e) => this.onSettingsToggle(e));
   }
