@@ -5,7 +5,8 @@
  * Not re-entrant: the server runs one generation at a time through a GenerationQueue.
  */
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
-import { EngineError, GenerationAbortedError, isError } from '../errors';
+import { EngineError } from '../errors';
+import { answerWithEngine } from '../engine/backend';
 import { chooseDtypes } from '../engine/device';
 import { VlmEngine } from '../engine/engine';
 import type { DtypeMap, LoadProgress, ModelSource } from '../engine/protocol';
@@ -69,41 +70,9 @@ export class NodeBackend implements ChatBackend {
   async generate(req: BackendRequest): Promise<BackendResult> {
     if (this.active) throw new EngineError('The engine is already generating; requests must go through the queue.');
     this.active = true;
-    let full = '';
     try {
       if (!this.engine.current) await this.preload();
-      const out = await this.engine.generate(
-        { sessionId: req.sessionId, messages: req.messages, image: req.image, settings: { ...req.settings, model: this.opts.model } },
-        {
-          signal: req.signal,
-          onToken: (text, tokens) => {
-            full += text;
-            req.onToken?.({ text, full, tokens });
-          },
-        },
-      );
-      const s = out.stats;
-      return {
-        text: out.text,
-        model: s.model,
-        details: {
-          device: s.device,
-          tokens: s.tokens,
-          tokensPerSecond: s.tokensPerSecond,
-          timeToFirstTokenMs: s.timeToFirstTokenMs,
-          totalMs: s.totalMs,
-          imageTokens: s.imageTokens,
-          promptTokens: s.promptTokens,
-          cachedTokens: s.cachedTokens,
-          visionRan: s.visionRan,
-        },
-      };
-    } catch (err) {
-      if (isError(err, GenerationAbortedError)) {
-        const e = err as GenerationAbortedError;
-        if (typeof e.data.partial !== 'string') e.data.partial = full;
-      }
-      throw err;
+      return await answerWithEngine((input, opts) => this.engine.generate(input, opts), req, this.opts.model);
     } finally {
       this.active = false;
     }
