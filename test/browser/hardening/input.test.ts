@@ -77,7 +77,7 @@ describe('files', () => {
     ['a 50 MB image', () => paddedPng(50 * 1024 * 1024), 'ImageTooLargeError', /50 MB; the limit is 20 MB/],
     ['an SVG with a script', () => new File([SVG_WITH_SCRIPT], 'logo.svg', { type: 'image/svg+xml' }), 'UnsupportedImageError', /SVG drawing/],
     ['a HEIC photo', () => heicFile(), 'UnsupportedImageError', /HEIC\/HEIF photo.*Most Compatible/],
-    ['a text file named .png', () => new File(['just notes'], 'notes.png', { type: 'image/png' }), 'UnsupportedImageError', /a image\/png file|not an image/],
+    ['a text file named .png', () => new File(['just notes'], 'notes.png', { type: 'image/png' }), 'UnsupportedImageError', /labelled image\/png|image\/png file|not an image/],
   ];
   it.each(cases)('%s is refused with a named error; the typed text stays; nothing is saved', async (_name, make, name, message) => {
     const box = type('What is in this picture?');
