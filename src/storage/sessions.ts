@@ -1,4 +1,4 @@
-import { nowIso, type StoredMessage } from '../chat/messages';
+import { nowIso, textOf, type StoredMessage } from '../chat/messages';
 import {
   GlimpseError,
   InvalidSessionIdError,
@@ -378,6 +378,31 @@ export class SessionStore extends EventTarget implements SessionRepository {
     });
     for (const id of changed) this.emit({ kind: 'created', sessionId: id });
     return { imported, skipped, images: newImages };
+  }
+
+  /**
+   * The first message of each session whose text contains `query` (case-insensitive), in one pass over the
+   * messages store (sidebar search across tens of thousands of messages).
+   */
+  async searchMessages(query: string): Promise<Map<string, string>> {
+    const needle = query.toLowerCase();
+    const found = new Map<string, string>();
+    if (!needle) return found;
+    // Batched reads: one getAll per 2,000 messages is far faster than a cursor step per message.
+    const BATCH = 2000;
+    let after: [string, number] | null = null;
+    for (;;) {
+      const range: IDBKeyRange | undefined = after ? IDBKeyRange.lowerBound(after, true) : undefined;
+      const batch: StoredMessage[] = await guard(() => this.db.getAll('messages', range, BATCH));
+      for (const m of batch) {
+        if (found.has(m.sessionId)) continue;
+        const text = textOf(m);
+        if (text.toLowerCase().includes(needle)) found.set(m.sessionId, text);
+      }
+      if (batch.length < BATCH) return found;
+      const last = batch[batch.length - 1]!;
+      after = [last.sessionId, last.seq];
+    }
   }
 
   /** Small app state (settings, the last open session), kept with the data it belongs to. */

@@ -1,5 +1,4 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { textOf } from '../../chat/messages';
 import type { SessionStore, SessionSummary } from '../../storage/sessions';
 
 export interface SessionMatch {
@@ -99,23 +98,19 @@ export class SessionsController implements ReactiveController {
 }
 
 async function search(store: SessionStore, sessions: SessionSummary[], q: string): Promise<SessionMatch[]> {
+  const hits = sessions.some((s) => !s.title.toLowerCase().includes(q)) ? await store.searchMessages(q) : new Map<string, string>();
   const out: SessionMatch[] = [];
   for (const session of sessions) {
     if (session.title.toLowerCase().includes(q)) {
       out.push({ session, snippet: null });
       continue;
     }
-    const messages = await store.messages(session.id);
-    for (const m of messages) {
-      const text = textOf(m);
-      const at = text.toLowerCase().indexOf(q);
-      if (at >= 0) {
-        const start = Math.max(0, at - 24);
-        const end = Math.min(text.length, at + q.length + 40);
-        out.push({ session, snippet: `${start > 0 ? '…' : ''}${text.slice(start, end).replace(/\s+/g, ' ')}${end < text.length ? '…' : ''}` });
-        break;
-      }
-    }
+    const text = hits.get(session.id);
+    if (text === undefined) continue;
+    const at = text.toLowerCase().indexOf(q);
+    const start = Math.max(0, at - 24);
+    const end = Math.min(text.length, at + q.length + 40);
+    out.push({ session, snippet: `${start > 0 ? '…' : ''}${text.slice(start, end).replace(/\s+/g, ' ')}${end < text.length ? '…' : ''}` });
   }
   return out;
 }

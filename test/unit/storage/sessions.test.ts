@@ -46,6 +46,25 @@ describe('SessionStore', () => {
   });
 });
 
+describe('searchMessages', () => {
+  it('finds the first matching message of each session in one pass, case-insensitively', async () => {
+    const store = await open();
+    const a = await store.create();
+    const b = await store.create();
+    const c = await store.create();
+    const say = (id: string, text: string) => store.append(id, { role: 'user', content: makeContent(text, false), timestamp: nowIso() });
+    await say(a.id, 'nothing here');
+    await say(a.id, 'The HARBOUR at dawn');
+    await say(a.id, 'harbour again');
+    await say(b.id, 'a mountain');
+    await say(c.id, 'harbour lights');
+    const hits = await store.searchMessages('harbour');
+    expect([...hits.keys()].sort()).toEqual([a.id, c.id].sort());
+    expect(hits.get(a.id)).toBe('The HARBOUR at dawn');
+    expect((await store.searchMessages('')).size).toBe(0);
+  });
+});
+
 describe('schema upgrades', () => {
   it('opens a version-1 database and keeps its data', async () => {
     const name = `upgrade-${Math.random()}`;
