@@ -71,7 +71,9 @@ function withSystemPrompt(messages: ChatCompletionMessageParam[], config: ProxyC
   return hasSystem ? messages : [{ role: 'system', content: config.systemPrompt }, ...messages];
 }
 
-const sse = (value: unknown) => new TextEncoder().encode(`data: ${JSON.stringify(value)}\n\n`);
+const encoder = new TextEncoder();
+const sse = (value: unknown) => encoder.encode(`data: ${JSON.stringify(value)}\n\n`);
+const DONE = encoder.encode('data: [DONE]\n\n');
 
 /** Creates the proxy. `config` is already validated (see loadConfig). */
 export function createProxyHandler(config: ProxyConfig, deps: ProxyDeps = {}): ProxyHandler {
@@ -150,7 +152,7 @@ export function createProxyHandler(config: ProxyConfig, deps: ProxyDeps = {}): P
         try {
           const next = await it.next();
           if (next.done) {
-            ctrl.enqueue(new TextEncoder().encode('data: [DONE]\n\n'));
+            ctrl.enqueue(DONE.slice());
             ctrl.close();
           } else {
             ctrl.enqueue(sse(next.value));

