@@ -5,7 +5,9 @@
  */
 
 /** Environment as a plain record: `process.env`, a Workers `env` binding, or `Deno.env.toObject()`. */
-export type Env = Record<string, string | undefined>;
+export type { Env } from '../node/env';
+import type { Env } from '../node/env';
+import { envList, intReader } from '../node/env';
 
 export interface ProxyLimits {
   /** Largest request body accepted, in bytes. */
@@ -67,22 +69,12 @@ export class ProxyConfigError extends Error {
   }
 }
 
-const list = (v: string | undefined): string[] =>
-  (v ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
 
 /** Builds a {@link ProxyConfig} from environment variables (see docs/proxy.md for the table). */
 export function loadConfig(env: Env): ProxyConfig {
   const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
+  const int = intReader(env, problems);
 
   const apiKey = env.OPENAI_API_KEY?.trim() ?? '';
   if (apiKey === '') {
@@ -93,8 +85,8 @@ export function loadConfig(env: Env): ProxyConfig {
     problems.push(`OPENAI_BASE_URL must be an http(s) URL (got "${baseURL}")`);
   }
   const defaultModel = env.GLIMPSE_DEFAULT_MODEL?.trim() || 'gpt-4o-mini';
-  const allowedModels = [defaultModel, ...list(env.GLIMPSE_ALLOWED_MODELS).filter((m) => m !== defaultModel)];
-  const origins = env.GLIMPSE_ALLOWED_ORIGINS === undefined ? DEFAULT_ORIGINS : list(env.GLIMPSE_ALLOWED_ORIGINS);
+  const allowedModels = [defaultModel, ...envList(env.GLIMPSE_ALLOWED_MODELS).filter((m) => m !== defaultModel)];
+  const origins = env.GLIMPSE_ALLOWED_ORIGINS === undefined ? DEFAULT_ORIGINS : envList(env.GLIMPSE_ALLOWED_ORIGINS);
 
   const config: ProxyConfig = {
     apiKey,

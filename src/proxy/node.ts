@@ -3,87 +3,18 @@
  * abort of the upstream call when the client disconnects, and one log line per request (never a header,
  * a body or the key). Run with `npm run proxy`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, ProxyConfigError, type ProxyConfig } from './config';
-import { createProxyHandler, type ProxyDeps, type ProxyHandler } from './handler';
+import { nodeListener } from '../node/http';
+import { createProxyHandler, type ProxyDeps } from './handler';
 
 export interface RunningProxy {
   server: Server;
   /** e.g. http://127.0.0.1:8787 */
   url: string;
   close(): Promise<void>;
-}
-
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || name.startsWith(':')) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-  }
-  const method = req.method ?? 'GET';
-  const hasBody = method !== 'GET' && method !== 'HEAD';
-  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal };
-  if (hasBody) {
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
-    init.duplex = 'half';
-  }
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, init);
-}
-
-async function writeResponse(response: Response, res: ServerResponse, signal: AbortSignal): Promise<void> {
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => { headers[name] = value; });
-  res.writeHead(response.status, headers);
-  if (response.body === null) return void res.end();
-  const reader = response.body.getReader();
-  const onAbort = () => void reader.cancel().catch(() => undefined);
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done || signal.aborted) break;
-      if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          res.once('drain', resolve);
-          res.once('close', resolve);
-        });
-      }
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    res.end();
-  }
-}
-
-/** Wraps a fetch handler in a node:http listener. */
-export function nodeListener(handler: ProxyHandler, log: (line: string) => void) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const started = performance.now();
-    const controller = new AbortController();
-    // 'close' before the response finished = the client went away: abort, which aborts the upstream call.
-    res.on('close', () => {
-      if (!res.writableFinished) controller.abort();
-    });
-    const path = (req.url ?? '/').split('?')[0];
-    const client = { address: req.socket.remoteAddress ?? 'unknown' };
-    res.on('finish', () => {
-      log(`${new Date().toISOString()} ${client.address} ${req.method} ${path} ${res.statusCode} ` +
-        `${Math.round(performance.now() - started)}ms`);
-    });
-    void handler(toRequest(req, controller.signal), client)
-      .then((response) => writeResponse(response, res, controller.signal))
-      .catch(() => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'The proxy failed unexpectedly.', type: 'internal_error' } }));
-      })
-      .finally(() => {
-        if (controller.signal.aborted) log(`${new Date().toISOString()} ${client.address} ${req.method} ${path} ` +
-          `client closed after ${Math.round(performance.now() - started)}ms`);
-      });
-  };
 }
 
 /** Starts the proxy on config.host:config.port (port 0 = any free port). */
@@ -93,7 +24,7 @@ export async function startProxy(
 ): Promise<RunningProxy> {
   const log = deps.log ?? ((line: string) => console.log(line));
   const handler = createProxyHandler(config, { ...deps, log });
-  const server = createServer(nodeListener(handler, log));
+  const server = createServer(nodeListener(handler, log, 'proxy'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

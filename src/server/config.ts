@@ -7,7 +7,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ImageDetail } from '../chat/backend';
 import type { ModelSource } from '../engine/protocol';
 
-export type Env = Record<string, string | undefined>;
+export type { Env } from '../node/env';
+import type { Env } from '../node/env';
+import { intReader } from '../node/env';
 
 export interface ApiConfig {
   host: string;
@@ -59,16 +61,7 @@ function localModel(path: string, modelId: string, problems: string[]): { model:
 
 export function loadApiConfig(env: Env): ApiConfig {
   const problems: string[] = [];
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-      return fallback;
-    }
-    return n;
-  };
+  const int = intReader(env, problems);
 
   const modelId = env.MODEL_ID?.trim() || DEFAULT_MODEL;
   let model = modelId;

@@ -3,9 +3,8 @@
  * store, SmolVLM on onnxruntime-node, the one-at-a-time queue), puts the fetch handler on a port, logs one
  * line per request (never a body). See docs/rest-api.md.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { RawImage } from '@huggingface/transformers';
 import { DEFAULT_GENERATION } from '../chat/backend';
@@ -14,7 +13,8 @@ import { ChatService, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../chat/s
 import { ImageUnreadableError } from '../errors';
 import { NodeBackend } from './backend';
 import { ApiConfigError, loadApiConfig, type ApiConfig } from './config';
-import { createApiHandler, type ApiHandler } from './handler';
+import { nodeListener } from '../node/http';
+import { createApiHandler } from './handler';
 import { GenerationQueue } from './queue';
 import { DataDirInUseError, FileSessionStore } from './store';
 
@@ -32,52 +32,6 @@ export interface ApiStartOptions {
   log?: (line: string) => void;
   /** Replaces the engine backend (tests wrap the real one to watch it). */
   backend?: NodeBackend;
-}
-
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || name.startsWith(':')) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-  }
-  const method = req.method ?? 'GET';
-  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal };
-  if (method !== 'GET' && method !== 'HEAD') {
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
-    init.duplex = 'half';
-  }
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, init);
-}
-
-/** Wraps a fetch handler in a node:http listener: aborts the request's signal when the client goes away. */
-export function nodeListener(handler: ApiHandler, log: (line: string) => void) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const started = performance.now();
-    const controller = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) controller.abort();
-    });
-    const path = (req.url ?? '/').split('?')[0];
-    res.on('close', () => {
-      const ms = Math.round(performance.now() - started);
-      const status = res.writableFinished ? String(res.statusCode) : 'client closed';
-      log(`${new Date().toISOString()} ${req.socket.remoteAddress ?? '-'} ${req.method} ${path} ${status} ${ms}ms`);
-    });
-    void (async () => {
-      try {
-        const response = await handler(toRequest(req, controller.signal));
-        const headers: Record<string, string> = {};
-        response.headers.forEach((value, name) => {
-          headers[name] = value;
-        });
-        res.writeHead(response.status, headers);
-        res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
-      } catch {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'The server failed unexpectedly.', type: 'internal_error', param: null, code: null } }));
-      }
-    })();
-  };
 }
 
 /** Chat settings for the server: the browser's rules, with the generation options of the config. */
