@@ -19,9 +19,9 @@ import type { StoredMessage } from '../chat/messages';
 import { nowIso } from '../chat/messages';
 import { GlimpseError, InvalidSessionIdError, SessionNotFoundError, StorageQuotaError, StorageUnavailableError } from '../errors';
 import {
+  afterTruncate,
   DEFAULT_TITLE,
   newSessionRecord,
-  preview,
   sessionNotFound,
   summarize,
   titleFrom,
@@ -346,15 +346,7 @@ export class FileSessionStore implements SessionRepository {
       const removed = file.messages.filter((m) => m.seq >= fromSeq);
       const remaining = file.messages.filter((m) => m.seq < fromSeq);
       file.messages = remaining;
-      session.messageCount = remaining.length;
-      session.nextSeq = fromSeq;
-      const removedHashes = new Set(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
-      if (session.imageHash && removedHashes.has(session.imageHash)) {
-        session.imageHash = [...remaining].reverse().find((m) => m.imageHash)?.imageHash ?? null;
-      }
-      const last = remaining[remaining.length - 1];
-      session.preview = last ? preview(last) : '';
-      session.updatedAt = nowIso();
+      const removedHashes = afterTruncate(session, fromSeq, removed, remaining);
       await this.saveSession(file);
       this.sessions.set(sessionId, file);
       await this.dropOrphans(removedHashes);

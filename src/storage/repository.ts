@@ -123,3 +123,21 @@ export function touchSummary(session: SessionRecord, m: StoredMessage): void {
     else if (hasImagePart(m)) session.title = 'Image chat';
   }
 }
+
+/**
+ * The session record after its messages from some seq on were removed (edit and regenerate of the last
+ * turn): counts, the image in context (back to the latest remaining one if its message went), the preview.
+ * Returns the image hashes the removed messages referred to, for orphan clean-up.
+ */
+export function afterTruncate(session: SessionRecord, fromSeq: number, removed: StoredMessage[], remaining: StoredMessage[]): Set<string> {
+  session.messageCount = remaining.length;
+  session.nextSeq = fromSeq;
+  const removedHashes = new Set(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
+  if (session.imageHash && removedHashes.has(session.imageHash)) {
+    session.imageHash = [...remaining].reverse().find((m) => m.imageHash)?.imageHash ?? null;
+  }
+  const last = remaining[remaining.length - 1];
+  session.preview = last ? preview(last) : '';
+  session.updatedAt = nowIso();
+  return removedHashes;
+}

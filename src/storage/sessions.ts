@@ -19,6 +19,7 @@ import {
 } from './transfer';
 import type { GlimpseDB, ImageRecord, SessionRecord } from './schema';
 import {
+  afterTruncate,
   DEFAULT_TITLE,
   newSessionRecord,
   preview,
@@ -241,15 +242,7 @@ export class SessionStore extends EventTarget implements SessionRepository {
       const removed = await tx.objectStore('messages').getAll(range);
       await tx.objectStore('messages').delete(range);
       const remaining = await tx.objectStore('messages').getAll(IDBKeyRange.bound([sessionId, 0], [sessionId, fromSeq], false, true));
-      session.messageCount = remaining.length;
-      session.nextSeq = fromSeq;
-      const removedHashes = new Set(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
-      if (session.imageHash && removedHashes.has(session.imageHash)) {
-        session.imageHash = [...remaining].reverse().find((m) => m.imageHash)?.imageHash ?? null;
-      }
-      const last = remaining[remaining.length - 1];
-      session.preview = last ? preview(last) : '';
-      session.updatedAt = nowIso();
+      const removedHashes = afterTruncate(session, fromSeq, removed, remaining);
       await tx.objectStore('sessions').put(session);
       await this.dropOrphans(tx.objectStore('images'), tx.objectStore('messages'), removedHashes);
     });
