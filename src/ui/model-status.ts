@@ -10,6 +10,7 @@ import { LoadModelEvent } from './events';
 import { deviceLabel, mb, modelLabel, percent } from './format';
 import type { GenerationTracker } from './services/generation';
 import { isLocalModel, type SettingsStore } from './services/settings';
+import { progressStyles } from './styles/controls';
 import { base } from './styles/theme';
 import './error-banner';
 
@@ -24,6 +25,7 @@ import './error-banner';
 export class ModelStatus extends LitElement {
   static override styles = [
     base,
+    progressStyles,
     css`
       :host {
         display: block;
@@ -106,25 +108,10 @@ export class ModelStatus extends LitElement {
       }
       progress {
         grid-column: 1 / -1;
-        width: 100%;
-        height: 6px;
-        appearance: none;
-        border: 0;
-        border-radius: 3px;
-        background: var(--bg-sunken);
-        overflow: hidden;
-      }
-      progress::-webkit-progress-bar {
-        background: var(--bg-sunken);
-      }
-      progress::-webkit-progress-value {
-        background: var(--accent);
-      }
-      progress::-moz-progress-bar {
-        background: var(--accent);
+        --bar-height: 6px;
       }
       .overall progress {
-        height: 8px;
+        --bar-height: 8px;
       }
       error-banner {
         margin-top: 0.4rem;

@@ -7,6 +7,7 @@ import { ListenController } from './controllers/listen';
 import { SettingsToggleEvent, type SettingsTab } from './events';
 import { modelLabel } from './format';
 import { DEFAULT_SETTINGS, type AppSettings, type SettingsStore } from './services/settings';
+import { fieldStyles } from './styles/controls';
 import { base } from './styles/theme';
 import { icons } from './styles/icons';
 
@@ -26,6 +27,7 @@ const TABS: { id: SettingsTab; label: string }[] = [
 export class SettingsPanel extends LitElement {
   static override styles = [
     base,
+    fieldStyles,
     css`
       dialog {
         width: min(34rem, calc(100vw - 1.5rem));
@@ -126,19 +128,6 @@ export class SettingsPanel extends LitElement {
         font-size: 0.8rem;
         color: var(--text-muted);
         margin: 0;
-      }
-      select,
-      input[type='text'],
-      input[type='url'],
-      input[type='number'],
-      textarea {
-        font: inherit;
-        color: inherit;
-        background: var(--surface);
-        border: 1px solid var(--border);
-        border-radius: var(--radius-sm);
-        padding: 0.45rem 0.6rem;
-        width: 100%;
       }
       textarea {
         min-height: 4.5rem;

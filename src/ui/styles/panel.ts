@@ -1,7 +1,11 @@
 import { css } from 'lit';
+import { fieldStyles, progressStyles } from './controls';
 
 /** Shared look of the Settings → Storage & models parts (sections, help text, fields, bars, status lines). */
-export const panelStyles = css`
+export const panelStyles = [
+  fieldStyles,
+  progressStyles,
+  css`
   section {
     display: grid;
     gap: 0.5rem;
@@ -32,16 +36,6 @@ export const panelStyles = css`
     font-weight: 500;
     font-size: 0.92rem;
   }
-  input[type='text'],
-  input[type='url'] {
-    font: inherit;
-    color: inherit;
-    background: var(--surface);
-    border: 1px solid var(--border);
-    border-radius: var(--radius-sm);
-    padding: 0.45rem 0.6rem;
-    width: 100%;
-  }
   code {
     font-family: var(--mono);
     font-size: 0.85em;
@@ -60,25 +54,8 @@ export const panelStyles = css`
     font-size: 0.88rem;
     color: var(--success);
   }
-  progress {
-    width: 100%;
-    height: 8px;
-    appearance: none;
-    border: 0;
-    border-radius: 4px;
-    background: var(--bg-sunken);
-    overflow: hidden;
-  }
-  progress::-webkit-progress-bar {
-    background: var(--bg-sunken);
-  }
-  progress::-webkit-progress-value {
-    background: var(--accent);
-  }
-  progress::-moz-progress-bar {
-    background: var(--accent);
-  }
   input[type='file'] {
     display: none;
   }
-`;
+`,
+];
