@@ -18,7 +18,7 @@ const TABS: { id: SettingsTab; label: string }[] = [
 
 /**
  * Settings in a modal dialog with two tabs. General: backend (local or remote), model, image detail,
- * temperature, max tokens, system prompt, context window; each change applies and is saved at once.
+ * temperature, top-p, max tokens, repetition penalty, system prompt, context window; each change applies and is saved at once.
  * Storage & models: <storage-panel>, loaded when the tab is first opened (it is not needed to start).
  *
  * @fires settings-toggle - the dialog closed (open: false)
@@ -298,6 +298,18 @@ export class SettingsPanel extends LitElement {
           <div class="field">
             <label for="max-tokens">Longest answer (tokens)</label>
             <input id="max-tokens" type="number" min="16" max="4096" step="16" .value=${String(s.maxNewTokens)} @change=${(e: Event) => this.set({ maxNewTokens: Number(this.val(e)) })} />
+          </div>
+        </div>
+        <div class="two">
+          <div class="field">
+            <label for="top-p">Top-p <output>${s.topP.toFixed(2)}</output></label>
+            <input id="top-p" type="range" min="0.05" max="1" step="0.05" .value=${String(s.topP)} ?disabled=${s.temperature === 0} @change=${(e: Event) => this.set({ topP: Number(this.val(e)) })} />
+            <p class="help">${s.temperature === 0 ? 'Used when temperature is above 0.' : 'Lower = only the likeliest words.'}</p>
+          </div>
+          <div class="field">
+            <label for="repetition">Repetition penalty</label>
+            <input id="repetition" type="number" min="1" max="2" step="0.05" .value=${String(s.repetitionPenalty)} @change=${(e: Event) => this.set({ repetitionPenalty: Number(this.val(e)) })} />
+            <p class="help">1 = none; higher = fewer repeated words.</p>
           </div>
         </div>
         <div class="field">

@@ -18,6 +18,10 @@ export interface AppSettings {
   remoteModel: string;
   imageDetail: ImageDetail;
   temperature: number;
+  /** Nucleus sampling: only used when temperature > 0. */
+  topP: number;
+  /** > 1 discourages repeating tokens already in the conversation. */
+  repetitionPenalty: number;
   maxNewTokens: number;
   systemPrompt: string;
   /** Messages the model sees. */
@@ -39,6 +43,8 @@ export const DEFAULT_SETTINGS: AppSettings = {
   remoteModel: '',
   imageDetail: DEFAULT_GENERATION.imageDetail,
   temperature: DEFAULT_GENERATION.temperature,
+  topP: DEFAULT_GENERATION.topP,
+  repetitionPenalty: DEFAULT_GENERATION.repetitionPenalty,
   maxNewTokens: DEFAULT_GENERATION.maxNewTokens,
   systemPrompt: DEFAULT_GENERATION.systemPrompt,
   windowSize: DEFAULT_WINDOW,
@@ -76,6 +82,8 @@ export function normalizeSettings(raw: unknown): AppSettings {
     remoteModel: str(r.remoteModel, d.remoteModel),
     imageDetail: pick(r.imageDetail, ['low', 'auto', 'high'] as const, d.imageDetail),
     temperature: clamp(num(r.temperature), 0, 2, d.temperature),
+    topP: clamp(num(r.topP), 0.05, 1, d.topP),
+    repetitionPenalty: clamp(num(r.repetitionPenalty), 1, 2, d.repetitionPenalty),
     maxNewTokens: Math.round(clamp(num(r.maxNewTokens), 16, 4096, d.maxNewTokens)),
     systemPrompt: str(r.systemPrompt, d.systemPrompt).slice(0, 4000),
     windowSize: Math.round(clamp(num(r.windowSize), 2, 200, d.windowSize)),
@@ -89,6 +97,8 @@ export function toChatSettings(s: AppSettings): ChatSettings {
   const generation: GenerationSettings = {
     ...DEFAULT_GENERATION,
     temperature: s.temperature,
+    topP: s.topP,
+    repetitionPenalty: s.repetitionPenalty,
     maxNewTokens: s.maxNewTokens,
     systemPrompt: s.systemPrompt,
     imageDetail: s.imageDetail,

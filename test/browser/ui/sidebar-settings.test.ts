@@ -118,14 +118,20 @@ describe('settings', () => {
     const windowInput = $<HTMLInputElement>(panel, '#window');
     windowInput.value = '8';
     windowInput.dispatchEvent(new Event('change', { bubbles: true }));
+    const repetition = $<HTMLInputElement>(panel, '#repetition');
+    repetition.value = '1.3';
+    repetition.dispatchEvent(new Event('change', { bubbles: true }));
+    const topP = $<HTMLInputElement>(panel, '#top-p');
+    topP.value = '0.5';
+    topP.dispatchEvent(new Event('change', { bubbles: true }));
     const system = $<HTMLTextAreaElement>(panel, '#system');
     system.value = 'Answer briefly.';
     system.dispatchEvent(new Event('change', { bubbles: true }));
-    expect(m.settings.value).toMatchObject({ imageDetail: 'high', windowSize: 8, systemPrompt: 'Answer briefly.' });
+    expect(m.settings.value).toMatchObject({ imageDetail: 'high', windowSize: 8, systemPrompt: 'Answer briefly.', repetitionPenalty: 1.3, topP: 0.5 });
 
     // Persisted: a fresh settings store (a reload) reads the same values.
     const again = new SettingsStore(localStorage, m.settingsKey);
-    expect(again.value).toMatchObject({ imageDetail: 'high', windowSize: 8, systemPrompt: 'Answer briefly.' });
+    expect(again.value).toMatchObject({ imageDetail: 'high', windowSize: 8, systemPrompt: 'Answer briefly.', repetitionPenalty: 1.3, topP: 0.5 });
     again.dispose();
 
     // The chat uses them.
@@ -133,7 +139,7 @@ describe('settings', () => {
     await waitFor(() => !$maybe(panel, 'dialog[open]'), 2000, 'the dialog to close');
     await send(m.root, 'Short answer please');
     await settled(m);
-    expect(m.backend.requests[0]!.settings).toMatchObject({ imageDetail: 'high', systemPrompt: 'Answer briefly.' });
+    expect(m.backend.requests[0]!.settings).toMatchObject({ imageDetail: 'high', systemPrompt: 'Answer briefly.', repetitionPenalty: 1.3, topP: 0.5 });
     expect(m.backend.requests[0]!.messages[0]).toMatchObject({ role: 'system' });
   });
 
