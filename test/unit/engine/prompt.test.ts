@@ -1,79 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { planReuse, renderSegments, type CacheState } from '../../../src/engine/prompt';
+import { commonPrefixLength, planReuse, type CacheState } from '../../../src/engine/prompt';
 
-type M = { role: 'user' | 'assistant' | 'system'; text: string; image?: boolean };
-// The SmolVLM template's shape, enough to check boundaries.
-const render = (ms: M[], add: boolean) =>
-  '<|im_start|>' +
-  ms.map((m) => `${m.role[0]!.toUpperCase()}${m.role.slice(1)}:${m.image ? '<image>' : ' '}${m.text}<end_of_utterance>\n`).join('') +
-  (add ? 'Assistant:' : '');
+// One token per character keeps the arithmetic visible: ids are char codes.
+const ids = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
 
-function cacheFor(ms: M[], answerRaw: string, imageKey: string | null): CacheState {
-  const { text, boundaries } = renderSegments(ms, render);
-  // One token per character keeps the arithmetic visible.
-  const full = text + answerRaw;
-  return {
-    modelKey: 'm',
-    text: full,
-    ids: Array.from(full, (c) => c.charCodeAt(0)),
-    checkpoints: [...boundaries.map((b) => ({ chars: b, tokens: b })), { chars: full.length, tokens: full.length }],
-    pastLength: full.length - 1,
-    image: imageKey ? { key: imageKey, at: text.indexOf('<image>') } : null,
-  };
+/** The cache after a turn: prompt ids plus the sampled answer, the last sampled token not yet in the KV. */
+function cacheFor(prompt: string, answer: string, image: { key: string; at: number } | null): CacheState {
+  const all = ids(prompt + answer);
+  return { modelKey: 'm', ids: all, pastLength: all.length - 1, image: image && { ...image, expansion: 'III' } };
 }
 
-describe('renderSegments', () => {
-  it('cuts at each message end and each generation prompt', () => {
-    const ms: M[] = [{ role: 'user', text: 'hi' }, { role: 'assistant', text: 'yo' }, { role: 'user', text: 'q' }];
-    const { text, boundaries } = renderSegments(ms, render);
-    const cuts = boundaries.map((b) => text.slice(0, b).split('<|im_start|>')[1]);
-    expect(cuts).toEqual([
-      'User: hi<end_of_utterance>\n',
-      'User: hi<end_of_utterance>\nAssistant:',
-      'User: hi<end_of_utterance>\nAssistant: yo<end_of_utterance>\n',
-      'User: hi<end_of_utterance>\nAssistant: yo<end_of_utterance>\nUser: q<end_of_utterance>\n',
-      'User: hi<end_of_utterance>\nAssistant: yo<end_of_utterance>\nUser: q<end_of_utterance>\nAssistant:',
-    ]);
-    expect(boundaries[boundaries.length - 1]).toBe(text.length);
-  });
-});
+describe('planReuse (token ids)', () => {
+  const prompt = 'U:III what?|A:';
+  const img = { key: 'img|auto', at: 2 };
+  const cache = cacheFor(prompt, ' A cat.$', img);
 
-describe('planReuse', () => {
-  const first: M[] = [{ role: 'user', text: 'what is this?', image: true }];
-  const cache = cacheFor(first, ' A cat.<end_of_utterance>', 'img|auto');
-
-  it('a follow-up extends the cache entirely (answer included)', () => {
-    const next = renderSegments([...first, { role: 'assistant', text: 'A cat.' }, { role: 'user', text: 'colour?' }], render);
-    const plan = planReuse(cache, 'm', next.text, 'img|auto');
-    expect(plan).toEqual({ keepTokens: cache.ids.length, keepChars: cache.text.length, reason: 'extend' });
+  it('a follow-up whose ids extend the cache keeps all of it', () => {
+    const next = ids(`${prompt} A cat.$U: colour?|A:`);
+    expect(planReuse(cache, 'm', next, img)).toEqual({ keepTokens: cache.pastLength, reason: 'extend' });
   });
 
-  it('regenerate cuts back to the prompt, before the old answer', () => {
-    const again = renderSegments(first, render);
-    const plan = planReuse(cache, 'm', again.text, 'img|auto');
-    expect(plan.reason).toBe('cut');
-    // The whole prompt but its last segment is kept; at least one token is always fed.
-    expect(plan.keepChars).toBeLessThan(again.text.length);
-    expect(plan.keepChars).toBeGreaterThan(again.text.indexOf('<image>'));
+  it('the cut is at the first differing id, whatever the texts look like', () => {
+    // The stored answer re-encodes differently from what was sampled (a split the tokenizer would not make).
+    const next = ids(`${prompt} A cot.$U: x|A:`);
+    const plan = planReuse(cache, 'm', next, img);
+    expect(plan).toEqual({ keepTokens: commonPrefixLength(cache.ids, next), reason: 'cut' });
+    expect(plan.keepTokens).toBe(prompt.length + 4);
   });
 
-  it('a different picture behind the same placeholder is not reused', () => {
-    const same = renderSegments([...first, { role: 'assistant', text: 'A cat.' }, { role: 'user', text: 'x' }], render);
-    expect(planReuse(cache, 'm', same.text, 'other|auto')).toMatchObject({ keepTokens: 0, reason: 'image-changed' });
-    expect(planReuse(cache, 'm', same.text, 'img|high')).toMatchObject({ keepTokens: 0, reason: 'image-changed' });
+  it('regenerate (the same prompt) keeps all but the last prompt token', () => {
+    expect(planReuse(cache, 'm', ids(prompt), img)).toEqual({ keepTokens: prompt.length - 1, reason: 'cut' });
   });
 
-  it('another model or device starts over', () => {
-    expect(planReuse(cache, 'other', cache.text + 'x', 'img|auto')).toMatchObject({ keepTokens: 0, reason: 'model-changed' });
-    expect(planReuse(null, 'm', 'x', null)).toMatchObject({ keepTokens: 0, reason: 'empty' });
+  it('a different picture (or detail) behind the same placeholder ids is cut before the picture', () => {
+    const next = ids(`${prompt} A cat.$U: x|A:`);
+    expect(planReuse(cache, 'm', next, { key: 'other|auto', at: 2 })).toEqual({ keepTokens: 2, reason: 'image-changed' });
+    expect(planReuse(cache, 'm', next, { key: 'img|high', at: 2 })).toEqual({ keepTokens: 2, reason: 'image-changed' });
+    expect(planReuse(cache, 'm', next, null)).toEqual({ keepTokens: 2, reason: 'image-changed' });
   });
 
-  it('a change in the middle keeps the turns before it', () => {
-    const three: M[] = [{ role: 'user', text: 'a' }, { role: 'assistant', text: 'b' }, { role: 'user', text: 'c' }];
-    const c = cacheFor(three, ' d', null);
-    const edited = renderSegments([{ role: 'user', text: 'a' }, { role: 'assistant', text: 'b' }, { role: 'user', text: 'C!' }], render);
-    const plan = planReuse(c, 'm', edited.text, null);
-    expect(plan.reason).toBe('cut');
-    expect(edited.text.slice(0, plan.keepChars).endsWith('b<end_of_utterance>\n')).toBe(true);
+  it('another model or device, or no cache, starts over', () => {
+    expect(planReuse(cache, 'other', ids(`${prompt}xx`), img)).toEqual({ keepTokens: 0, reason: 'model-changed' });
+    expect(planReuse(null, 'm', ids('x'), null)).toEqual({ keepTokens: 0, reason: 'empty' });
+  });
+
+  it('a change at the very start keeps nothing', () => {
+    expect(planReuse(cache, 'm', ids(`S:be brief|${prompt}`), img).keepTokens).toBe(0);
+  });
+
+  it('never keeps the whole new prompt: at least one token is fed', () => {
+    const c = cacheFor('abcdef', 'gh', null);
+    expect(planReuse(c, 'm', ids('abc'), null).keepTokens).toBe(2);
   });
 });

@@ -1,0 +1,54 @@
+import { RawImage, type Processor, type Tensor } from '@huggingface/transformers';
+import type { ImageDetail } from '../chat/backend';
+import { ImageUnreadableError } from '../errors';
+import { planImage, TOKENS_PER_FRAME } from './image';
+
+/** What the Idefics3 image processor gives for one picture: the frames, and the tile grid. */
+export interface ImageInputs {
+  pixel_values: Tensor;
+  pixel_attention_mask: Tensor;
+  rows: number[][];
+  cols: number[][];
+}
+
+/** Decodes a picture and cuts it into the frames the vision encoder reads, at a detail level. */
+export async function prepareImage(processor: Processor, blob: Blob, detail: ImageDetail): Promise<ImageInputs> {
+  let image: RawImage;
+  try {
+    image = await RawImage.fromBlob(blob);
+  } catch (err) {
+    throw new ImageUnreadableError('The model could not read this image; it may be damaged. Try another file.', {
+      cause: String(err),
+    });
+  }
+  const plan = planImage(image.width, image.height, detail);
+  const ip = processor.image_processor as unknown as {
+    size: { longest_edge: number };
+    (img: RawImage, o: { do_image_splitting: boolean; return_row_col_info: boolean }): Promise<ImageInputs>;
+  };
+  // The processor resizes the longest edge to size.longest_edge; "auto" must not upscale small images.
+  const saved = ip.size;
+  ip.size = { ...saved, longest_edge: plan.longestEdge };
+  try {
+    return await ip(image, { do_image_splitting: plan.doImageSplitting, return_row_col_info: true });
+  } finally {
+    ip.size = saved;
+  }
+}
+
+/** The processor's own expansion of one `<image>` placeholder (tiles, then the global frame). */
+export function imagePromptString(inputs: ImageInputs, processor: Processor): string {
+  const seqLen = (processor.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
+  const rows = inputs.rows[0]?.[0] ?? 0;
+  const cols = inputs.cols[0]?.[0] ?? 0;
+  const fake = '<fake_token_around_image>';
+  const img = '<image>'.repeat(seqLen);
+  const global = `${fake}<global-img>${img}${fake}`;
+  if (rows === 0 && cols === 0) return global;
+  let out = '';
+  for (let r = 1; r <= rows; r++) {
+    for (let c = 1; c <= cols; c++) out += `${fake}<row_${r}_col_${c}>${img}`;
+    out += '\n';
+  }
+  return `${out}\n${global}`;
+}
