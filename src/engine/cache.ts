@@ -1,5 +1,6 @@
 import { ModelFilesMissingError } from '../errors';
 import { chooseDtypes, expectedOnnxFiles } from './device';
+import { MODEL_JSON_FILES } from './downloads';
 import type { DeviceChoice, ModelSource } from './protocol';
 
 /**
@@ -85,12 +86,7 @@ export async function requestPersistence(): Promise<boolean> {
 /** The files a device needs from a model folder (configs, tokenizer, and the ONNX files for its dtypes). */
 export function requiredFiles(choice: Pick<DeviceChoice, 'device' | 'shaderF16'>): string[] {
   return [
-    'config.json',
-    'generation_config.json',
-    'preprocessor_config.json',
-    'processor_config.json',
-    'tokenizer.json',
-    'tokenizer_config.json',
+    ...MODEL_JSON_FILES,
     ...expectedOnnxFiles(chooseDtypes(choice)),
   ];
 }
