@@ -9,8 +9,10 @@ import {
 /**
  * The conversation rules: what the model sees of a transcript.
  *
- * - The context window is the last `windowSize` messages (default 20 = 10 exchanges), starting on a user
- *   turn. Older messages leave the context, not the transcript.
+ * - The context window holds at most the last `windowSize` messages (default 20 = 10 exchanges), starting on
+ *   a user turn. Older messages leave the context, not the transcript. It slides in steps of half the
+ *   window, the way llama.cpp's server drops half of its context when it fills: between two steps a new
+ *   turn only appends to the prompt, so the engine extends its KV cache instead of rebuilding it.
  * - One image in context: the session's current image (the latest one sent, unless the user removed it).
  *   It stays in context after its own message has left the window: it is then attached to the first user
  *   message of the window, so follow-ups can still be answered about it. Every other image part is dropped.
@@ -43,10 +45,25 @@ function usable(m: StoredMessage): boolean {
   return textOf(m).trim().length > 0 || m.imageHash !== undefined;
 }
 
+/** How far the window moves when it slides: half the window, kept even so it still opens on a question. */
+export function windowStep(windowSize: number): number {
+  return Math.max(1, Math.min(windowSize, 2 * Math.floor(windowSize / 4)));
+}
+
+/**
+ * Index of the first message in the window. It depends only on the count, so a reload, another tab or the
+ * REST API on another instance all agree on it without storing anything.
+ */
+export function windowStart(count: number, windowSize: number): number {
+  if (count <= windowSize) return 0;
+  const step = windowStep(windowSize);
+  return Math.ceil((count - windowSize) / step) * step;
+}
+
 export function buildContext(transcript: readonly StoredMessage[], opts: ContextOptions): ModelContext {
   const windowSize = Math.max(1, Math.floor(opts.windowSize));
   const candidates = transcript.filter(usable);
-  const window = candidates.slice(-windowSize);
+  const window = candidates.slice(windowStart(candidates.length, windowSize));
   // A window that would open on an answer starts at the next question instead: a prompt reads as a
   // conversation the user began (so the window holds at most windowSize messages).
   while (window.length > 1 && window[0]!.role !== 'user') window.shift();

@@ -51,6 +51,22 @@ describe('the context window', () => {
     expect(ctx.messages.map(textOf)).toEqual(['q3', 'a3', 'q4', 'a4']);
   });
 
+  it('slides in steps of half the window: between steps a new turn only appends to the prompt', () => {
+    const t = exchanges(40, null);
+    const starts = new Set<number | null>();
+    for (let n = 21; n <= 80; n++) {
+      const before = buildContext(t.slice(0, n - 1), { ...opts, imageHash: null });
+      const after = buildContext(t.slice(0, n), { ...opts, imageHash: null });
+      expect(after.messages.length).toBeLessThanOrEqual(20);
+      expect(after.messages.length).toBeGreaterThanOrEqual(11);
+      expect(after.messages[0]!.role).toBe('user');
+      starts.add(after.windowStartSeq);
+      if (after.windowStartSeq === before.windowStartSeq) expect(after.messages.slice(0, before.messages.length)).toEqual(before.messages);
+    }
+    // 60 turns past the window moved its start only 6 times (each a 10-message step).
+    expect([...starts]).toEqual([10, 20, 30, 40, 50, 60]);
+  });
+
   it('leaves out empty turns (a failed answer with no text)', () => {
     seq = 0;
     const t = [msg('user', 'q'), msg('assistant', ''), msg('user', 'again')];
