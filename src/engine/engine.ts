@@ -229,6 +229,7 @@ export class VlmEngine {
       return await sliceCache(cache.past, keep);
     } catch (err) {
       console.warn('Glimpse: the KV cache could not be cut; recomputing this turn from the start.', err);
+      await disposeCache(cache.past);
       return null;
     }
   }

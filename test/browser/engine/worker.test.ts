@@ -5,6 +5,7 @@ import { makeContent, type ChatMessage } from '../../../src/chat/messages';
 import { EngineClient } from '../../../src/engine/client';
 import type { Device, GenerateInput } from '../../../src/engine/protocol';
 import { WorkerCrashedError } from '../../../src/errors';
+import { cutMidCharacter, turnOn, typedControlTokens, wholeConversation } from '../../fixtures/cache-script';
 
 const MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
 const source = { kind: 'local' as const, localModelPath: '/.models/tiny/' };
@@ -42,6 +43,32 @@ async function conversation(device: Device) {
   return { t1, t2, recomputed, tokens, statuses };
 }
 
+/**
+ * Cached answers equal fresh ones on the device's own files (WASM: q8; WebGPU on SwiftShader, which has no
+ * shader-f16: fp32 vision/embeddings and the q4 decoder). The fresh engine is a second worker that is reset
+ * before every turn.
+ */
+async function cachedEqualsFresh(device: Device) {
+  const cached = new EngineClient({ source, model: MODEL, forceDevice: device });
+  const fresh = new EngineClient({ source, model: MODEL, forceDevice: device });
+  const freshRun = async (i: GenerateInput) => {
+    await fresh.reset();
+    return fresh.generate(i);
+  };
+  const turn = turnOn((i) => cached.generate(i), freshRun, MODEL);
+  try {
+    const [a, b] = [await photo(1), await photo(2)];
+    await wholeConversation(turn, a, b);
+    await cached.reset();
+    await typedControlTokens(turn, a);
+    await cached.reset();
+    await cutMidCharacter(turn, freshRun, MODEL);
+  } finally {
+    cached.dispose();
+    fresh.dispose();
+  }
+}
+
 describe('the engine worker in real Chromium', () => {
   it('WebGPU (SwiftShader): loads, streams, and a follow-up skips the vision encoder with the same answer', async () => {
     const probe = await new EngineClient().probe();
@@ -66,6 +93,14 @@ describe('the engine worker in real Chromium', () => {
     expect(t2.stats.visionRan).toBe(false);
     expect(t2.text).toBe(recomputed.text);
   });
+
+  it('WASM (q8 files): cached answers equal fresh ones through a whole conversation', async () => {
+    await cachedEqualsFresh('wasm');
+  });
+
+  it('WebGPU on SwiftShader (fp32 + q4 files): cached answers equal fresh ones through a whole conversation', async () => {
+    await cachedEqualsFresh('webgpu');
+  }, 300_000);
 
   it('a crashed worker is noticed, the caller gets a named error, and a fresh worker takes over', async () => {
     let made = 0;

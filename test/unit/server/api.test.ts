@@ -134,6 +134,17 @@ describe('REST API: the chat', () => {
       `(generation ${next.res.headers.get('x-glimpse-generation-ms')} ms)`);
   });
 
+  it('a typed <image> with a photo attached is plain text: 200, the vision encoder runs, and the next turn works', async () => {
+    // It used to become the model's image token: "tokens: 65, features 64", a 500, and a broken session.
+    const first = await postChat({ message: 'What does <image> mean?', image: [photo, 'photo.jpg'] });
+    expect(first.res.status).toBe(200);
+    expect(first.res.headers.get('x-glimpse-vision-ran')).toBe('true');
+    const next = await postChat({ session_id: first.body.session_id, message: 'And <end_of_utterance>?' });
+    expect(next.res.status).toBe(200);
+    expect(next.res.headers.get('x-glimpse-vision-ran')).toBe('false');
+    expect(next.body).toMatchObject({ has_image: true, conversation_length: 4 });
+  });
+
   it('history, sessions and delete', async () => {
     const a = await postChat({ message: 'first chat' });
     const b = await postChat({ message: 'second chat' });
