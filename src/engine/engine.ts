@@ -14,7 +14,8 @@ import type { ChatMessage } from '../chat/messages';
 import { GenerationAbortedError, PromptTooLongError } from '../errors';
 import { classifyEngineError } from './errors';
 import { disposeCache, pastLengthOf, sliceCache, type KvCache } from './kv-cache';
-import { planReuse, type CacheState, type ReusePlan } from './prompt';
+import { KvPool, type PooledCache } from './kv-pool';
+import { planReuse, type ReusePlan } from './prompt';
 import { ProgressTracker } from './progress';
 import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, LoadProgress, ModelSource } from './protocol';
 import { adaptTokenizer, encodePrompt, renderPrompt, type PromptTokenizer } from './tokens';
@@ -29,6 +30,9 @@ interface GenerateResultDict {
   sequences: Tensor;
   past_key_values: KvCache;
 }
+
+/** Default memory for the KV caches of recent chats (several chats of a few thousand tokens each). */
+export const DEFAULT_KV_BUDGET_BYTES = 512 * 2 ** 20;
 
 export interface LoadOptions {
   model: string;
@@ -82,9 +86,14 @@ export class VlmEngine {
   private model: PreTrainedModel | null = null;
   private tokenizer: PromptTokenizer | null = null;
   private loaded: { model: string; device: Device; dtypes: DtypeMap } | null = null;
-  private cache: (CacheState & { past: KvCache }) | null = null;
+  /** KV caches of recent chats, by session id. */
+  private readonly pool: KvPool;
   private imageTokenId = -1;
   private maxPositions = 8192;
+
+  constructor(opts: { kvBudgetBytes?: number } = {}) {
+    this.pool = new KvPool(opts.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES);
+  }
 
   get current(): { model: string; device: Device; dtypes: DtypeMap } | null {
     return this.loaded;
@@ -129,15 +138,25 @@ export class VlmEngine {
     this.loaded = null;
   }
 
-  async resetCache(): Promise<void> {
-    const c = this.cache;
-    this.cache = null;
-    await disposeCache(c?.past);
+  /** Drops every chat's KV cache (or one chat's). */
+  async resetCache(sessionId?: string): Promise<void> {
+    if (sessionId === undefined) await this.pool.clear();
+    else await this.pool.drop(sessionId);
   }
 
-  /** Tokens the KV cache holds now (for tests and stats). */
-  get cachedTokens(): number {
-    return this.cache?.pastLength ?? 0;
+  /** The memory the KV caches of recent chats may take; least recently used are evicted to fit. */
+  setKvBudget(bytes: number): Promise<void> {
+    return this.pool.setBudget(bytes);
+  }
+
+  /** What the caches hold now: chats, bytes, and the budget (for tests, stats and the storage panel). */
+  get kvUsage(): { chats: number; bytes: number; budget: number } {
+    return { chats: this.pool.size, bytes: this.pool.bytes, budget: this.pool.budget };
+  }
+
+  /** Tokens a chat's KV cache holds now (for tests and stats). */
+  cachedTokensFor(sessionId: string): number {
+    return this.pool.peek(sessionId)?.pastLength ?? 0;
   }
 
   /** The canonical token ids of a conversation: what a fresh start feeds the model (tests compare with it). */
@@ -151,18 +170,20 @@ export class VlmEngine {
     const turn = await this.tokenizeTurn(input);
     this.checkLength(turn.ids);
     const modelKey = `${loaded.model}|${loaded.device}|${JSON.stringify(loaded.dtypes)}`;
-    const plan: ReusePlan = opts.noCache ? { keepTokens: 0, reason: 'empty' } : planReuse(this.cache, modelKey, turn.ids, turn.image);
-    const past = await this.takeCache(plan.keepTokens);
+    const own = opts.noCache ? null : this.pool.take(input.sessionId);
+    const plan: ReusePlan = planReuse(own, modelKey, turn.ids, turn.image);
+    const past = await this.cutCache(own, plan.keepTokens);
     const kept = past ? plan.keepTokens : 0;
     // The vision encoder runs only for a picture the kept cache does not already hold.
     const runVision = turn.image !== null && kept <= turn.image.at;
-    if (runVision && !turn.pixels) turn.pixels = await prepareImage(this.requireLoaded().processor, input.image!.blob, input.settings.imageDetail);
+    if (runVision && !turn.pixels) turn.pixels = await this.pixelsFor(input, past);
 
     const streamed = await this.stream(turn, past, runVision ? turn.pixels : null, input.settings, opts);
     const sequence = Array.from(streamed.result.sequences.data as BigInt64Array, Number);
     const newIds = sequence.slice(turn.ids.length);
-    if (opts.noCache) await disposeCache(streamed.result.past_key_values);
-    else this.remember(modelKey, sequence, turn, streamed.result.past_key_values);
+    const next = streamed.result.past_key_values;
+    if (opts.noCache) await disposeCache(next);
+    else await this.pool.put(input.sessionId, { modelKey, ids: sequence, pastLength: pastLengthOf(next), image: turn.image, past: next });
 
     const text = this.answerText(newIds);
     const stats = this.stats(t0, streamed.firstTokenAt, turn, newIds.length, kept, runVision);
@@ -192,7 +213,8 @@ export class VlmEngine {
     }
     const key = `${input.image.hash}|${input.settings.imageDetail}`;
     let pixels: ImageInputs | null = null;
-    let expansion = this.cache?.image?.key === key ? this.cache.image.expansion : null;
+    const cached = this.pool.peek(input.sessionId)?.image;
+    let expansion = cached?.key === key ? cached.expansion : null;
     if (expansion === null) {
       pixels = await prepareImage(processor, input.image.blob, input.settings.imageDetail);
       expansion = imagePromptString(pixels, processor);
@@ -200,6 +222,16 @@ export class VlmEngine {
     const { ids, imageAt } = encodePrompt(tokenizer, rendered, { placeholder: IMAGE_PLACEHOLDER, expansion });
     if (imageAt < 0) throw new Error('An image was given but no message carries an image part.');
     return { ids, image: { key, at: imageAt, expansion }, pixels };
+  }
+
+  /** Frames of the turn's picture, prepared late (the cache was cut before it); the cache is freed on failure. */
+  private async pixelsFor(input: GenerateInput, past: KvCache | null): Promise<ImageInputs> {
+    try {
+      return await prepareImage(this.requireLoaded().processor, input.image!.blob, input.settings.imageDetail);
+    } catch (err) {
+      await disposeCache(past);
+      throw err;
+    }
   }
 
   private checkLength(ids: number[]): void {
@@ -212,13 +244,11 @@ export class VlmEngine {
   }
 
   /**
-   * Takes the cache out of the engine (generate mutates it in place, so it is never kept through a failure),
-   * cut to `keep` positions. A failure here (a copy that cannot be made, a GPU read that fails) drops the
-   * cache and the turn starts fresh: a broken cache must never outlive the turn that found it.
+   * The chat's cache (taken out of the pool: generate mutates it in place, so it is never kept through a
+   * failure), cut to `keep` positions. A failure here (a copy that cannot be made, a GPU read that fails)
+   * drops the cache and the turn starts fresh: a broken cache must never outlive the turn that found it.
    */
-  private async takeCache(keep: number): Promise<KvCache | null> {
-    const cache = this.cache;
-    this.cache = null;
+  private async cutCache(cache: PooledCache | null, keep: number): Promise<KvCache | null> {
     if (!cache) return null;
     if (keep <= 0) {
       await disposeCache(cache.past);
@@ -281,11 +311,6 @@ export class VlmEngine {
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
-  }
-
-  /** Keeps the cache for the next turn, with the ids it holds (the prompt and the sampled answer). */
-  private remember(modelKey: string, sequence: number[], turn: TurnPrompt, past: KvCache): void {
-    this.cache = { modelKey, ids: sequence, pastLength: pastLengthOf(past), image: turn.image, past };
   }
 
   /**
