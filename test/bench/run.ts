@@ -5,7 +5,7 @@
  * shared between groups); the parent prints a table and writes JSON whose top-level figures are plain
  * numbers (medians of several runs) or booleans, with every run under `runs`.
  *   --quick   the tiny model, fewer runs (a smoke run, < 1 minute for the Node groups)
- *   --group   followup | first-turn | decode | memory | bundle | idb | wasm (default: all)
+ *   --group   followup | first-turn | decode | memory | bundle | idb | wasm | download (default: all)
  *   --model   real (default; generated once into .models/real) or tiny
  */
 import { spawn } from 'node:child_process';
@@ -15,9 +15,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Figure, GroupOptions, GroupResult, ModelSize } from './common';
-import { formatTable } from './table';
+import type { DownloadRow } from './download';
+import { formatDownloadTable, formatTable } from './table';
 
-export const GROUPS = ['followup', 'first-turn', 'decode', 'memory', 'bundle', 'idb', 'wasm'] as const;
+export const GROUPS = ['followup', 'first-turn', 'decode', 'memory', 'bundle', 'idb', 'wasm', 'download'] as const;
 export type Group = (typeof GROUPS)[number];
 
 async function runGroup(group: Group, opts: GroupOptions): Promise<GroupResult> {
@@ -36,6 +37,8 @@ async function runGroup(group: Group, opts: GroupOptions): Promise<GroupResult> 
       return (await import('./idb')).runIdb(opts);
     case 'wasm':
       return (await import('./wasm')).runWasm(opts);
+    case 'download':
+      return (await import('./download')).runDownload(opts);
   }
 }
 
@@ -132,7 +135,9 @@ async function main(): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({ ...figures, meta, runs }, null, 2) + '\n');
 
-  process.stdout.write(formatTable(figures) + '\n');
+  const download = (runs.download as { rows?: DownloadRow[] } | undefined)?.rows;
+  const tables = [formatTable(figures), download ? formatDownloadTable(download) : ''].filter(Boolean);
+  process.stdout.write(tables.join('\n\n') + '\n');
   process.stdout.write(`\n${meta.machine.cpus} cores (${meta.machine.cpu}), model ${model}${quick ? ' (quick)' : ''}, ` +
     `${meta.totalSeconds} s, load average ${meta.loadavg.before[0]} → ${meta.loadavg.after[0]}. JSON: ${file}\n`);
   if (Object.keys(failed).length) {

@@ -1,5 +1,6 @@
-/** The targets of issue 7 and the printed table. */
+/** The targets of issue 7 and the printed tables. */
 import type { Figure } from './common';
+import type { DownloadRow } from './download';
 
 interface Target {
   text: string;
@@ -23,14 +24,30 @@ function show(v: Figure): string {
   return String(v);
 }
 
-/** A plain-text table: figure, value, target, met. */
-export function formatTable(figures: Record<string, Figure>): string {
-  const rows = Object.entries(figures).map(([k, v]) => {
-    const t = TARGETS[k];
-    return [k, show(v), t?.text ?? '', t ? (t.met(v, figures) ? 'yes' : 'NO') : ''];
-  });
-  const head = ['figure', 'median', 'target', 'met'];
+function plain(head: string[], rows: string[][], right: number[] = []): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) => r.map((c, i) => (right.includes(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** A plain-text table: figure, value, target, met ('' if none). Figures shown in a table of their own are left out. */
+export function formatTable(figures: Record<string, Figure>): string {
+  const rows = Object.entries(figures)
+    .filter(([k]) => !k.startsWith('download_mb_'))
+    .map(([k, v]) => {
+      const t = TARGETS[k];
+      return [k, show(v), t?.text ?? '', t ? (t.met(v, figures) ? 'yes' : 'NO') : ''];
+    });
+  return rows.length ? plain(['figure', 'median', 'target', 'met'], rows) : '';
+}
+
+/** First-visit download per device path: the dtype of each file, the ONNX files alone, and everything. */
+export function formatDownloadTable(rows: DownloadRow[]): string {
+  const n = (x: number) => x.toLocaleString('en', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return `First-visit download per device path (SmolVLM-256M-Instruct, MB = 10^6 bytes; total = ONNX + configs and tokenizer)\n` +
+    plain(
+      ['path', 'vision', 'embed', 'decoder', 'ONNX MB', 'total MB'],
+      rows.map((r) => [r.path, r.dtypes.vision_encoder, r.dtypes.embed_tokens, r.dtypes.decoder_model_merged, n(r.onnxMB), n(r.totalMB)]),
+      [4, 5],
+    );
 }
