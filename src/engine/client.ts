@@ -57,6 +57,7 @@ export class EngineClient extends EventTarget implements EngineController {
   private readonly createWorker: () => Worker;
   private readonly forceDevice?: Device;
   private choice: DeviceChoice | null = null;
+  private probing: Promise<DeviceChoice> | null = null;
   private loadedKey: string | null = null;
   private loading: Promise<void> | null = null;
   private _status: EngineStatus = { state: 'idle' };
@@ -81,8 +82,14 @@ export class EngineClient extends EventTarget implements EngineController {
     return this._model;
   }
 
-  async probe(): Promise<DeviceChoice> {
-    if (this.choice) return this.choice;
+  /** Several elements ask at start-up: one probe (one adapter request, one fallback notice) answers them all. */
+  probe(): Promise<DeviceChoice> {
+    if (this.choice) return Promise.resolve(this.choice);
+    this.probing ??= this.doProbe().finally(() => (this.probing = null));
+    return this.probing;
+  }
+
+  private async doProbe(): Promise<DeviceChoice> {
     if (this.forceDevice) {
       this.choice = {
         device: this.forceDevice,
