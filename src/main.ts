@@ -29,8 +29,10 @@ async function createLocalEngine(params: URLSearchParams, source: ModelSource): 
   }
   const { FakeEngine, FakeBackend } = await import('./ui/dev/fake-engine');
   const num = (key: string) => (params.has(key) ? Number(params.get(key)) : undefined);
+  const kind = params.get('fake-engine');
   const engine = new FakeEngine({
-    device: params.get('fake-engine') === 'wasm' ? 'wasm' : 'webgpu',
+    device: kind === 'wasm' ? 'wasm' : 'webgpu',
+    shaderF16: kind !== 'no-f16',
     ...(num('fake-download-ms') !== undefined ? { downloadMs: num('fake-download-ms') } : {}),
   });
   const backend = new FakeBackend(engine, { tokenDelayMs: num('fake-token-ms') ?? 30 });

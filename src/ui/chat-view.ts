@@ -4,14 +4,13 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { ChatService } from '../chat/service';
 import type { EngineController } from '../engine/api';
-import { findModel } from '../engine/models';
 import type { SessionStore } from '../storage/sessions';
 import type { ChatComposer } from './chat-composer';
 import { chatContext, engineContext, generationContext, settingsContext, storeContext } from './contexts';
 import { ConversationController } from './controllers/conversation';
 import { ListenController } from './controllers/listen';
 import { EditLastEvent, SendMessageEvent, SessionSelectEvent, type ImageRemoveEvent } from './events';
-import { percent } from './format';
+import { downloadText, percent } from './format';
 import { loadMarkdown } from './markdown-loader';
 import type { GenerationTracker } from './services/generation';
 import type { SettingsStore } from './services/settings';
@@ -96,6 +95,9 @@ export class ChatView extends LitElement {
         margin: 1.2rem auto;
         max-width: 26rem;
         font-size: 0.95rem;
+      }
+      .empty .size {
+        white-space: nowrap;
       }
       .promise {
         display: inline-flex;
@@ -184,6 +186,10 @@ export class ChatView extends LitElement {
 
   override updated() {
     if (this.#stickToBottom && this._scroller) this._scroller.scrollTop = this._scroller.scrollHeight;
+    // The download size depends on the device: find it out (probe() is cached and downloads nothing).
+    if (this.settings?.value.backend !== 'remote' && this.engine && !this.engine.device) {
+      this.engine.probe().then(() => this.requestUpdate(), () => undefined);
+    }
   }
 
   /** Moves focus to the message box. */
@@ -274,7 +280,7 @@ export class ChatView extends LitElement {
   private renderEmpty() {
     const settings = this.settings?.value;
     const remote = settings?.backend === 'remote';
-    const model = findModel(settings?.localModel ?? '');
+    const download = downloadText(settings?.localModel ?? this.engine?.model ?? '', this.engine?.device);
     const status = this.engine?.status;
     const downloaded = status?.state === 'ready' || status?.state === 'generating';
     return html`<section class="empty" aria-labelledby="empty-title">
@@ -288,7 +294,7 @@ export class ChatView extends LitElement {
           : downloaded
             ? html`<li>The model is ready on this device.</li>`
             : html`<li>
-                The first answer downloads the model once${model ? ` (about ${model.approxDownloadMB[this.engine?.device?.device === 'webgpu' ? 'webgpu' : 'wasm']} MB)` : ''};
+                The first answer downloads the model once${download ? html` (<span class="size">${download}</span> on this device)` : ''};
                 after that it works offline.
               </li>`}
       </ol>

@@ -1,17 +1,35 @@
+import { firstDownload } from '../engine/downloads';
 import { findModel } from '../engine/models';
+import type { DeviceChoice } from '../engine/protocol';
 import type { ReplyDetails } from '../chat/messages';
 
 /** Small formatting helpers shared by the elements. */
 
+/**
+ * "3.5 MB", "325 MB" ("7.4 kB", "68 B" for small files). Decimal units, as the Hugging Face hub shows file
+ * sizes: the size promised before a download, its progress and the size of the cached model are the same number.
+ */
 export function mb(bytes: number): string {
-  const v = bytes / (1024 * 1024);
+  if (bytes < 1e3) return `${Math.round(bytes)} B`;
+  if (bytes < 1e5) return `${(bytes / 1e3).toFixed(bytes < 1e4 ? 1 : 0)} kB`;
+  const v = bytes / 1e6;
   return `${v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString('en')} MB`;
 }
 
-/** "820 MB", "1.4 GB" (binary units, like the browser's storage figures). */
+/** "820 MB", "1.4 GB" (decimal units, like mb). */
 export function size(bytes: number): string {
-  const gb = bytes / 1024 ** 3;
+  const gb = bytes / 1e9;
   return gb >= 1 ? `${gb < 10 ? gb.toFixed(1) : Math.round(gb).toLocaleString('en')} GB` : mb(bytes);
+}
+
+/**
+ * What the first download of a model is on this device: "325 MB", or "about 500 MB" for a model whose file
+ * sizes are estimated (rounded to 10 MB). Null before the device is known, and for a model from a folder.
+ */
+export function downloadText(model: string, device: Pick<DeviceChoice, 'device' | 'shaderF16'> | null | undefined): string | null {
+  const d = firstDownload(model, device);
+  if (!d) return null;
+  return d.exact ? size(d.bytes) : `about ${size(d.bytes < 1e9 ? Math.round(d.bytes / 1e7) * 1e7 : d.bytes)}`;
 }
 
 /** A date as YYYY-MM-DD in local time (file names). */
@@ -34,6 +52,12 @@ export function deviceLabel(device: string | undefined): string {
   if (device === 'wasm') return 'WASM';
   if (device === 'cpu') return 'CPU';
   return device ?? '';
+}
+
+/** The device path the download sizes are for: "WebGPU with 16-bit floats", "WebGPU, 32-bit", "WASM". */
+export function devicePath(choice: Pick<DeviceChoice, 'device' | 'shaderF16'>): string {
+  if (choice.device !== 'webgpu') return deviceLabel(choice.device);
+  return choice.shaderF16 ? 'WebGPU with 16-bit floats' : 'WebGPU without 16-bit floats';
 }
 
 /** "2:14 PM" today, "Yesterday", "Mon", or "12 Mar" / "12 Mar 2025". */

@@ -2,12 +2,11 @@ import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { EngineController, EngineNotice } from '../engine/api';
-import { findModel } from '../engine/models';
 import type { LoadProgress } from '../engine/protocol';
 import { engineContext, generationContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
 import { LoadModelEvent } from './events';
-import { deviceLabel, mb, modelLabel, percent } from './format';
+import { deviceLabel, downloadText, mb, modelLabel, percent } from './format';
 import type { GenerationTracker } from './services/generation';
 import { isLocalModel, type SettingsStore } from './services/settings';
 import { progressStyles } from './styles/controls';
@@ -70,6 +69,9 @@ export class ModelStatus extends LitElement {
       }
       .device {
         color: var(--text-muted);
+      }
+      .size {
+        white-space: nowrap;
       }
       .btn {
         min-height: 30px;
@@ -154,7 +156,7 @@ export class ModelStatus extends LitElement {
     if (!engine) return nothing;
     const s = engine.status;
     const wanted = settings?.localModel ?? engine.model;
-    const info = findModel(wanted);
+    const download = downloadText(wanted, engine.device);
     return html`
       <span class="sr-only" role="status">${this.stateWord(s.state)}</span>
       <div class="line">
@@ -164,7 +166,7 @@ export class ModelStatus extends LitElement {
                 <span>on this device, not loaded yet</span>
                 <button class="btn download" type="button" @click=${this.load}>Load now</button>`
             : html`<span class="dot"></span><span class="state">${modelLabel(wanted)}</span>
-                <span>not downloaded yet${info ? ` (about ${info.approxDownloadMB[engine.device?.device === 'webgpu' ? 'webgpu' : 'wasm']} MB, once)` : ''}</span>
+                <span>not downloaded yet${download ? html` (<span class="size">${download}</span>, once)` : ''}</span>
                 <button class="btn download" type="button" @click=${this.load}>Download now</button>`
           : s.state === 'loading'
             ? html`<span class="dot busy"></span><span class="state">${this.loadingText(s.progress, s.model)}</span>`

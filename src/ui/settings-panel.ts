@@ -1,11 +1,12 @@
 import { consume } from '@lit/context';
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
+import type { EngineController } from '../engine/api';
 import { MODELS } from '../engine/models';
-import { settingsContext } from './contexts';
+import { engineContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
 import { SettingsToggleEvent, type SettingsTab } from './events';
-import { modelLabel } from './format';
+import { devicePath, downloadText, modelLabel } from './format';
 import { DEFAULT_SETTINGS, type AppSettings, type SettingsStore } from './services/settings';
 import { fieldStyles } from './styles/controls';
 import { base } from './styles/theme';
@@ -170,6 +171,7 @@ export class SettingsPanel extends LitElement {
   ];
 
   @consume({ context: settingsContext, subscribe: true }) @property({ attribute: false }) settings?: SettingsStore;
+  @consume({ context: engineContext }) @property({ attribute: false }) engine?: EngineController;
   @property({ type: Boolean, reflect: true }) open = false;
   /** The tab to show when the dialog opens. */
   @property() tab: SettingsTab = 'general';
@@ -183,6 +185,7 @@ export class SettingsPanel extends LitElement {
   constructor() {
     super();
     new ListenController(this, () => this.settings, ['change']);
+    new ListenController(this, () => this.engine, ['status']);
   }
 
   override willUpdate(changed: PropertyValues<this>) {
@@ -197,6 +200,8 @@ export class SettingsPanel extends LitElement {
   }
 
   override updated(changed: PropertyValues<this>) {
+    // The model list shows each download for this device: find it out (probe() is cached, downloads nothing).
+    if (this.open && this.engine && !this.engine.device) this.engine.probe().then(() => this.requestUpdate(), () => undefined);
     if (!changed.has('open') || !this._dialog) return;
     if (this.open && !this._dialog.open) this._dialog.showModal();
     if (!this.open && this._dialog.open) this._dialog.close();
@@ -270,11 +275,15 @@ export class SettingsPanel extends LitElement {
               <div class="field">
                 <label for="model">Model</label>
                 <select id="model" @change=${(e: Event) => this.set({ localModel: this.val(e) })}>
-                  ${MODELS.map((m) => html`<option value=${m.id} ?selected=${m.id === s.localModel}>${m.label} (~${m.approxDownloadMB.webgpu} MB)</option>`)}
+                  ${MODELS.map((m) => {
+                    const download = downloadText(m.id, this.engine?.device);
+                    return html`<option value=${m.id} ?selected=${m.id === s.localModel}>${m.label}${download ? ` (${download})` : ''}</option>`;
+                  })}
                   ${s.localModels.map((id) => html`<option value=${id} ?selected=${id === s.localModel}>${modelLabel(id)}</option>`)}
                 </select>
                 <p class="help">
                   ${MODELS.find((m) => m.id === s.localModel)?.description ?? 'Loaded from a folder on this device; it needs no download.'}
+                  ${this.engine?.device ? html`<span class="sizes">Sizes are what this device downloads (${devicePath(this.engine.device)}).</span>` : ''}
                   <button class="linkish" type="button" @click=${() => (this._tab = 'storage')}>Load a model from a folder…</button>
                 </p>
               </div>

@@ -51,6 +51,10 @@ describe.each([
     // Empty state: what to do first, and the privacy promise.
     await expect.poll(() => page.locator('chat-view .empty').textContent()).toContain('Runs on your device; nothing is uploaded');
     await expect.poll(() => page.locator('model-status .line').textContent()).toContain(name === 'wasm' ? 'Running on WASM' : 'Running on WebGPU');
+    // Before anything downloads, how much this device will fetch (q8 files on WASM, fp16/q4f16 on WebGPU).
+    const download = name === 'wasm' ? '263 MB' : '325 MB';
+    await expect.poll(() => page.locator('chat-view .empty').textContent()).toContain(`(${download} on this device)`);
+    expect(await page.locator('model-status .line').textContent()).toContain(`(${download}, once)`);
 
     // A wrong file is refused next to the composer, and the typed text stays.
     const box = page.locator('chat-composer textarea');

@@ -3,29 +3,27 @@
  * it simulates the first-visit download (per-file progress) and streams a canned markdown answer token by
  * token, honouring Stop. Selected by `?fake-engine` in the URL (src/main.ts); options:
  *   ?fake-engine=wasm       pretend WebGPU is unavailable (the WASM fallback and its reason)
+ *   ?fake-engine=no-f16     WebGPU without shader-f16 (the fp32 download)
  *   &fake-download-ms=1500  how long the download takes
  *   &fake-token-ms=30       delay between tokens
  */
 import type { BackendRequest, BackendResult, ChatBackend } from '../../chat/backend';
 import { hasImagePart, textOf } from '../../chat/messages';
 import type { EngineController, EngineNotice } from '../../engine/api';
+import { chooseDtypes } from '../../engine/device';
+import { downloadSize } from '../../engine/downloads';
 import { DEFAULT_MODEL_ID } from '../../engine/models';
 import type { DeviceChoice, EngineStatus, FileProgress } from '../../engine/protocol';
 import { GenerationAbortedError, ModelLoadError, serializeError } from '../../errors';
 
 export interface FakeEngineOptions {
   device?: 'webgpu' | 'wasm';
+  /** With WebGPU: whether the adapter has shader-f16 (default true; without it the engine downloads fp32 files). */
+  shaderF16?: boolean;
   downloadMs?: number;
-  /** Files and their sizes in bytes. */
+  /** Files and their sizes in bytes (default: the files the real engine would download for the model on this device). */
   files?: { file: string; size: number }[];
 }
-
-const DEFAULT_FILES = [
-  { file: 'onnx/vision_encoder_fp16.onnx', size: 190 * 1024 * 1024 },
-  { file: 'onnx/embed_tokens_fp16.onnx', size: 54 * 1024 * 1024 },
-  { file: 'onnx/decoder_model_merged_q4f16.onnx', size: 77 * 1024 * 1024 },
-  { file: 'tokenizer.json', size: 3.5 * 1024 * 1024 },
-];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,17 +35,17 @@ export class FakeEngine extends EventTarget implements EngineController {
   failNextLoad: string | null = null;
   loads = 0;
   #loading: Promise<void> | null = null;
-  readonly #options: Required<FakeEngineOptions>;
+  readonly #options: Omit<Required<FakeEngineOptions>, 'files'> & Pick<FakeEngineOptions, 'files'>;
 
   constructor(options: FakeEngineOptions = {}) {
     super();
-    this.#options = { device: 'webgpu', downloadMs: 1200, files: DEFAULT_FILES, ...options };
+    this.#options = { device: 'webgpu', shaderF16: true, downloadMs: 1200, ...options };
   }
 
   async probe(): Promise<DeviceChoice> {
     this.device ??=
       this.#options.device === 'webgpu'
-        ? { device: 'webgpu', reason: 'WebGPU on Fake GPU (simulated)', fallback: false, shaderF16: true, adapter: 'Fake GPU' }
+        ? { device: 'webgpu', reason: 'WebGPU on Fake GPU (simulated)', fallback: false, shaderF16: this.#options.shaderF16, adapter: 'Fake GPU' }
         : {
             device: 'wasm',
             reason: 'WebGPU is not available in this browser (no GPU adapter)',
@@ -80,8 +78,10 @@ export class FakeEngine extends EventTarget implements EngineController {
 
   private async run(model: string): Promise<void> {
     this.loads += 1;
-    await this.probe();
-    const files: FileProgress[] = this.#options.files.map((f) => ({ file: f.file, loaded: 0, total: f.size, done: false }));
+    const device = await this.probe();
+    const sizes = this.#options.files ??
+      (downloadSize(model, chooseDtypes(device)) ?? downloadSize(DEFAULT_MODEL_ID, chooseDtypes(device))!).files.map((f) => ({ file: f.file, size: f.bytes }));
+    const files: FileProgress[] = sizes.map((f) => ({ file: f.file, loaded: 0, total: f.size, done: false }));
     const total = files.reduce((a, f) => a + f.total, 0);
     const steps = 12;
     for (let step = 1; step <= steps; step++) {

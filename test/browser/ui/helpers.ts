@@ -2,7 +2,7 @@ import { ChatService } from '../../../src/chat/service';
 import { SessionStore } from '../../../src/storage/sessions';
 import type { AppRoot } from '../../../src/ui/app-root';
 import '../../../src/ui/app-root';
-import { FakeBackend, FakeEngine } from '../../../src/ui/dev/fake-engine';
+import { FakeBackend, FakeEngine, type FakeEngineOptions } from '../../../src/ui/dev/fake-engine';
 import { LoadingBackend } from '../../../src/ui/services/backends';
 import { GenerationTracker } from '../../../src/ui/services/generation';
 import { SettingsStore, toChatSettings } from '../../../src/ui/services/settings';
@@ -23,13 +23,13 @@ export interface Mounted {
 let n = 0;
 
 /** The real app root with real elements, a real IndexedDB store (unique name) and the simulated engine. */
-export async function mountApp(opts: { tokenDelayMs?: number; undoMs?: number } = {}): Promise<Mounted> {
+export async function mountApp(opts: { tokenDelayMs?: number; undoMs?: number; engine?: FakeEngineOptions } = {}): Promise<Mounted> {
   const id = `${Date.now()}-${n++}-${Math.random().toString(36).slice(2)}`;
   const storeName = `glimpse-ui-test-${id}`;
   const store = await SessionStore.open(storeName);
   const settingsKey = `glimpse-ui-test-settings-${id}`;
   const settings = new SettingsStore(localStorage, settingsKey);
-  const engine = new FakeEngine({ downloadMs: 60 });
+  const engine = new FakeEngine({ downloadMs: 60, ...opts.engine });
   const backend = new FakeBackend(engine, { tokenDelayMs: opts.tokenDelayMs ?? 3 });
   const local = new LoadingBackend(engine, backend);
   const chat = new ChatService({ store, backend: () => local, settings: () => toChatSettings(settings.value), persistEveryMs: 50 });

@@ -171,12 +171,12 @@ describe('settings', () => {
     m = await mountApp();
     const line = () => $maybe(m.root, 'model-status', '.line')?.textContent?.replace(/\s+/g, ' ') ?? '';
     await waitFor(() => line().includes('Running on WebGPU (Fake GPU)'), 3000, 'the device');
-    expect(line()).toContain('not downloaded yet');
+    expect(line()).toContain('not downloaded yet (325 MB, once)');
     $(m.root, 'model-status', 'button.download').click();
     const progress = await waitFor(() => $maybe(m.root, 'model-status', '.progress'), 3000, 'the progress');
-    expect(progress.querySelectorAll('progress')).toHaveLength(5); // overall + 4 files
-    expect(progress.textContent).toMatch(/All files\s+[\d.]+ MB \/ [\d.]+ MB · \d+%/);
-    expect(line()).toMatch(/Downloading SmolVLM 256M · [\d.]+ MB of [\d.]+ MB \(\d+%\)/);
+    expect(progress.querySelectorAll('progress')).toHaveLength(10); // overall + 3 ONNX files + 6 JSON files
+    expect(progress.textContent).toMatch(/All files\s+[\d.]+ MB \/ 325 MB · \d+%/);
+    expect(line()).toMatch(/Downloading SmolVLM 256M · [\d.]+ MB of 325 MB \(\d+%\)/);
     await waitFor(() => line().includes('Ready'), 5000, 'Ready');
   });
 });

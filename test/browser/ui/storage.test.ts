@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 const FAKE_URL = 'https://huggingface.co/acme/tiny/resolve/main/onnx/x.onnx';
-const FAKE_BYTES = 3 * 1024 * 1024;
+const FAKE_BYTES = 3_000_000; // "3.0 MB": sizes are shown in decimal units, as the hub shows them
 
 async function openStorage(): Promise<HTMLElementTagNameMap['storage-panel']> {
   $(m.root, 'header button.settings').click();
@@ -72,7 +72,7 @@ describe('Settings → Storage & models', () => {
     m = await mountApp();
     const storage = await openStorage();
     const used = await waitFor(() => $maybe(storage, '.used')?.textContent, 5000, 'the figures');
-    expect(used).toMatch(/\d(\.\d)? (MB|GB) used/);
+    expect(used).toMatch(/\d(\.\d)? (B|kB|MB|GB) used/);
     expect($(storage, '.quota').textContent).toMatch(/available of \d+(\.\d)? (MB|GB)/);
     expect($<HTMLProgressElement>(storage, 'progress').value).toBeGreaterThan(0);
     const badge = $(storage, '.persisted').textContent ?? '';

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { devicePath, downloadText, mb, size } from '../../../src/ui/format';
+
+const M256 = 'HuggingFaceTB/SmolVLM-256M-Instruct';
+const f16 = { device: 'webgpu', shaderF16: true } as const;
+
+describe('sizes', () => {
+  it('are decimal, as the hub shows them', () => {
+    expect(mb(3_548_256)).toBe('3.5 MB');
+    expect(mb(324_684_747)).toBe('325 MB');
+    expect(size(1_028_498_218)).toBe('1.0 GB');
+    expect(size(999_400_000)).toBe('999 MB');
+    expect(mb(7_353)).toBe('7.4 kB'); // config.json in the download list, not "0.0 MB"
+    expect(mb(28_249)).toBe('28 kB');
+    expect(mb(68)).toBe('68 B');
+  });
+
+  it('downloadText: exact for the 256M, "about" (to 10 MB) for an estimate, nothing when unknown', () => {
+    expect(downloadText(M256, f16)).toBe('325 MB');
+    expect(downloadText(M256, { device: 'webgpu', shaderF16: false })).toBe('578 MB');
+    expect(downloadText(M256, { device: 'wasm', shaderF16: false })).toBe('263 MB');
+    expect(downloadText(M256, { device: 'cpu', shaderF16: false })).toBe('1.0 GB');
+    expect(downloadText('HuggingFaceTB/SmolVLM-500M-Instruct', f16)).toBe('about 500 MB');
+    expect(downloadText(M256, null)).toBeNull();
+    expect(downloadText('local/my-folder', f16)).toBeNull();
+  });
+
+  it('devicePath names the dtype path', () => {
+    expect(devicePath(f16)).toBe('WebGPU with 16-bit floats');
+    expect(devicePath({ device: 'webgpu', shaderF16: false })).toBe('WebGPU without 16-bit floats');
+    expect(devicePath({ device: 'wasm', shaderF16: false })).toBe('WASM');
+  });
+});
