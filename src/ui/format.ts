@@ -54,7 +54,7 @@ export function deviceLabel(device: string | undefined): string {
   return device ?? '';
 }
 
-/** The device path the download sizes are for: "WebGPU with 16-bit floats", "WebGPU, 32-bit", "WASM". */
+/** The device path the download sizes are for: "WebGPU with 16-bit floats", "WebGPU without 16-bit floats", "WASM". */
 export function devicePath(choice: Pick<DeviceChoice, 'device' | 'shaderF16'>): string {
   if (choice.device !== 'webgpu') return deviceLabel(choice.device);
   return choice.shaderF16 ? 'WebGPU with 16-bit floats' : 'WebGPU without 16-bit floats';
