@@ -1,10 +1,8 @@
 import {
   AutoModelForVision2Seq,
   AutoProcessor,
-  InterruptableStoppingCriteria,
-  Tensor,
-  TextStreamer,
   env,
+  type Tensor,
   type PreTrainedModel,
   type Processor,
   type ProgressInfo,
@@ -13,23 +11,22 @@ import type { GenerationSettings } from '../chat/backend';
 import type { ChatMessage } from '../chat/messages';
 import { GenerationAbortedError, PromptTooLongError } from '../errors';
 import { classifyEngineError } from './errors';
+import { featureKey, FeatureMemory, isUsable } from './features';
+import { TOKENS_PER_FRAME } from './image';
 import { disposeCache, pastLengthOf, sliceCache, type KvCache } from './kv-cache';
 import { KvPool, type PooledCache } from './kv-pool';
 import { planReuse, type ReusePlan } from './prompt';
 import { ProgressTracker } from './progress';
-import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, LoadProgress, ModelSource } from './protocol';
+import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type VisionStep } from './run';
+import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, ImageFeatures, LoadProgress, ModelSource } from './protocol';
 import { adaptTokenizer, encodePrompt, renderPrompt, type PromptTokenizer } from './tokens';
-import { imagePromptString, prepareImage, type ImageInputs } from './vision';
+import { gridOf, imagePromptString, prepareImage, type ImageInputs } from './vision';
 
 /**
  * SmolVLM through transformers.js: load, and generate with the KV cache kept between turns.
  * Environment-agnostic: the worker runs it on WebGPU/WASM, Node tests and benchmarks on onnxruntime-node.
  */
 
-interface GenerateResultDict {
-  sequences: Tensor;
-  past_key_values: KvCache;
-}
 
 /** Default memory for the KV caches of recent chats (several chats of a few thousand tokens each). */
 export const DEFAULT_KV_BUDGET_BYTES = 512 * 2 ** 20;
@@ -56,14 +53,13 @@ interface TurnPrompt {
   image: { key: string; at: number; expansion: string } | null;
   /** Frames for the vision encoder, when they were prepared (a picture not in the cache). */
   pixels: ImageInputs | null;
+  /** The picture's kept features for this encoder, when known: fed instead of running the encoder. */
+  features: ImageFeatures | null;
+  /** The encoder key features of this picture are kept under. */
+  featureKey: string | null;
 }
 
-interface Streamed {
-  result: GenerateResultDict;
-  firstTokenAt: number;
-  partial: string;
-  interrupted: boolean;
-}
+
 
 const IMAGE_PLACEHOLDER = '<image>';
 
@@ -88,8 +84,13 @@ export class VlmEngine {
   private loaded: { model: string; device: Device; dtypes: DtypeMap } | null = null;
   /** KV caches of recent chats, by session id. */
   private readonly pool: KvPool;
+  private readonly features = new FeatureMemory();
   private imageTokenId = -1;
   private maxPositions = 8192;
+  private hiddenSize = 0;
+  private tokensPerFrame = TOKENS_PER_FRAME;
+  /** Replaces the model's vision encoder for one generate call (kept features, or capturing what it computes). */
+  private visionHook: VisionHook | null = null;
 
   constructor(opts: { kvBudgetBytes?: number } = {}) {
     this.pool = new KvPool(opts.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES);
@@ -120,9 +121,15 @@ export class VlmEngine {
     } catch (err) {
       throw classifyEngineError(err, { model: opts.model, phase: 'load' });
     }
-    const config = this.model.config as unknown as { image_token_id?: number; text_config?: { max_position_embeddings?: number } };
+    const config = this.model.config as unknown as {
+      image_token_id?: number;
+      text_config?: { max_position_embeddings?: number; hidden_size?: number };
+    };
     this.imageTokenId = config.image_token_id ?? -1;
     this.maxPositions = config.text_config?.max_position_embeddings ?? 8192;
+    this.hiddenSize = config.text_config?.hidden_size ?? 0;
+    this.tokensPerFrame = (this.processor!.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
+    this.hookVisionEncoder(this.model);
     this.loaded = { model: opts.model, device: opts.device, dtypes: opts.dtypes };
     progress.finish();
     return { loadMs: performance.now() - t0 };
@@ -136,12 +143,24 @@ export class VlmEngine {
     this.processor = null;
     this.tokenizer = null;
     this.loaded = null;
+    this.features.clear();
   }
 
-  /** Drops every chat's KV cache (or one chat's). */
+  /**
+   * transformers.js calls `model.encode_image` when a prompt holds image tokens not yet in the cache; this
+   * lets a turn feed a picture's kept features instead, or keep what the encoder computed.
+   */
+  private hookVisionEncoder(model: PreTrainedModel): void {
+    const m = model as unknown as { encode_image: EncodeImage };
+    const encode = m.encode_image.bind(m);
+    m.encode_image = (inputs) => (this.visionHook ? this.visionHook(inputs, encode) : encode(inputs));
+  }
+
+  /** Drops one chat's KV cache, or every chat's cache and the image features kept in memory. */
   async resetCache(sessionId?: string): Promise<void> {
-    if (sessionId === undefined) await this.pool.clear();
-    else await this.pool.drop(sessionId);
+    if (sessionId !== undefined) return this.pool.drop(sessionId);
+    this.features.clear();
+    await this.pool.clear();
   }
 
   /** The memory the KV caches of recent chats may take; least recently used are evicted to fit. */
@@ -175,22 +194,24 @@ export class VlmEngine {
     const past = await this.cutCache(own, plan.keepTokens);
     const kept = past ? plan.keepTokens : 0;
     // The vision encoder runs only for a picture the kept cache does not already hold.
-    const runVision = turn.image !== null && kept <= turn.image.at;
-    if (runVision && !turn.pixels) turn.pixels = await this.pixelsFor(input, past);
+    const needsImage = turn.image !== null && kept <= turn.image.at;
+    if (needsImage && !turn.features && !turn.pixels) turn.pixels = await this.pixelsFor(input, past);
+    const vision: VisionStep = !needsImage ? null : turn.features ? { features: turn.features } : { pixels: turn.pixels! };
 
-    const streamed = await this.stream(turn, past, runVision ? turn.pixels : null, input.settings, opts);
+    const streamed = await this.stream(turn, past, vision, input.settings, opts);
     const sequence = Array.from(streamed.result.sequences.data as BigInt64Array, Number);
     const newIds = sequence.slice(turn.ids.length);
     const next = streamed.result.past_key_values;
     if (opts.noCache) await disposeCache(next);
     else await this.pool.put(input.sessionId, { modelKey, ids: sequence, pastLength: pastLengthOf(next), image: turn.image, past: next });
 
+    const features = streamed.computed ? this.keepFeatures(input, turn, streamed.computed) : undefined;
     const text = this.answerText(newIds);
-    const stats = this.stats(t0, streamed.firstTokenAt, turn, newIds.length, kept, runVision);
+    const stats = this.stats(t0, streamed.firstTokenAt, turn, newIds.length, kept, vision);
     if (streamed.interrupted || opts.signal?.aborted) {
-      throw new GenerationAbortedError('Stopped.', { partial: text || streamed.partial, stats });
+      throw new GenerationAbortedError('Stopped.', { partial: text || streamed.partial, stats, ...(features ? { features } : {}) });
     }
-    return { text, stats };
+    return { text, stats, ...(features ? { features } : {}) };
   }
 
   private requireLoaded() {
@@ -209,19 +230,43 @@ export class VlmEngine {
     if (!input.image) {
       const { ids } = encodePrompt(tokenizer, rendered);
       if (ids.includes(this.imageTokenId)) throw new Error('A message carries an image part but no image was given.');
-      return { ids, image: null, pixels: null };
+      return { ids, image: null, pixels: null, features: null, featureKey: null };
     }
+    const { loaded } = this.requireLoaded();
     const key = `${input.image.hash}|${input.settings.imageDetail}`;
-    let pixels: ImageInputs | null = null;
+    const fKey = featureKey(loaded.model, loaded.dtypes.vision_encoder, input.settings.imageDetail);
+    const features = this.knownFeatures(input, fKey);
     const cached = this.pool.peek(input.sessionId)?.image;
+    let pixels: ImageInputs | null = null;
     let expansion = cached?.key === key ? cached.expansion : null;
+    if (expansion === null && features) expansion = imagePromptString(features.rows, features.cols, this.tokensPerFrame);
     if (expansion === null) {
       pixels = await prepareImage(processor, input.image.blob, input.settings.imageDetail);
-      expansion = imagePromptString(pixels, processor);
+      const { rows, cols } = gridOf(pixels);
+      expansion = imagePromptString(rows, cols, this.tokensPerFrame);
     }
     const { ids, imageAt } = encodePrompt(tokenizer, rendered, { placeholder: IMAGE_PLACEHOLDER, expansion });
     if (imageAt < 0) throw new Error('An image was given but no message carries an image part.');
-    return { ids, image: { key, at: imageAt, expansion }, pixels };
+    return { ids, image: { key, at: imageAt, expansion }, pixels, features, featureKey: fKey };
+  }
+
+  /** The picture's features for this encoder from memory or from the caller, if they fit exactly. */
+  private knownFeatures(input: GenerateInput, key: string): ImageFeatures | null {
+    const hash = input.image!.hash;
+    const remembered = this.features.get(hash, key);
+    if (remembered) return remembered;
+    const given = input.features?.find((f) => isUsable(f, key, this.tokensPerFrame, this.hiddenSize));
+    if (given) this.features.put(hash, given);
+    return given ?? null;
+  }
+
+  /** Remembers what the vision encoder computed and hands it to the caller to keep with the picture. */
+  private keepFeatures(input: GenerateInput, turn: TurnPrompt, computed: Tensor): ImageFeatures {
+    const { rows, cols } = gridOf(turn.pixels!);
+    const data = computed.data instanceof Float32Array ? computed.data : Float32Array.from(computed.data as ArrayLike<number>);
+    const f: ImageFeatures = { key: turn.featureKey!, rows, cols, dims: [...computed.dims], data };
+    this.features.put(input.image!.hash, f);
+    return f;
   }
 
   /** Frames of the turn's picture, prepared late (the cache was cut before it); the cache is freed on failure. */
@@ -264,52 +309,16 @@ export class VlmEngine {
     }
   }
 
-  private async stream(
-    turn: TurnPrompt,
-    past: KvCache | null,
-    pixels: ImageInputs | null,
-    s: GenerationSettings,
-    opts: GenerateOptions,
-  ): Promise<Streamed> {
+  private async stream(turn: TurnPrompt, past: KvCache | null, vision: VisionStep, s: GenerationSettings, opts: GenerateOptions): Promise<Streamed> {
     const { processor, model, loaded } = this.requireLoaded();
-    const stopping = new InterruptableStoppingCriteria();
-    const onAbort = () => stopping.interrupt();
-    opts.signal?.addEventListener('abort', onAbort);
-    if (opts.signal?.aborted) stopping.interrupt();
-    const out = { firstTokenAt: 0, partial: '', generated: 0 };
-    const streamer = new TextStreamer(processor.tokenizer!, {
-      skip_prompt: true,
-      skip_special_tokens: true,
-      callback_function: (piece: string) => {
-        out.partial += piece;
-        opts.onToken?.(piece, out.generated);
-      },
-      token_callback_function: () => {
-        out.generated += 1;
-        out.firstTokenAt ||= performance.now();
-      },
-    } as never);
-    const n = turn.ids.length;
     try {
-      const result = (await model.generate({
-        input_ids: new Tensor('int64', BigInt64Array.from(turn.ids, (x) => BigInt(x)), [1, n]),
-        attention_mask: new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
-        ...(pixels ? { pixel_values: pixels.pixel_values, pixel_attention_mask: pixels.pixel_attention_mask } : {}),
-        ...(past ? { past_key_values: past } : {}),
-        max_new_tokens: Math.max(1, Math.min(s.maxNewTokens, this.maxPositions - n)),
-        do_sample: s.temperature > 0,
-        ...(s.temperature > 0 ? { temperature: s.temperature, top_p: s.topP } : {}),
-        repetition_penalty: s.repetitionPenalty,
-        streamer,
-        stopping_criteria: [stopping],
-        return_dict_in_generate: true,
-      } as never)) as unknown as GenerateResultDict;
-      return { result, firstTokenAt: out.firstTokenAt, partial: out.partial, interrupted: stopping.interrupted };
+      return await runGenerate(model, processor.tokenizer!, {
+        ids: turn.ids, past, vision, settings: s, maxPositions: this.maxPositions, signal: opts.signal, onToken: opts.onToken,
+        setVisionHook: (hook) => (this.visionHook = hook),
+      });
     } catch (err) {
       await disposeCache(past);
       throw classifyEngineError(err, { model: loaded.model, phase: 'generate' });
-    } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -322,7 +331,7 @@ export class VlmEngine {
     return newIds.length ? tokenizer.decode(newIds, { skip_special_tokens: true }).replace(/^ /, '') : '';
   }
 
-  private stats(t0: number, firstTokenAt: number, turn: TurnPrompt, tokens: number, cached: number, visionRan: boolean): GenerateStats {
+  private stats(t0: number, firstTokenAt: number, turn: TurnPrompt, tokens: number, cached: number, vision: VisionStep): GenerateStats {
     const { loaded } = this.requireLoaded();
     const now = performance.now();
     const decodeMs = firstTokenAt ? now - firstTokenAt : 0;
@@ -333,10 +342,12 @@ export class VlmEngine {
       promptTokens: turn.ids.length,
       cachedTokens: cached,
       imageTokens: turn.ids.reduce((n, id) => n + (id === this.imageTokenId ? 1 : 0), 0),
-      visionRan,
+      visionRan: vision !== null && 'pixels' in vision,
+      featuresReused: vision !== null && 'features' in vision,
       timeToFirstTokenMs: firstTokenAt ? firstTokenAt - t0 : now - t0,
       tokensPerSecond: tokens > 1 && decodeMs > 0 ? ((tokens - 1) * 1000) / decodeMs : 0,
       totalMs: now - t0,
     };
   }
 }
+

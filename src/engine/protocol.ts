@@ -47,10 +47,27 @@ export interface LoadProgress {
   total: number;
 }
 
+/**
+ * The vision encoder's output for one picture, kept with the picture so the encoder never runs twice for it
+ * (after a chat switch, a reload or a server restart). Recomputable: losing it only costs time.
+ */
+export interface ImageFeatures {
+  /** Which encoder made it (model, vision dtype, image detail): features made by another are never fed. */
+  key: string;
+  /** The processor's tile grid for this picture at this detail (0 × 0: one global frame). */
+  rows: number;
+  cols: number;
+  /** [frames, tokens per frame, hidden]. */
+  dims: number[];
+  data: Float32Array;
+}
+
 export interface GenerateInput {
   sessionId: string;
   messages: ChatMessage[];
   image: { blob: Blob; hash: string } | null;
+  /** Stored features of the picture in context (any encoder): the engine uses the one that matches, if valid. */
+  features?: ImageFeatures[];
   settings: GenerationSettings;
 }
 
@@ -62,8 +79,10 @@ export interface GenerateStats {
   /** Prompt tokens served from the KV cache (not recomputed). */
   cachedTokens: number;
   imageTokens: number;
-  /** False when the image was already in the KV cache. */
+  /** True when the vision encoder ran this turn (not when the picture was in the KV cache or its features kept). */
   visionRan: boolean;
+  /** True when the picture's kept features were fed instead of running the vision encoder. */
+  featuresReused?: boolean;
   timeToFirstTokenMs: number;
   tokensPerSecond: number;
   totalMs: number;
@@ -72,6 +91,8 @@ export interface GenerateStats {
 export interface GenerateOutput {
   text: string;
   stats: GenerateStats;
+  /** Features the vision encoder computed this turn, for the caller to keep with the picture. */
+  features?: ImageFeatures;
 }
 
 export type EngineRequest =

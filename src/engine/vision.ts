@@ -1,7 +1,7 @@
 import { RawImage, type Processor, type Tensor } from '@huggingface/transformers';
 import type { ImageDetail } from '../chat/backend';
 import { ImageUnreadableError } from '../errors';
-import { planImage, TOKENS_PER_FRAME } from './image';
+import { planImage } from './image';
 
 /** What the Idefics3 image processor gives for one picture: the frames, and the tile grid. */
 export interface ImageInputs {
@@ -36,13 +36,15 @@ export async function prepareImage(processor: Processor, blob: Blob, detail: Ima
   }
 }
 
+/** The processor's tile grid for a prepared picture (0 × 0: one global frame). */
+export function gridOf(inputs: ImageInputs): { rows: number; cols: number } {
+  return { rows: inputs.rows[0]?.[0] ?? 0, cols: inputs.cols[0]?.[0] ?? 0 };
+}
+
 /** The processor's own expansion of one `<image>` placeholder (tiles, then the global frame). */
-export function imagePromptString(inputs: ImageInputs, processor: Processor): string {
-  const seqLen = (processor.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
-  const rows = inputs.rows[0]?.[0] ?? 0;
-  const cols = inputs.cols[0]?.[0] ?? 0;
+export function imagePromptString(rows: number, cols: number, tokensPerFrame: number): string {
   const fake = '<fake_token_around_image>';
-  const img = '<image>'.repeat(seqLen);
+  const img = '<image>'.repeat(tokensPerFrame);
   const global = `${fake}<global-img>${img}${fake}`;
   if (rows === 0 && cols === 0) return global;
   let out = '';

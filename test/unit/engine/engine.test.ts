@@ -7,6 +7,7 @@ import { GenerationAbortedError, ImageUnreadableError, ModelFilesMissingError, P
 import { hashBlob } from '../../../src/chat/images';
 import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
 import { makeImage } from '../../fixtures/images';
+import { pictureFed } from '../../fixtures/cache-script';
 
 const settings: GenerationSettings = { ...DEFAULT_GENERATION, maxNewTokens: 12, repetitionPenalty: 1.0, imageDetail: 'low' };
 const user = (text: string, image = false): ChatMessage => ({ role: 'user', content: makeContent(text, image), timestamp: '' });
@@ -75,7 +76,7 @@ describe('VlmEngine on the tiny model (onnxruntime-node)', () => {
     await engine.resetCache();
     const a = await engine.generate(input([user('Describe.', true)], imageA));
     const b = await engine.generate(input([user('Describe.', true)], imageB));
-    expect(b.stats.visionRan).toBe(true); // same text, different picture: the cache was cut before the image
+    expect(pictureFed(b.stats)).toBe(true); // same text, different picture: the cache was cut before the image
     expect(a.text).not.toBe(b.text);
   });
 
@@ -85,7 +86,7 @@ describe('VlmEngine on the tiny model (onnxruntime-node)', () => {
     const r1 = await engine.generate(input(m1, imageA));
     const m2 = [user('First photo'), assistant(r1.text), user('Now this one', true)];
     const r2 = await engine.generate(input(m2, imageB));
-    expect(r2.stats.visionRan).toBe(true);
+    expect(pictureFed(r2.stats)).toBe(true);
     expect(r2.stats.imageTokens).toBe(64); // one image in context: the old one left the prompt
     expect(r2.text).toBe(await reference(input(m2, imageB)));
   });
@@ -100,7 +101,7 @@ describe('VlmEngine on the tiny model (onnxruntime-node)', () => {
     const system: ChatMessage = { role: 'system', content: makeContent('Answer in French.', false), timestamp: '' };
     const withSystem = await engine.generate(input([system, ...m], imageA));
     expect(withSystem.stats.cachedTokens).toBe(1); // the change is right after <|im_start|>
-    expect(withSystem.stats.visionRan).toBe(true);
+    expect(pictureFed(withSystem.stats)).toBe(true);
     expect(withSystem.text).toBe(await reference(input([system, ...m], imageA)));
   });
 

@@ -136,7 +136,8 @@ describe('REST API: the chat', () => {
 
   it('a typed <image> with a photo attached is plain text: 200, the vision encoder runs, and the next turn works', async () => {
     // It used to become the model's image token: "tokens: 65, features 64", a 500, and a broken session.
-    const first = await postChat({ message: 'What does <image> mean?', image: [photo, 'photo.jpg'] });
+    const another = await makeImage('png', 300, 200, 11); // a picture this server has not seen: the encoder runs
+    const first = await postChat({ message: 'What does <image> mean?', image: [another, 'another.png'] });
     expect(first.res.status).toBe(200);
     expect(first.res.headers.get('x-glimpse-vision-ran')).toBe('true');
     const next = await postChat({ session_id: first.body.session_id, message: 'And <end_of_utterance>?' });
