@@ -36,6 +36,8 @@ export class InvalidImportError extends named('InvalidImportError') {}
 // --- storage -----------------------------------------------------------------------------------------
 export class StorageQuotaError extends named('StorageQuotaError') {}
 export class StorageUnavailableError extends named('StorageUnavailableError') {}
+/** An update built on an old read of a message that has been rewritten since (it would undo the newer write). */
+export class StaleWriteError extends named('StaleWriteError') {}
 // --- generation / engine -----------------------------------------------------------------------------
 export class GenerationAbortedError extends named('GenerationAbortedError') {}
 export class NoAdapterError extends named('NoAdapterError') {}
@@ -56,7 +58,7 @@ const registry = new Map<string, typeof GlimpseError>();
 for (const cls of [
   GlimpseError, EmptyMessageError, MessageTooLongError, SessionNotFoundError, InvalidSessionIdError,
   UnsupportedImageError, ImageUnreadableError, ImageTooLargeError, InvalidImportError, StorageQuotaError,
-  StorageUnavailableError, GenerationAbortedError, NoAdapterError, OutOfMemoryError, DeviceLostError,
+  StorageUnavailableError, StaleWriteError, GenerationAbortedError, NoAdapterError, OutOfMemoryError, DeviceLostError,
   ModelFilesMissingError, ModelLoadError, UnknownModelError, PromptTooLongError, WorkerCrashedError,
   EngineError, RemoteUnavailableError, RemoteRateLimitedError, RemoteRequestError,
 ]) {

@@ -58,6 +58,11 @@ export interface StoredMessage extends ChatMessage {
   status?: MessageStatus;
   /** For status `error`: what went wrong, in words for a person. */
   error?: { name: string; message: string };
+  /**
+   * How many times the message was rewritten (absent = 0). An update carries the revision it read and the
+   * store refuses it when the stored one has moved on, so a stale write never undoes a newer one.
+   */
+  rev?: number;
   details?: ReplyDetails;
 }
 

@@ -11,6 +11,7 @@ import { validateSessionId, type SessionRepository, type SessionSummary } from '
 import { DEFAULT_GENERATION, type ChatBackend, type GenerationSettings, type TokenEvent } from './backend';
 import { buildContext, DEFAULT_WINDOW, type ModelContext } from './context';
 import { DEFAULT_IMAGE_LIMITS, hashBlob, inspectImage, type ImageInfo, type ImageLimits } from './images';
+import { defaultSessionLocks, type SessionLocks } from './locks';
 import { makeContent, nowIso, textOf, toChatMessage, type ChatMessage, type StoredMessage } from './messages';
 
 /** The answer of `chat`, shaped like the REST server's POST /chat. */
@@ -83,7 +84,18 @@ export interface ServiceOptions {
   decodeCheck?: (blob: Blob, info: ImageInfo) => Promise<void>;
   /** How often partial answers are written to the store while streaming (ms). */
   persistEveryMs?: number;
+  /**
+   * One answer per session at a time: Web Locks in the page (across tabs), an in-process lock in Node.
+   * Default: Web Locks where the runtime has them, else in-process.
+   */
+  locks?: SessionLocks;
 }
+
+/**
+ * Characters that show nothing: white space, format characters (zero-width space and joiners, BOM, soft
+ * hyphen…) and the blank letters some fonts draw as nothing (Hangul fillers, braille blank).
+ */
+const INVISIBLE = /^[\p{White_Space}\p{Cf}\p{Cc}\u115f\u1160\u3164\uffa0\u2800]*$/u;
 
 /**
  * The chat service: the in-browser equivalent of the REST API the app replaces. The UI and the tests call
@@ -95,6 +107,7 @@ export class ChatService {
   private readonly settings: () => ChatSettings;
   private readonly decodeCheck?: ServiceOptions['decodeCheck'];
   private readonly persistEveryMs: number;
+  private readonly locks: SessionLocks;
 
   constructor(opts: ServiceOptions) {
     this.store = opts.store;
@@ -102,12 +115,13 @@ export class ChatService {
     this.settings = opts.settings ?? (() => DEFAULT_CHAT_SETTINGS);
     this.decodeCheck = opts.decodeCheck;
     this.persistEveryMs = opts.persistEveryMs ?? 500;
+    this.locks = opts.locks ?? defaultSessionLocks();
   }
 
   /** Checks a message without saving it; throws the named error the UI shows. */
   validateMessage(message: string, allowEmpty = false): string {
     const text = typeof message === 'string' ? message : '';
-    if (!allowEmpty && text.trim().length === 0) {
+    if (!allowEmpty && INVISIBLE.test(text)) {
       throw new EmptyMessageError('Type a message first: an empty message cannot be sent.', { field: 'message' });
     }
     const max = this.settings().maxMessageChars;
@@ -203,7 +217,7 @@ export class ChatService {
     await this.store.require(validateSessionId(sessionId));
     const messages = await this.store.messages(sessionId);
     const stale = messages.filter((m) => m.status === 'streaming');
-    if (stale.length > 0 && !(await this.isGenerating(sessionId))) {
+    if (stale.length > 0 && !(await this.locks.held(sessionId))) {
       for (const m of stale) {
         m.status = 'interrupted';
         // Best effort: the mark is shown either way, and a full disk must not hide the whole conversation.
@@ -263,6 +277,11 @@ export class ChatService {
 
     let lastSaved = Date.now();
     let partial = '';
+    // The latest stored revision of the answer: each write builds on it (the store refuses stale ones).
+    let current = assistant;
+    const save = async (patch: Partial<StoredMessage>) => {
+      current = await this.store.update({ ...current, ...patch });
+    };
     let saving: Promise<void> = Promise.resolve();
     const signal = req.signal ?? new AbortController().signal;
     try {
@@ -278,20 +297,17 @@ export class ChatService {
           if (Date.now() - lastSaved >= this.persistEveryMs) {
             lastSaved = Date.now();
             // Keep the partial answer on disk so a reload mid-answer loses nothing.
-            saving = saving.then(() =>
-              this.store.update({ ...assistant, content: [{ type: 'text', text: partial }] }).catch(() => undefined),
-            );
+            const text = partial;
+            saving = saving.then(() => save({ content: [{ type: 'text', text }] }).catch(() => undefined));
           }
         },
       });
       await saving;
-      const final: StoredMessage = {
-        ...assistant,
+      await save({
         content: [{ type: 'text', text: result.text }],
         status: 'complete',
         details: { ...assistant.details, ...result.details, model: result.model, backend: backend.id },
-      };
-      await this.store.update(final);
+      });
       const after = await this.store.require(sessionId);
       return {
         message: text,
@@ -307,14 +323,11 @@ export class ChatService {
       const kept =
         err instanceof GlimpseError && typeof err.data.partial === 'string' ? err.data.partial : partial;
       const { name, message } = serializeError(err);
-      await this.store
-        .update({
-          ...assistant,
-          content: [{ type: 'text', text: kept }],
-          status: aborted ? 'stopped' : 'error',
-          ...(aborted ? {} : { error: { name, message } }),
-        })
-        .catch(() => undefined);
+      await save({
+        content: [{ type: 'text', text: kept }],
+        status: aborted ? 'stopped' : 'error',
+        ...(aborted ? {} : { error: { name, message } }),
+      }).catch(() => undefined);
       if (aborted && !isError(err, GenerationAbortedError)) {
         throw new GenerationAbortedError('Stopped.', { partial: kept });
       }
@@ -322,21 +335,8 @@ export class ChatService {
     }
   }
 
-  private lockName(sessionId: string): string {
-    return `glimpse-session:${sessionId}`;
-  }
-
   /** One generation per session at a time, across tabs too (Web Locks), so turns never interleave. */
-  private async withSessionLock<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    if (!locks) return fn();
-    return locks.request(this.lockName(sessionId), fn) as Promise<T>;
-  }
-
-  private async isGenerating(sessionId: string): Promise<boolean> {
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    if (!locks) return false;
-    const state = await locks.query();
-    return (state.held ?? []).some((l) => l.name === this.lockName(sessionId));
+  private withSessionLock<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(sessionId, fn);
   }
 }

@@ -22,6 +22,7 @@ import {
   afterTruncate,
   DEFAULT_TITLE,
   newSessionRecord,
+  nextRevision,
   sessionNotFound,
   summarize,
   titleFrom,
@@ -323,19 +324,21 @@ export class FileSessionStore implements SessionRepository {
     });
   }
 
-  async update(message: StoredMessage): Promise<void> {
-    await this.serial(async () => {
+  async update(message: StoredMessage): Promise<StoredMessage> {
+    return this.serial(async () => {
       const current = this.sessions.get(message.sessionId);
       const file = current ? clone(current) : undefined;
       const at = file?.messages.findIndex((m) => m.seq === message.seq) ?? -1;
       if (!file || at < 0 || file.messages[at]!.id !== message.id) {
         throw new SessionNotFoundError('This message no longer exists (the chat was cleared or deleted).', { id: message.sessionId });
       }
-      file.messages[at] = clone(message);
+      const next = nextRevision(file.messages[at]!, clone(message));
+      file.messages[at] = next;
       file.session.updatedAt = nowIso();
-      touchSummary(file.session, message);
+      touchSummary(file.session, next);
       await this.saveSession(file);
       this.sessions.set(message.sessionId, file);
+      return clone(next);
     });
   }
 

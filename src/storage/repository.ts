@@ -5,7 +5,7 @@
  * Nothing here touches a database.
  */
 import { hasImagePart, nowIso, textOf, type StoredMessage } from '../chat/messages';
-import { InvalidSessionIdError, SessionNotFoundError } from '../errors';
+import { InvalidSessionIdError, SessionNotFoundError, StaleWriteError } from '../errors';
 import type { ImageRecord, SessionRecord } from './schema';
 
 export type { ImageRecord, SessionRecord } from './schema';
@@ -49,8 +49,11 @@ export interface SessionRepository {
   getImage(hash: string): Promise<ImageRecord | undefined>;
   /** Appends a message (and its image, deduplicated by hash); an image becomes the session's image in context. */
   append(sessionId: string, message: NewMessage, image?: NewImage): Promise<StoredMessage>;
-  /** Rewrites a stored message (streamed text, final status). */
-  update(message: StoredMessage): Promise<void>;
+  /**
+   * Rewrites a stored message (streamed text, final status) and returns it with its next revision. Refused
+   * with StaleWriteError when `message.rev` is not the stored revision (someone rewrote it since it was read).
+   */
+  update(message: StoredMessage): Promise<StoredMessage>;
   /** Deletes the messages with seq ≥ fromSeq; the image in context falls back to the latest one left. */
   truncate(sessionId: string, fromSeq: number): Promise<void>;
   /** Removes every message and the image in context; the session stays. Returns how many were removed. */
@@ -69,6 +72,17 @@ export function validateSessionId(id: string): string {
     );
   }
   return id;
+}
+
+/** The message as the next revision of `existing`, or StaleWriteError when it was built on an older read. */
+export function nextRevision(existing: StoredMessage, message: StoredMessage): StoredMessage {
+  const stored = existing.rev ?? 0;
+  if ((message.rev ?? 0) !== stored) {
+    throw new StaleWriteError('This message was changed since it was read; the older change was not saved.', {
+      id: message.id, rev: message.rev ?? 0, stored,
+    });
+  }
+  return { ...message, rev: stored + 1 };
 }
 
 export function sessionNotFound(id: string): SessionNotFoundError {

@@ -22,6 +22,7 @@ import {
   afterTruncate,
   DEFAULT_TITLE,
   newSessionRecord,
+  nextRevision,
   preview,
   sessionNotFound as notFound,
   summarize,
@@ -213,9 +214,9 @@ export class SessionStore extends EventTarget implements SessionRepository {
     return saved;
   }
 
-  /** Rewrites a stored message (streamed text, final status). */
-  async update(message: StoredMessage): Promise<void> {
-    await write(this.db, ['sessions', 'messages'], async (tx) => {
+  /** Rewrites a stored message (streamed text, final status); refuses a write built on an old read. */
+  async update(message: StoredMessage): Promise<StoredMessage> {
+    const saved = await write(this.db, ['sessions', 'messages'], async (tx) => {
       const session = await tx.objectStore('sessions').get(message.sessionId);
       const existing = await tx.objectStore('messages').get([message.sessionId, message.seq]);
       if (!session || !existing || existing.id !== message.id) {
@@ -223,12 +224,15 @@ export class SessionStore extends EventTarget implements SessionRepository {
           id: message.sessionId,
         });
       }
-      await tx.objectStore('messages').put(message);
+      const next = nextRevision(existing, message);
+      await tx.objectStore('messages').put(next);
       session.updatedAt = nowIso();
-      touchSummary(session, message);
+      touchSummary(session, next);
       await tx.objectStore('sessions').put(session);
+      return next;
     });
     this.emit({ kind: 'messages', sessionId: message.sessionId });
+    return saved;
   }
 
   /** Deletes the messages with seq ≥ fromSeq (edit and regenerate of the last turn). */

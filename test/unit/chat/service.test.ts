@@ -102,6 +102,8 @@ describe('bad input changes nothing', () => {
   const cases: [string, () => Promise<unknown>, new (...a: never[]) => Error][] = [
     ['empty message', () => service.chat({ message: '' }), EmptyMessageError],
     ['whitespace-only message', () => service.chat({ message: ' \n\t ' }), EmptyMessageError],
+    ['zero-width spaces only', () => service.chat({ message: '\u200b\u200b\u200c\u200d\u2060\ufeff' }), EmptyMessageError],
+    ['other invisible characters only', () => service.chat({ message: '\u00ad\u3164\u2800\u115f\u180e\u00a0' }), EmptyMessageError],
     ['too long message', () => service.chat({ message: 'x'.repeat(1001) }), MessageTooLongError],
     ['unknown session', () => service.chat({ message: 'hi', session_id: 'no-such-session' }), SessionNotFoundError],
     ['malformed session id', () => service.chat({ message: 'hi', session_id: '<script>' }), InvalidSessionIdError],

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashBlob } from '../../../src/chat/images';
 import { makeContent, nowIso } from '../../../src/chat/messages';
-import { InvalidSessionIdError, SessionNotFoundError } from '../../../src/errors';
+import { InvalidSessionIdError, SessionNotFoundError, StaleWriteError } from '../../../src/errors';
 import type { SessionRecord, SessionRepository } from '../../../src/storage/repository';
 import { makeImage } from '../../fixtures/images';
 
@@ -114,6 +114,23 @@ export function repositoryContract(name: string, open: () => Promise<ContractSto
       expect((await store.require(s.id)).preview).toBe('Done.');
       await store.clear(s.id);
       await expect(store.update({ ...m, status: 'complete' })).rejects.toThrow(SessionNotFoundError);
+    });
+
+    it('refuses a stale write: an update built on an old read never overwrites a newer one', async () => {
+      const store = await open();
+      const s = await store.create();
+      const m = await store.append(s.id, { role: 'assistant', content: makeContent('', false), timestamp: nowIso(), status: 'streaming' });
+      const [readEarlier] = await store.messages(s.id);
+      const partial = await store.update({ ...m, content: makeContent('Half', false) });
+      const final = await store.update({ ...partial, content: makeContent('Half and done.', false), status: 'complete' });
+      expect(final).toMatchObject({ id: m.id, status: 'complete' });
+      await expect(store.update({ ...readEarlier!, status: 'interrupted' })).rejects.toThrow(StaleWriteError);
+      await expect(store.update({ ...partial, status: 'interrupted' })).rejects.toThrow(StaleWriteError);
+      const [saved] = await store.messages(s.id);
+      expect(saved).toMatchObject({ status: 'complete', content: [{ type: 'text', text: 'Half and done.' }] });
+      // A write built on the latest read goes through.
+      await store.update({ ...saved!, status: 'error' });
+      expect((await store.messages(s.id))[0]!.status).toBe('error');
     });
 
     it('returns copies: changing a returned message changes nothing stored', async () => {
