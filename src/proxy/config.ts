@@ -31,6 +31,11 @@ export interface ProxyConfig {
   systemPrompt: string;
   /** Exact origins allowed by CORS; `*` allows any. Requests without an Origin header (CLI, curl) pass. */
   allowedOrigins: string[];
+  /**
+   * Host names answered besides the loopback names (DNS rebinding); `*` = any. Empty: the bind address, and
+   * on a wildcard bind the machine's own names (added by the Node entry). An edge deployment lists its host.
+   */
+  allowedHosts: string[];
   rateLimit: { max: number; windowMs: number };
   host: string;
   port: number;
@@ -69,8 +74,6 @@ export class ProxyConfigError extends Error {
   }
 }
 
-
-
 /** Builds a {@link ProxyConfig} from environment variables (see docs/proxy.md for the table). */
 export function loadConfig(env: Env): ProxyConfig {
   const problems: string[] = [];
@@ -95,6 +98,7 @@ export function loadConfig(env: Env): ProxyConfig {
     allowedModels,
     systemPrompt: env.GLIMPSE_SYSTEM_PROMPT?.trim() || DEFAULT_SYSTEM_PROMPT,
     allowedOrigins: origins.map((o) => o.replace(/\/+$/, '')),
+    allowedHosts: envList(env.GLIMPSE_ALLOWED_HOSTS),
     rateLimit: {
       max: int('GLIMPSE_RATE_LIMIT', 30, 1, 1_000_000),
       windowMs: int('GLIMPSE_RATE_WINDOW_MS', 60_000, 100, 86_400_000),

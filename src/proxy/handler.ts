@@ -1,16 +1,22 @@
 /**
- * The proxy as a standard fetch handler (Request → Response), so the same code runs behind node:http
- * (src/proxy/node.ts), in Cloudflare Workers, Deno, Bun or an edge function (see docs/proxy.md).
+ * The proxy as a standard fetch handler (Request → Response) on the shared Hono layer (src/http), so the same
+ * code runs behind node:http (src/proxy/node.ts), in Cloudflare Workers, Deno, Bun or an edge function (see
+ * docs/proxy.md).
  *
  * Endpoints: GET /health, GET /v1/models, POST /chat, POST /chat/reset, POST /v1/chat/completions.
  * Errors are OpenAI-shaped JSON (`{error: {message, type, param, code}}`) so the `openai` SDK surfaces them.
  */
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
+import { HttpError, jsonResponse, type ErrorBody } from '../http/errors';
+import { hostAllowlist } from '../http/hosts';
 import type { ProxyConfig } from './config';
-import { createUpstream, toFailure, UpstreamFailure, type Upstream } from './upstream';
-import { readJsonBody, validateChat, validateCompletion, type ValidationFailure } from './validate';
 import { createRateLimiter } from './rate-limit';
+import { createUpstream, redact, toFailure, UpstreamFailure, type Upstream } from './upstream';
+import { readJsonBody, validateChat, validateCompletion, type ValidationFailure } from './validate';
 
 export interface ProxyDeps {
   /** Replaces the real OpenAI client (tests use the real one against a fake server instead). */
@@ -18,6 +24,8 @@ export interface ProxyDeps {
   /** Where upstream failures are reported, already redacted. Default: nowhere. */
   log?: (line: string) => void;
   now?: () => number;
+  /** Host names answered besides the configured ones (the Node entry's machine names on a wildcard bind). */
+  extraHosts?: string[];
 }
 
 /** What the runtime knows about the caller; the rate limit is keyed by `address`. */
@@ -27,42 +35,17 @@ export interface ClientInfo {
 
 export type ProxyHandler = (req: Request, client?: ClientInfo) => Promise<Response>;
 
-interface ErrorBody {
-  status: number;
-  type: string;
-  message: string;
-  param?: string | null;
-  code?: string | null;
-  retryAfterSec?: number | undefined;
-}
+const ENDPOINTS = ['GET /health', 'GET /v1/models', 'POST /chat', 'POST /chat/reset', 'POST /v1/chat/completions'];
 
-const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-
-function json(status: number, body: unknown, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
-}
-
-function errorResponse(e: ErrorBody, headers: Record<string, string>): Response {
-  const extra: Record<string, string> = { ...headers };
-  if (e.retryAfterSec !== undefined) extra['retry-after'] = String(e.retryAfterSec);
-  return json(e.status, {
-    error: { message: e.message, type: e.type, param: e.param ?? null, code: e.code ?? null },
-  }, extra);
-}
-
-const invalid = (v: ValidationFailure): ErrorBody => ({
+const invalid = (v: ValidationFailure): HttpError => new HttpError({
   status: v.status, type: 'invalid_request_error', message: v.message, param: v.param, code: v.code,
 });
-const failed = (f: UpstreamFailure): ErrorBody => ({
-  status: f.status, type: f.type, message: f.message, retryAfterSec: f.retryAfterSec,
-});
 
-/** CORS headers for an allowed origin, {} when there is no Origin, null when the origin is refused. */
-function cors(origin: string | null, config: ProxyConfig): Record<string, string> | null {
-  if (origin === null) return {};
-  const allowed = config.allowedOrigins.includes('*') || config.allowedOrigins.includes(origin);
-  if (!allowed) return null;
-  return { 'access-control-allow-origin': origin, vary: 'Origin' };
+function failed(f: UpstreamFailure): ErrorBody {
+  return {
+    status: f.status, type: f.type, message: f.message, code: f.upstream.code, param: f.upstream.param,
+    ...(f.retryAfterSec === undefined ? {} : { headers: { 'retry-after': String(f.retryAfterSec) } }),
+  };
 }
 
 /** Puts the proxy's system prompt first unless the client sent its own. */
@@ -75,142 +58,140 @@ const encoder = new TextEncoder();
 const sse = (value: unknown) => encoder.encode(`data: ${JSON.stringify(value)}\n\n`);
 const DONE = encoder.encode('data: [DONE]\n\n');
 
-/** Creates the proxy. `config` is already validated (see loadConfig). */
-export function createProxyHandler(config: ProxyConfig, deps: ProxyDeps = {}): ProxyHandler {
-  const upstream = deps.upstream ?? createUpstream(config);
-  const log = deps.log ?? (() => undefined);
-  const limiter = createRateLimiter(config.rateLimit, deps.now ?? Date.now);
 
+function streamFailure(err: unknown, config: ProxyConfig): UpstreamFailure {
+  if (err instanceof UpstreamFailure) return err;
+  if (err instanceof APIError && !(err instanceof APIConnectionError)) {
+    return err.status === undefined
+      ? new UpstreamFailure(502, 'upstream_error', 'The model server reported an error in the middle of an answer.', 1)
+      : toFailure(err, 1, config);
+  }
+  return new UpstreamFailure(502, 'upstream_dropped', 'The model server closed the connection in the middle of an answer.', 1);
+}
+
+/** Re-encodes upstream chunks as SSE; a failure mid-answer becomes an `error` event (the SDK throws it). */
+function sseBody(chunks: AsyncIterable<ChatCompletionChunk>, signal: AbortSignal,
+  onFailure: (err: unknown) => UpstreamFailure): ReadableStream<Uint8Array> {
+  const it = chunks[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      try {
+        const next = await it.next();
+        if (next.done) {
+          ctrl.enqueue(DONE.slice());
+          ctrl.close();
+        } else {
+          ctrl.enqueue(sse(next.value));
+        }
+      } catch (err) {
+        if (signal.aborted) return ctrl.close();
+        const f = onFailure(err);
+        ctrl.enqueue(sse({ error: { message: f.message, type: f.type, param: null, code: String(f.status) } }));
+        ctrl.close();
+      }
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}
+
+/** The proxy's Hono app. `config` is already validated (see loadConfig). */
+export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpApp {
+  const upstream = deps.upstream ?? createUpstream(config);
+  const log = (line: string) => deps.log?.(redact(line, config.apiKey));
+  const limiter = createRateLimiter(config.rateLimit, deps.now ?? Date.now);
   const report = (path: string, f: UpstreamFailure) => {
     if (f.status !== 499) log(`upstream ${path}: ${f.status} ${f.type} attempts=${f.attempts}`);
   };
+  const failure = (path: string, err: unknown) => {
+    const f = err instanceof UpstreamFailure ? err : toFailure(err, 1, config);
+    report(path, f);
+    return new HttpError(failed(f));
+  };
 
-  async function chat(req: Request, h: Record<string, string>): Promise<Response> {
-    const body = await readJsonBody(req, config.limits.maxBodyBytes);
-    if (!body.ok) return errorResponse(invalid(body.error), h);
-    const v = validateChat(body.value, config);
-    if (!v.ok) return errorResponse(invalid(v.error), h);
+  const app = createHttpApp({
+    hosts: hostAllowlist(config.allowedHosts, config.host, deps.extraHosts),
+    origins: config.allowedOrigins,
+    hostsSetting: 'GLIMPSE_ALLOWED_HOSTS',
+    originsSetting: 'GLIMPSE_ALLOWED_ORIGINS',
+    corsMethods: ['GET', 'POST', 'OPTIONS'],
+    endpoints: ENDPOINTS,
+    log,
+  });
+  const limited = async (c: Context<HttpEnv>, next: () => Promise<void>) => {
+    const wait = limiter(c.env?.address ?? 'unknown');
+    if (wait > 0) {
+      throw new HttpError({ status: 429, type: 'rate_limited', code: 'RateLimitedError', param: null,
+        message: `Too many requests from this client; try again in ${wait} s.`, headers: { 'retry-after': String(wait) } });
+    }
+    await next();
+  };
+  const sized = bodyLimit({
+    maxSize: config.limits.maxBodyBytes,
+    onError: () => {
+      throw invalid({ status: 413, param: 'body', code: 'body_too_large', message: `Request body is larger than ${config.limits.maxBodyBytes} bytes` });
+    },
+  });
+  const json = async (c: Context<HttpEnv>) => {
+    const body = await readJsonBody(c.req.raw);
+    if (!body.ok) throw invalid(body.error);
+    return body.value;
+  };
+
+  route(app, '/health', { GET: (c) => c.json({ status: 'ok', default_model: config.defaultModel, models: config.allowedModels }) });
+  route(app, '/v1/models', {
+    GET: (c) => c.json({ object: 'list', data: config.allowedModels.map((id) => ({ id, object: 'model', created: 0, owned_by: 'glimpse-proxy' })) }),
+  });
+  route(app, '/chat/reset', { POST: (c) => c.json({ message: 'Conversation history reset', conversation_history: [] }) });
+
+  route(app, '/chat', { POST: [limited, sized, async (c) => {
+    const v = validateChat(await json(c), config);
+    if (!v.ok) throw invalid(v.error);
     const { message, history, temperature, model } = v.value;
     const messages = withSystemPrompt([...history, { role: 'user', content: message }], config);
     try {
       const completion = await upstream.complete({
         model, messages, max_tokens: config.limits.maxTokens, ...(temperature === undefined ? {} : { temperature }),
-      }, req.signal);
+      }, c.req.raw.signal);
       const response = completion.choices[0]?.message.content ?? '';
-      return json(200, {
+      return jsonResponse(200, {
         response,
         conversation_history: [...history, { role: 'user', content: message }, { role: 'assistant', content: response }],
         model_used: completion.model || model,
-      }, h);
-    } catch (err) {
-      const f = toFailure(err, 1, config);
-      report('/chat', f);
-      return errorResponse(failed(f), h);
-    }
-  }
-
-  async function completions(req: Request, h: Record<string, string>): Promise<Response> {
-    const body = await readJsonBody(req, config.limits.maxBodyBytes);
-    if (!body.ok) return errorResponse(invalid(body.error), h);
-    const v = validateCompletion(body.value, config);
-    if (!v.ok) return errorResponse(invalid(v.error), h);
-    const { stream, include_usage, ...rest } = v.value;
-    const params = { ...rest, messages: withSystemPrompt(rest.messages, config) };
-    try {
-      if (!stream) return json(200, await upstream.complete({ ...params, stream: false }, req.signal), h);
-      const chunks = await upstream.stream({
-        ...params, stream: true, ...(include_usage ? { stream_options: { include_usage: true } } : {}),
-      }, req.signal);
-      return new Response(sseBody(chunks, req.signal), {
-        status: 200,
-        headers: { ...h, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store',
-          'x-accel-buffering': 'no' },
       });
     } catch (err) {
-      const f = toFailure(err, 1, config);
-      report('/v1/chat/completions', f);
-      return errorResponse(failed(f), h);
+      throw failure('/chat', err);
     }
-  }
+  }] });
 
-  function streamFailure(err: unknown): UpstreamFailure {
-    if (err instanceof UpstreamFailure) return err;
-    if (err instanceof APIError && !(err instanceof APIConnectionError)) {
-      return err.status === undefined
-        ? new UpstreamFailure(502, 'upstream_error', 'The model server reported an error in the middle of an answer.', 1)
-        : toFailure(err, 1, config);
-    }
-    return new UpstreamFailure(502, 'upstream_dropped',
-      'The model server closed the connection in the middle of an answer.', 1);
-  }
-
-  /** Re-encodes upstream chunks as SSE; a failure mid-answer becomes an `error` event (the SDK throws it). */
-  function sseBody(chunks: AsyncIterable<ChatCompletionChunk>, signal: AbortSignal): ReadableStream<Uint8Array> {
-    const it = chunks[Symbol.asyncIterator]();
-    return new ReadableStream<Uint8Array>({
-      async pull(ctrl) {
-        try {
-          const next = await it.next();
-          if (next.done) {
-            ctrl.enqueue(DONE.slice());
-            ctrl.close();
-          } else {
-            ctrl.enqueue(sse(next.value));
-          }
-        } catch (err) {
-          if (signal.aborted) return ctrl.close();
-          const f = streamFailure(err);
-          report('/v1/chat/completions (stream)', f);
-          ctrl.enqueue(sse({ error: { message: f.message, type: f.type, param: null, code: String(f.status) } }));
-          ctrl.close();
-        }
-      },
-      async cancel() {
-        await it.return?.();
-      },
-    });
-  }
-
-  return async (req, client = {}) => {
-    const url = new URL(req.url);
-    const path = url.pathname.replace(/\/+$/, '') || '/';
-    const h = cors(req.headers.get('origin'), config);
-    if (h === null) {
-      return errorResponse({ status: 403, type: 'forbidden_origin', param: 'origin',
-        message: 'This origin is not allowed to use the proxy (see GLIMPSE_ALLOWED_ORIGINS).' }, {});
-    }
+  route(app, '/v1/chat/completions', { POST: [limited, sized, async (c) => {
+    const v = validateCompletion(await json(c), config);
+    if (!v.ok) throw invalid(v.error);
+    const { stream, include_usage, ...rest } = v.value;
+    const params = { ...rest, messages: withSystemPrompt(rest.messages, config) };
+    const signal = c.req.raw.signal;
     try {
-      if (req.method === 'OPTIONS') {
-        return new Response(null, { status: 204, headers: { ...h,
-          'access-control-allow-methods': 'GET, POST, OPTIONS',
-          'access-control-allow-headers': req.headers.get('access-control-request-headers') ?? 'content-type',
-          'access-control-max-age': '600' } });
-      }
-      const route = `${req.method} ${path}`;
-      if (route === 'GET /health') {
-        return json(200, { status: 'ok', default_model: config.defaultModel, models: config.allowedModels }, h);
-      }
-      if (route === 'GET /v1/models') {
-        return json(200, { object: 'list', data: config.allowedModels.map((id) =>
-          ({ id, object: 'model', created: 0, owned_by: 'glimpse-proxy' })) }, h);
-      }
-      if (route === 'POST /chat/reset') {
-        return json(200, { message: 'Conversation history reset', conversation_history: [] }, h);
-      }
-      if (route === 'POST /chat' || route === 'POST /v1/chat/completions') {
-        const wait = limiter(client.address ?? 'unknown');
-        if (wait > 0) {
-          return errorResponse({ status: 429, type: 'rate_limited', retryAfterSec: wait,
-            message: `Too many requests from this client; try again in ${wait} s.` }, h);
-        }
-        return route === 'POST /chat' ? await chat(req, h) : await completions(req, h);
-      }
-      const known = ['/health', '/v1/models', '/chat', '/chat/reset', '/v1/chat/completions'].includes(path);
-      return errorResponse(known
-        ? { status: 405, type: 'method_not_allowed', message: `${req.method} is not allowed on ${path}` }
-        : { status: 404, type: 'not_found', message: `No such endpoint: ${path}` }, h);
-    } catch {
-      return errorResponse({ status: 500, type: 'internal_error', message: 'The proxy failed unexpectedly.' }, h);
+      if (!stream) return jsonResponse(200, await upstream.complete({ ...params, stream: false }, signal));
+      const chunks = await upstream.stream({
+        ...params, stream: true, ...(include_usage ? { stream_options: { include_usage: true } } : {}),
+      }, signal);
+      const body = sseBody(chunks, signal, (err) => {
+        const f = streamFailure(err, config);
+        report('/v1/chat/completions (stream)', f);
+        return f;
+      });
+      return new Response(body, { status: 200, headers: {
+        'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' } });
+    } catch (err) {
+      throw failure('/v1/chat/completions', err);
     }
-  };
+  }] });
+  return app;
+}
+
+/** The proxy as a plain fetch handler: `client.address` keys the rate limit. */
+export function createProxyHandler(config: ProxyConfig, deps: ProxyDeps = {}): ProxyHandler {
+  const app = createProxyApp(config, deps);
+  return async (req, client = {}) => app.fetch(req, { address: client.address });
 }

@@ -1,21 +1,15 @@
 /**
- * Thin Node entry for the fetch handler: node:http ↔ Request/Response, streaming with backpressure, an
- * abort of the upstream call when the client disconnects, and one log line per request (never a header,
- * a body or the key). Run with `npm run proxy`.
+ * Thin Node entry for the proxy's Hono app (src/node/serve.ts: node:http ↔ Request/Response, streaming with
+ * backpressure, an abort of the upstream call when the client disconnects, one log line per request, never a
+ * header, a body or the key). Run with `npm run proxy`.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, ProxyConfigError, type ProxyConfig } from './config';
-import { nodeListener } from '../node/http';
-import { createProxyHandler, type ProxyDeps } from './handler';
+import { machineNames } from '../node/hosts';
+import { serveFetch, type Served } from '../node/serve';
+import { createProxyApp, type ProxyDeps } from './handler';
 
-export interface RunningProxy {
-  server: Server;
-  /** e.g. http://127.0.0.1:8787 */
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningProxy = Served;
 
 /** Starts the proxy on config.host:config.port (port 0 = any free port). */
 export async function startProxy(
@@ -23,22 +17,8 @@ export async function startProxy(
   deps: ProxyDeps & { log?: (line: string) => void } = {},
 ): Promise<RunningProxy> {
   const log = deps.log ?? ((line: string) => console.log(line));
-  const handler = createProxyHandler(config, { ...deps, log });
-  const server = createServer(nodeListener(handler, log, 'proxy'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return {
-    server,
-    url: `http://${host}:${port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  const app = createProxyApp(config, { ...deps, log, extraHosts: machineNames(config.host) });
+  return serveFetch(app.fetch, { host: config.host, port: config.port, log });
 }
 
 async function main(): Promise<void> {

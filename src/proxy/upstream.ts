@@ -24,6 +24,8 @@ export class UpstreamFailure extends Error {
     message: string,
     readonly attempts: number,
     readonly retryAfterSec?: number,
+    /** The upstream's own machine-readable `code` and `param`, when they are plain identifiers. */
+    readonly upstream: { code: string | null; param: string | null } = { code: null, param: null },
   ) {
     super(message);
     this.name = 'UpstreamFailure';
@@ -41,6 +43,14 @@ export function redact(text: string, apiKey: string): string {
   let out = apiKey.length > 0 ? text.split(apiKey).join('[redacted]') : text;
   out = out.replace(/\bsk-[A-Za-z0-9_*.-]{3,}/g, '[redacted]');
   return out;
+}
+
+// Lower-case words only: base64 or hex of a key has capitals or digits, a key has dashes.
+const CODE = /^[a-z_]{1,64}$/;
+const PARAM = /^[a-z_]{1,40}(\[\d{1,4}\](\.[a-z_]{1,40})?)?$/;
+
+function identifier(value: unknown, shape: RegExp): string | null {
+  return typeof value === 'string' && shape.test(value) ? value : null;
 }
 
 function retryAfterMs(err: unknown): number | undefined {
@@ -90,9 +100,13 @@ export function toFailure(err: unknown, attempts: number, config: ProxyConfig): 
     if (s >= 500) {
       return new UpstreamFailure(502, 'upstream_error', `The model server failed with status ${s}${tries}.`, attempts);
     }
-    // 400/404/422...: the request itself was refused; pass on the reason, with any key-like text removed.
-    return new UpstreamFailure(s, 'upstream_rejected', redact(`The model server refused the request: ${err.message}`,
-      config.apiKey), attempts);
+    // 400/404/422...: the request itself was refused. Its text is not ours to vouch for (it has quoted keys,
+    // encoded or not), so only the status and the upstream's identifiers (`context_length_exceeded`,
+    // `messages[0].content`) go back; the text goes nowhere, not even to the log.
+    const upstream = { code: identifier(err.code, CODE), param: identifier(err.param, PARAM) };
+    const why = upstream.code ? ` (${upstream.code}${upstream.param ? `, ${upstream.param}` : ''})` : '';
+    return new UpstreamFailure(s, 'upstream_rejected', `The model server refused the request with status ${s}${why}.`,
+      attempts, undefined, upstream);
   }
   return new UpstreamFailure(500, 'internal_error', 'The proxy failed unexpectedly.', attempts);
 }

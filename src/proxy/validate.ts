@@ -55,42 +55,20 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Reads a JSON body: refuses a content type other than JSON (415) and a body over the limit (413, checked on
- * Content-Length and again while reading, for chunked uploads), then parses it (400 on bad JSON).
+ * Parses a JSON body whose size the HTTP layer already bounded (hono/body-limit): a content type other than
+ * JSON is a 415, broken JSON or anything but an object a 400.
  */
-export async function readJsonBody(req: Request, maxBytes: number): Promise<Result<Record<string, unknown>>> {
+export async function readJsonBody(req: Request): Promise<Result<Record<string, unknown>>> {
   const type = (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
     return fail('content-type', `Content-Type must be application/json (got "${type || 'none'}")`,
       'unsupported_media_type', 415);
   }
-  const tooLarge = () => fail('body', `Request body is larger than ${maxBytes} bytes`, 'body_too_large', 413);
-  const declared = Number(req.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) return tooLarge();
-  if (req.body === null) return fail('body', 'Request body is empty', 'invalid_json');
-
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
+  const text = await req.text();
+  if (text === '') return fail('body', 'Request body is empty', 'invalid_json');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes));
+    parsed = JSON.parse(text);
   } catch {
     return fail('body', 'Request body is not valid JSON', 'invalid_json');
   }

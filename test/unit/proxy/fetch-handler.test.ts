@@ -14,8 +14,9 @@ let handler: ProxyHandler;
 const logs: string[] = [];
 beforeAll(async () => {
   fake = await startFakeOpenAI();
+  // An edge deployment names its own host (GLIMPSE_ALLOWED_HOSTS); only loopback names are answered otherwise.
   handler = createProxyHandler(loadConfig({ OPENAI_API_KEY: TEST_KEY, OPENAI_BASE_URL: fake.baseURL,
-    GLIMPSE_RATE_LIMIT: '2', GLIMPSE_MAX_RETRIES: '0' }), { log: (l) => logs.push(l) });
+    GLIMPSE_RATE_LIMIT: '2', GLIMPSE_MAX_RETRIES: '0', GLIMPSE_ALLOWED_HOSTS: 'proxy.example' }), { log: (l) => logs.push(l) });
 });
 afterAll(() => fake.close());
 beforeEach(() => fake.reset());

@@ -125,6 +125,36 @@ describe('the key never leaves the proxy', () => {
   });
 });
 
+describe('upstream text the proxy cannot vouch for', () => {
+  let own: Stack;
+  beforeAll(async () => {
+    own = await startStack();
+  });
+  afterAll(() => own.close());
+
+  it('upstream 4xx text is never echoed: a base64-encoded key in it does not reach the client', async () => {
+    const encoded = Buffer.from(TEST_KEY).toString('base64');
+    own.fake.defaultMode = 'bad-request';
+    own.fake.rejectMessage = `Invalid request from organisation key ${encoded} (hex ${Buffer.from(TEST_KEY).toString('hex')})`;
+    try {
+      for (const path of ['/chat', '/v1/chat/completions']) {
+        const body = path === '/chat' ? { message: 'hi' } : { messages: [{ role: 'user', content: 'hi' }] };
+        const res = await own.post(path, body);
+        const text = await capture(res);
+        expect(res.status).toBe(400);
+        expect(text).not.toContain(encoded);
+        expect(text).not.toContain('organisation');
+        // What the client does get: the status, and the upstream's machine-readable code.
+        expect(JSON.parse(text.slice(text.indexOf('\n\n') + 2))).toMatchObject({
+          error: { type: 'upstream_rejected', code: 'context_length_exceeded' },
+        });
+      }
+    } finally {
+      own.fake.reset();
+    }
+  });
+});
+
 describe('the browser bundle cannot contain the key or the code that reads it (static check)', () => {
   const root = join(import.meta.dirname, '../../../src');
   const files: string[] = [];
