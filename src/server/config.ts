@@ -9,7 +9,7 @@ import type { ModelSource } from '../engine/protocol';
 
 export type { Env } from '../node/env';
 import type { Env } from '../node/env';
-import { intReader } from '../node/env';
+import { envList, intReader } from '../node/env';
 
 export interface ApiConfig {
   host: string;
@@ -28,6 +28,11 @@ export interface ApiConfig {
   systemPrompt: string;
   /** Browser origins allowed to call the API (CORS). Empty: only clients that send no Origin (curl, scripts). */
   allowedOrigins: string[];
+  /**
+   * Host names answered besides the loopback names (DNS rebinding); `*` = any. Empty: the bind address, and
+   * on a wildcard bind (HOST=0.0.0.0) the machine's own names and addresses.
+   */
+  allowedHosts: string[];
 }
 
 export const DEFAULT_MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
@@ -91,7 +96,8 @@ export function loadApiConfig(env: Env): ApiConfig {
     maxNewTokens: int('GLIMPSE_MAX_NEW_TOKENS', 512, 1, 8_192),
     imageDetail: detail === 'low' || detail === 'high' ? detail : 'auto',
     systemPrompt: env.GLIMPSE_SYSTEM_PROMPT?.trim() ?? '',
-    allowedOrigins: (env.GLIMPSE_API_ORIGINS ?? '').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean),
+    allowedOrigins: envList(env.GLIMPSE_API_ORIGINS).map((s) => s.replace(/\/+$/, '')),
+    allowedHosts: envList(env.GLIMPSE_API_HOSTS),
   };
   if (problems.length > 0) throw new ApiConfigError(problems);
   return config;

@@ -1,37 +1,42 @@
 /**
  * Headless Glimpse: the chat service as a REST API on node:http (`npm run api`). Builds the pieces (file
- * store, SmolVLM on onnxruntime-node, the one-at-a-time queue), puts the fetch handler on a port, logs one
- * line per request (never a body). See docs/rest-api.md.
+ * store, SmolVLM on onnxruntime-node, the one-at-a-time queue), puts the Hono app on a port
+ * (src/node/serve.ts), logs one line per request (never a body). See docs/rest-api.md.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { RawImage } from '@huggingface/transformers';
-import { DEFAULT_GENERATION } from '../chat/backend';
+import { DEFAULT_GENERATION, type ChatBackend } from '../chat/backend';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../chat/images';
+import { InProcessSessionLocks } from '../chat/locks';
 import { ChatService, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../chat/service';
 import { ImageUnreadableError } from '../errors';
+import { machineNames } from '../node/hosts';
+import { serveFetch } from '../node/serve';
 import { NodeBackend } from './backend';
 import { ApiConfigError, loadApiConfig, type ApiConfig } from './config';
-import { nodeListener } from '../node/http';
-import { createApiHandler } from './handler';
+import { createApiApp, type ModelStatus } from './handler';
 import { GenerationQueue } from './queue';
 import { DataDirInUseError, FileSessionStore } from './store';
 
+/** What the server needs of its model: answers, a status for /health, and a close. NodeBackend in production. */
+export interface ApiBackend extends ChatBackend, ModelStatus {
+  close(): Promise<void>;
+}
+
 export interface RunningApi {
-  server: Server;
+  server: import('node:http').Server;
   /** e.g. http://127.0.0.1:8002 */
   url: string;
   store: FileSessionStore;
-  backend: NodeBackend;
+  backend: ApiBackend;
   queue: GenerationQueue;
   close(): Promise<void>;
 }
 
 export interface ApiStartOptions {
   log?: (line: string) => void;
-  /** Replaces the engine backend (tests wrap the real one to watch it). */
-  backend?: NodeBackend;
+  /** Replaces the engine backend (tests wrap the real one to watch it, or answer without a model). */
+  backend?: ApiBackend;
 }
 
 /** Chat settings for the server: the browser's rules, with the generation options of the config. */
@@ -71,31 +76,30 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
       }
     },
     persistEveryMs: 1_000,
+    // Node has no Web Locks; one server per data folder, so a lock in this process covers every writer.
+    locks: new InProcessSessionLocks(),
   });
-  const handler = createApiHandler(config, { service, store, queue, model: backend, imageLimits: settings.imageLimits, log });
-  const server = createServer(nodeListener(handler, log));
+  const app = createApiApp(config, {
+    service, store, queue, model: backend, imageLimits: settings.imageLimits, maxMessageChars: settings.maxMessageChars,
+    log, extraHosts: machineNames(config.host),
+  });
+  let served;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
+    served = await serveFetch(app.fetch, { host: config.host, port: config.port, log });
   } catch (err) {
     await store.close();
     throw err;
   }
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
   return {
-    server,
-    url: `http://${host}:${port}`,
+    server: served.server,
+    url: served.url,
     store,
     backend,
     queue,
     close: () =>
       (closing ??= (async () => {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await served.close();
         await store.close();
         await backend.close();
       })()),

@@ -11,13 +11,16 @@
  * old or the new file, never half of one. Writes are serialised in this process and the in-memory copy is
  * updated only after the disk write succeeded, so a failed write (disk full) changes nothing. Images no
  * message refers to are deleted, and swept at open (a crash between writing an image and its session).
+ * Deleting and clearing work on a full disk (they free space before they write), so one can always make room.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { StoredMessage } from '../chat/messages';
 import { nowIso } from '../chat/messages';
-import { GlimpseError, InvalidSessionIdError, SessionNotFoundError, StorageQuotaError, StorageUnavailableError } from '../errors';
+import { InvalidSessionIdError, SessionNotFoundError, StorageQuotaError, StorageUnavailableError } from '../errors';
+import { atomicWrite, DataDirInUseError, fileName, isAlive, isDiskFull, storageError } from './disk';
+
+export { DataDirInUseError } from './disk';
 import {
   afterTruncate,
   DEFAULT_TITLE,
@@ -53,36 +56,7 @@ interface ImageMeta {
   createdAt: string;
 }
 
-/** Thrown by open() when another live process holds the folder. */
-export class DataDirInUseError extends Error {
-  constructor(dir: string, pid: number) {
-    super(`The data folder ${dir} is in use by another Glimpse server (pid ${pid}). Stop it or set another DATA_DIR.`);
-    this.name = 'DataDirInUseError';
-  }
-}
-
-function storageError(err: unknown): unknown {
-  if (err instanceof GlimpseError) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new StorageQuotaError('The disk holding the data folder is full, so this was not saved; nothing already saved was lost.', { code }, { cause: err });
-  }
-  return new StorageUnavailableError(`Saving failed: ${err instanceof Error ? err.message : String(err)}`, { code }, { cause: err });
-}
-
-/** A session id as a file name: ids may hold ':' (not allowed in Windows file names). */
-const fileName = (id: string) => `${encodeURIComponent(id)}.json`;
-
 const clone = <T>(value: T): T => structuredClone(value);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Folders open in this process (the lock file holds the same pid for all of them). */
 const openHere = new Set<string>();
@@ -190,25 +164,8 @@ export class FileSessionStore implements SessionRepository {
     return run;
   }
 
-  private async atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
-    const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    try {
-      const fh = await open(temp, 'w');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(temp, path);
-    } catch (err) {
-      await rm(temp, { force: true }).catch(() => undefined);
-      throw err;
-    }
-  }
-
   private saveSession(file: SessionFile): Promise<void> {
-    return this.atomicWrite(join(this.dir, 'sessions', fileName(file.session.id)), JSON.stringify(file));
+    return atomicWrite(join(this.dir, 'sessions', fileName(file.session.id)), JSON.stringify(file));
   }
 
   private usedHashes(): Set<string> {
@@ -302,8 +259,8 @@ export class FileSessionStore implements SessionRepository {
             ...(image.height !== undefined ? { height: image.height } : {}),
             createdAt: stored.timestamp,
           };
-          await this.atomicWrite(join(this.dir, 'images', image.hash), new Uint8Array(await image.blob.arrayBuffer()));
-          await this.atomicWrite(join(this.dir, 'images', `${image.hash}.json`), JSON.stringify(meta));
+          await atomicWrite(join(this.dir, 'images', image.hash), new Uint8Array(await image.blob.arrayBuffer()));
+          await atomicWrite(join(this.dir, 'images', `${image.hash}.json`), JSON.stringify(meta));
           newImage = image.hash;
           this.imageMeta.set(image.hash, meta);
         }
@@ -361,13 +318,37 @@ export class FileSessionStore implements SessionRepository {
     return this.serial(async () => {
       const file = this.working(sessionId);
       const removed = file.messages;
+      const hashes = removed.map((m) => m.imageHash).filter((h): h is string => !!h);
       file.messages = [];
       Object.assign(file.session, { messageCount: 0, nextSeq: 0, imageHash: null, preview: '', updatedAt: nowIso() });
-      await this.saveSession(file);
+      try {
+        await this.saveSession(file);
+      } catch (err) {
+        if (!isDiskFull(err)) throw err;
+        await this.clearOnFullDisk(file, hashes);
+        return removed.length;
+      }
       this.sessions.set(sessionId, file);
-      await this.dropOrphans(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
+      await this.dropOrphans(hashes);
       return removed.length;
     });
+  }
+
+  /**
+   * Clearing must work on a full disk, where even the small empty file cannot be written: remove the old file
+   * and the images only it used first (unlinking needs no space), then write the empty one in the room made.
+   */
+  private async clearOnFullDisk(file: SessionFile, hashes: string[]): Promise<void> {
+    const id = file.session.id;
+    await rm(join(this.dir, 'sessions', fileName(id)), { force: true });
+    this.sessions.set(id, file);
+    await this.dropOrphans(hashes);
+    try {
+      await this.saveSession(file);
+    } catch (err) {
+      this.sessions.delete(id); // as on disk: better gone than half there
+      throw new StorageQuotaError('The disk is full: the chat could not be kept even empty, so it was deleted.', { id }, { cause: err });
+    }
   }
 
   /** Deletes a session, its messages and the images only it used. */

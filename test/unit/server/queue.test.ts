@@ -88,4 +88,28 @@ describe('GenerationQueue', () => {
     expect(await b).toBe('after');
     expect(q.busy).toBe(false);
   });
+
+  it('places are taken before a body is read: at most maxWaiting + 1 requests hold one, running or not', async () => {
+    const q = new GenerationQueue(1);
+    const first = q.admit();
+    const second = q.admit();
+    expect(() => q.admit()).toThrow(QueueFullError); // two bodies may be in memory, not three
+    expect(q.waiting).toBe(2);
+    second.release();
+    second.release(); // twice changes nothing
+    expect(q.waiting).toBe(1);
+    const gate = deferred();
+    const running = q.run(() => gate.promise, undefined, first);
+    await tick();
+    expect([q.busy, q.waiting]).toEqual([true, 0]);
+    const third = q.admit();
+    expect(() => q.admit()).toThrow(QueueFullError);
+    const queued = q.run(async () => 'third', undefined, third); // its place was taken: it may wait
+    await tick();
+    expect(q.waiting).toBe(1);
+    gate.resolve();
+    await running;
+    expect(await queued).toBe('third');
+    expect([q.busy, q.waiting]).toEqual([false, 0]);
+  });
 });
