@@ -1,9 +1,11 @@
 import { ImageTooLargeError, ImageUnreadableError, UnsupportedImageError } from '../errors';
+import { gifFrames, pngFrames, webpFrames, type Frame, type Frames } from './frames';
 
 /**
  * Checks an image before anything is stored or sent to the model: the real type from its first bytes
- * (never the file name or the claimed MIME type), and its pixel size from the header, without decoding it
- * (a PNG that claims 30000×30000 must be refused before a decoder allocates 3.6 GB).
+ * (never the file name or the claimed MIME type), and the pixel size of every frame from the file's
+ * structure, without decoding it (a PNG that claims 30000×30000, or a 35-byte GIF whose 10×10 screen holds a
+ * 16000×16000 frame, must be refused before a decoder allocates gigabytes).
  */
 
 export interface ImageLimits {
@@ -44,11 +46,13 @@ export async function inspectImage(blob: Blob, limits: ImageLimits = DEFAULT_IMA
       { size: blob.size, maxBytes: limits.maxBytes },
     );
   }
-  // Headers we read sit in the first few KB, except JPEG's SOF marker which can follow large EXIF blocks.
+  // JPEG's and BMP's size sit in the first few KB (JPEG's SOF can follow large EXIF blocks); the frames of a
+  // GIF, PNG or WebP can be anywhere, so those are read whole (the byte limit above bounds that).
   const head = new Uint8Array(await blob.slice(0, Math.min(blob.size, 256 * 1024)).arrayBuffer());
   const mime = sniff(head);
   if (!mime) throw unsupported(head, blob.type);
-  const dims = readDimensions(mime, head);
+  const whole = mime === 'image/jpeg' || mime === 'image/bmp' ? head : new Uint8Array(await blob.arrayBuffer());
+  const dims = readFrames(mime, whole);
   if (!dims) {
     throw new ImageUnreadableError('This image looks damaged or cut short: its header could not be read.', { mime });
   }
@@ -56,14 +60,23 @@ export async function inspectImage(blob: Blob, limits: ImageLimits = DEFAULT_IMA
   if (width <= 0 || height <= 0) {
     throw new ImageUnreadableError('This image says it has no pixels; it is probably damaged.', { mime });
   }
-  if (width > limits.maxSide || height > limits.maxSide || width * height > limits.maxPixels) {
+  dims.frames.forEach((frame, i) => checkFrame(frame, i, dims.frames.length, limits));
+  return { mime, width, height, animated, size: blob.size };
+}
+
+/** A frame passes when its own size and the canvas it needs at its offset are within the limits. */
+function checkFrame(f: Frame, index: number, count: number, limits: ImageLimits): void {
+  const sizes: [number, number][] = [[f.width, f.height], [f.left + f.width, f.top + f.height]];
+  for (const [w, h] of sizes) {
+    if (w <= limits.maxSide && h <= limits.maxSide && w * h <= limits.maxPixels) continue;
+    const what = count > 1 && index > 0 ? `Frame ${index} of this image is` : 'This image is';
+    const size = w === f.width && h === f.height ? `${w}×${h} pixels` : `${f.width}×${f.height} pixels placed at ${f.left},${f.top}`;
     throw new ImageTooLargeError(
-      `This image is ${width}×${height} pixels; the largest Glimpse accepts is ${limits.maxSide} pixels a side ` +
+      `${what} ${size}; the largest Glimpse accepts is ${limits.maxSide} pixels a side ` +
         `and ${Math.round(limits.maxPixels / 1e6)} megapixels. Resize it and try again.`,
-      { width, height, maxSide: limits.maxSide, maxPixels: limits.maxPixels },
+      { width: w, height: h, frame: index, maxSide: limits.maxSide, maxPixels: limits.maxPixels },
     );
   }
-  return { mime, width, height, animated, size: blob.size };
 }
 
 /** SHA-256 of the bytes, hex: the key images are deduplicated and stored under. */
@@ -116,51 +129,24 @@ function unsupported(head: Uint8Array, claimed: string): UnsupportedImageError {
   );
 }
 
-type Dims = { width: number; height: number; animated: boolean } | null;
+/** JPEG and BMP hold one frame; GIF, PNG and WebP are walked frame by frame (frames.ts). */
+function readFrames(mime: ImageMime, b: Uint8Array): Frames | null {
+  if (mime === 'image/gif') return gifFrames(b);
+  if (mime === 'image/png') return pngFrames(b);
+  if (mime === 'image/webp') return webpFrames(b);
+  const one = readSingle(mime, b);
+  return one ? { ...one, animated: false, frames: [{ ...one, left: 0, top: 0 }] } : null;
+}
 
-function readDimensions(mime: ImageMime, b: Uint8Array): Dims {
+function readSingle(mime: 'image/jpeg' | 'image/bmp', b: Uint8Array): { width: number; height: number } | null {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const u16be = (o: number) => (o + 2 <= b.length ? view.getUint16(o) : -1);
-  const u32be = (o: number) => (o + 4 <= b.length ? view.getUint32(o) : -1);
-  const u16le = (o: number) => (o + 2 <= b.length ? view.getUint16(o, true) : -1);
   const i32le = (o: number) => (o + 4 <= b.length ? view.getInt32(o, true) : -1);
   switch (mime) {
-    case 'image/png': {
-      if (ascii(b, 12, 4) !== 'IHDR') return null;
-      const width = u32be(16);
-      const height = u32be(20);
-      if (width < 0 || height < 0) return null;
-      return { width, height, animated: findAscii(b, 'acTL', 33) };
-    }
-    case 'image/gif': {
-      const width = u16le(6);
-      const height = u16le(8);
-      if (width < 0 || height < 0) return null;
-      return { width, height, animated: countGifFrames(b) > 1 };
-    }
     case 'image/bmp': {
       const width = i32le(18);
       const height = Math.abs(i32le(22));
-      return width < 0 ? null : { width, height, animated: false };
-    }
-    case 'image/webp': {
-      const chunk = ascii(b, 12, 4);
-      if (chunk === 'VP8 ') {
-        if (!startsWith(b, [0x9d, 0x01, 0x2a], 23)) return null;
-        return { width: u16le(26) & 0x3fff, height: u16le(28) & 0x3fff, animated: false };
-      }
-      if (chunk === 'VP8L') {
-        if (b[20] !== 0x2f || b.length < 25) return null;
-        const bits = view.getUint32(21, true);
-        return { width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1, animated: false };
-      }
-      if (chunk === 'VP8X') {
-        if (b.length < 30) return null;
-        const w = 1 + (b[24]! | (b[25]! << 8) | (b[26]! << 16));
-        const h = 1 + (b[27]! | (b[28]! << 8) | (b[29]! << 16));
-        return { width: w, height: h, animated: (b[20]! & 0x02) !== 0 };
-      }
-      return null;
+      return width < 0 ? null : { width, height };
     }
     case 'image/jpeg': {
       // Walk the markers to the first SOFn (baseline, progressive, ...), which holds the frame size.
@@ -177,7 +163,7 @@ function readDimensions(mime: ImageMime, b: Uint8Array): Dims {
           const height = u16be(o + 5);
           const width = u16be(o + 7);
           if (width < 0 || height < 0) return null;
-          return { width, height, animated: false };
+          return { width, height };
         }
         if (marker === 0xd9 || marker === 0xda) return null; // image data before any frame header
         o += 2 + len;
@@ -187,19 +173,3 @@ function readDimensions(mime: ImageMime, b: Uint8Array): Dims {
   }
 }
 
-function findAscii(b: Uint8Array, tag: string, from: number): boolean {
-  const codes = Array.from(tag, (c) => c.charCodeAt(0));
-  const end = Math.min(b.length - 4, 4096);
-  for (let i = from; i < end; i++) if (startsWith(b, codes, i)) return true;
-  return false;
-}
-
-/** Counts image descriptors (0x2C after a block boundary) cheaply; 2 is enough to know it is animated. */
-function countGifFrames(b: Uint8Array): number {
-  let frames = 0;
-  for (let i = 13; i < b.length - 9 && frames < 2; i++) {
-    // Graphic control extension (21 F9 04) precedes each frame in animated GIFs.
-    if (b[i] === 0x21 && b[i + 1] === 0xf9 && b[i + 2] === 0x04) frames++;
-  }
-  return frames;
-}
