@@ -178,6 +178,11 @@ export class VlmEngine {
     return this.pool.peek(sessionId)?.pastLength ?? 0;
   }
 
+  /** The token ids of a chat's last prompt and its sampled answer, as the cache holds them (for tests). */
+  cachedIdsFor(sessionId: string): readonly number[] {
+    return this.pool.peek(sessionId)?.ids ?? [];
+  }
+
   /** The canonical token ids of a conversation: what a fresh start feeds the model (tests compare with it). */
   async tokenize(input: GenerateInput): Promise<number[]> {
     return (await this.tokenizeTurn(input)).ids;

@@ -13,7 +13,7 @@ import { VlmEngine } from '../../src/engine/engine';
 import type { DtypeMap, GenerateInput } from '../../src/engine/protocol';
 import { makeImage } from '../fixtures/images';
 import { ensureTinyModel, MODEL_ID } from '../fixtures/model/ensure';
-import { makeTestModel } from '../fixtures/model/generate';
+import { makeTestModel, ONNX_PARTS, onnxFile, type Dtype } from '../fixtures/model/generate';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export { MODEL_ID };
@@ -38,19 +38,36 @@ export interface GroupResult {
 export const CPU_DTYPES: DtypeMap = { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'fp32' };
 
 const REAL_ROOT = join(REPO_ROOT, '.models', 'real');
-const REAL_FILES = ['config.json', 'tokenizer.json', 'onnx/vision_encoder.onnx', 'onnx/embed_tokens.onnx', 'onnx/decoder_model_merged.onnx'];
 const REAL_STAMP = '.glimpse-bench-model.json';
 
-/** The folder to use as localModelPath; the real-size model is generated once (~5 s, ~1 GB) if missing. */
-export async function ensureModel(size: ModelSize, log: (line: string) => void): Promise<string> {
+/** The dtypes a set of dtype maps needs on disk (fp32 always: it is every comparison's reference). */
+function dtypesOf(maps: DtypeMap[]): Dtype[] {
+  const set = new Set<Dtype>(['fp32']);
+  for (const m of maps) for (const d of Object.values(m)) set.add(d as Dtype);
+  return [...set];
+}
+
+/**
+ * The folder to use as localModelPath. The real-size faithful model (real tokenizer and config, random
+ * weights) is generated once into .models/real with every dtype the groups ask for (~10 s and ~1 GB each).
+ */
+export async function ensureModel(size: ModelSize, log: (line: string) => void, maps: DtypeMap[] = [CPU_DTYPES]): Promise<string> {
   if (size === 'tiny') return ensureTinyModel();
   const dir = join(REAL_ROOT, MODEL_ID);
-  if (REAL_FILES.every((f) => existsSync(join(dir, f)))) return REAL_ROOT;
-  log(`generating the real-size random-weight model into ${dir} (once)…`);
+  const wanted = dtypesOf(maps);
+  let have: Dtype[] = [];
+  try {
+    have = (JSON.parse(readFileSync(join(dir, REAL_STAMP), 'utf8')) as { dtypes?: Dtype[] }).dtypes ?? [];
+  } catch {
+    have = [];
+  }
+  const all = [...new Set([...have, ...wanted])];
+  if (wanted.every((d) => have.includes(d)) && ONNX_PARTS.every((p) => wanted.every((d) => existsSync(join(dir, onnxFile(p, d)))))) return REAL_ROOT;
+  log(`generating the real-size faithful model (${all.join(', ')}) into ${dir} (once)…`);
   mkdirSync(dirname(dir), { recursive: true });
   const temp = `${dir}.tmp-${process.pid}`;
-  await makeTestModel({ size: 'real', out: temp });
-  writeFileSync(join(temp, REAL_STAMP), JSON.stringify({ size: 'real', generated: new Date().toISOString() }));
+  await makeTestModel({ size: 'real', out: temp, dtypes: all });
+  writeFileSync(join(temp, REAL_STAMP), JSON.stringify({ size: 'real', dtypes: all, generated: new Date().toISOString() }));
   rmSync(dir, { recursive: true, force: true });
   renameSync(temp, dir);
   return REAL_ROOT;

@@ -5,7 +5,7 @@ import { makeContent, type ChatMessage } from '../../../src/chat/messages';
 import { EngineClient } from '../../../src/engine/client';
 import type { Device, GenerateInput } from '../../../src/engine/protocol';
 import { WorkerCrashedError } from '../../../src/errors';
-import { cutMidCharacter, turnOn, typedControlTokens, wholeConversation } from '../../fixtures/cache-script';
+import { cutMidCharacter, firstCutInside, turnOn, typedControlTokens, wholeConversation } from '../../fixtures/cache-script';
 
 const MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
 const source = { kind: 'local' as const, localModelPath: '/.models/tiny/' };
@@ -55,14 +55,16 @@ async function cachedEqualsFresh(device: Device) {
     await fresh.reset();
     return fresh.generate(i);
   };
-  const turn = turnOn((i) => cached.generate(i), freshRun, MODEL);
+  // WASM runs the q8 files, whose per-tensor activation quantization makes a chunked prefill differ from a
+  // whole one (test/fixtures/cache-script.ts, PathOptions): there the prompts must match, not the answers.
+  const turn = turnOn((i) => cached.generate(i), freshRun, { model: MODEL, exact: device === 'webgpu' });
   try {
     const [a, b] = [await photo(1), await photo(2)];
     await wholeConversation(turn, a, b);
     await cached.reset();
     await typedControlTokens(turn, a);
     await cached.reset();
-    await cutMidCharacter(turn, freshRun, MODEL);
+    await cutMidCharacter(turn, () => firstCutInside(freshRun, MODEL));
   } finally {
     cached.dispose();
     fresh.dispose();
@@ -94,7 +96,7 @@ describe('the engine worker in real Chromium', () => {
     expect(t2.text).toBe(recomputed.text);
   });
 
-  it('WASM (q8 files): cached answers equal fresh ones through a whole conversation', async () => {
+  it('WASM (q8 files): a cached conversation feeds the same prompts as a fresh start (answers may differ: 8-bit activations)', async () => {
     await cachedEqualsFresh('wasm');
   });
 

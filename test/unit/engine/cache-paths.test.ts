@@ -3,21 +3,25 @@
  * (real tokenizer and chat template; fp16/q4f16 decoders with a float16 KV cache; 4-bit and 8-bit graphs).
  * Node runs each path's files on onnxruntime's CPU provider; test/browser/engine runs WASM and WebGPU.
  */
+import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { hashBlob } from '../../../src/chat/images';
 import { VlmEngine } from '../../../src/engine/engine';
 import type { DtypeMap } from '../../../src/engine/protocol';
-import { cutMidCharacter, turnOn, typedControlTokens, wholeConversation, type Picture } from '../../fixtures/cache-script';
+import {
+  assistant, cutMidCharacter, MID_CHARACTER_PROMPTS, scriptSettings, turnOn, typedControlTokens, user, wholeConversation, type Picture,
+} from '../../fixtures/cache-script';
 import { makeImage } from '../../fixtures/images';
 import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
 
 const all = (d: DtypeMap['decoder_model_merged']): DtypeMap => ({ vision_encoder: d, embed_tokens: d, decoder_model_merged: d });
-const PATHS: [string, DtypeMap][] = [
-  ['fp32 (Node, the reference)', all('fp32')],
-  ['WebGPU + shader-f16 files (fp16 vision/embeddings, q4f16 decoder)', { vision_encoder: 'fp16', embed_tokens: 'fp16', decoder_model_merged: 'q4f16' }],
-  ['fp16 everywhere', all('fp16')],
-  ['WebGPU without f16 files (fp32 vision/embeddings, q4 decoder)', { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'q4' }],
-  ['WASM files (q8 everywhere)', all('q8')],
+/** Each path and whether its files compute a chunked prefill exactly like a whole one (see PathOptions). */
+const PATHS: [string, DtypeMap, boolean][] = [
+  ['fp32 (Node, the reference)', all('fp32'), true],
+  ['WebGPU + shader-f16 files (fp16 vision/embeddings, q4f16 decoder)', { vision_encoder: 'fp16', embed_tokens: 'fp16', decoder_model_merged: 'q4f16' }, true],
+  ['fp16 everywhere', all('fp16'), true],
+  ['WebGPU without f16 files (fp32 vision/embeddings, q4 decoder)', { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'q4' }, true],
+  ['WASM files (q8 everywhere: per-tensor activation quantization)', all('q8'), false],
 ];
 
 let root: string;
@@ -38,10 +42,10 @@ async function loaded(dtypes: DtypeMap): Promise<VlmEngine> {
   return e;
 }
 
-describe.each(PATHS)('cached == fresh: %s', (_name, dtypes) => {
+describe.each(PATHS)('cached == fresh: %s', (_name, dtypes, exact) => {
   let cached: VlmEngine;
   let fresh: VlmEngine;
-  const turn = turnOn((i) => cached.generate(i), (i) => fresh.generate(i, { noCache: true }));
+  const turn = turnOn((i) => cached.generate(i), (i) => fresh.generate(i, { noCache: true }), { exact });
   beforeAll(async () => {
     [cached, fresh] = [await loaded(dtypes), await loaded(dtypes)];
   });
@@ -62,6 +66,29 @@ describe.each(PATHS)('cached == fresh: %s', (_name, dtypes) => {
 
   it('an answer cut mid-character (token limit or Stop) continues exactly as a fresh start would', async () => {
     await cached.resetCache();
-    await cutMidCharacter(turn, (i) => fresh.generate(i, { noCache: true }));
+    await cutMidCharacter(turn, () => cutInsideTheCache(cached));
   });
 });
+
+/**
+ * A cut where the answer ends inside a character AND the stored text ("…\uFFFD") encodes, inside the part
+ * the KV cache holds (all but the last sampled token), to other tokens than were sampled: an engine that kept
+ * its sampled tokens would feed the model something a fresh start does not.
+ */
+async function cutInsideTheCache(engine: VlmEngine): Promise<{ prompt: string; cut: number }> {
+  const tokenizer: PreTrainedTokenizer = await AutoTokenizer.from_pretrained(MODEL_ID);
+  for (const prompt of MID_CHARACTER_PROMPTS) {
+    const base = { sessionId: 'probe', image: null, settings: { ...scriptSettings, maxNewTokens: 60 } };
+    const out = await engine.generate({ ...base, messages: [user(prompt)] });
+    const sampled = engine.cachedIdsFor('probe');
+    const promptTokens = out.stats.promptTokens;
+    for (let n = 2; n <= sampled.length - promptTokens; n++) {
+      const text = tokenizer.decode(sampled.slice(promptTokens, promptTokens + n), { skip_special_tokens: true }).replace(/^ /, '');
+      if (!text.endsWith('\uFFFD')) continue;
+      const canonical = await engine.tokenize({ ...base, messages: [user(prompt), assistant(text), user('continue')] });
+      const held = promptTokens + n - 1; // what the KV cache holds after a cut at n
+      if (canonical.slice(0, held).some((id, i) => id !== sampled[i])) return { prompt, cut: n };
+    }
+  }
+  return { prompt: '', cut: 0 };
+}
