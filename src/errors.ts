@@ -45,6 +45,8 @@ export class OutOfMemoryError extends named('OutOfMemoryError') {}
 export class DeviceLostError extends named('DeviceLostError') {}
 export class ModelFilesMissingError extends named('ModelFilesMissingError') {}
 export class ModelLoadError extends named('ModelLoadError') {}
+/** The model host cannot be reached at all (offline, blocked, wrong host): `data.host` names it. */
+export class ModelHostUnreachableError extends named('ModelHostUnreachableError') {}
 export class UnknownModelError extends named('UnknownModelError') {}
 export class PromptTooLongError extends named('PromptTooLongError') {}
 export class WorkerCrashedError extends named('WorkerCrashedError') {}
@@ -59,7 +61,7 @@ for (const cls of [
   GlimpseError, EmptyMessageError, MessageTooLongError, SessionNotFoundError, InvalidSessionIdError,
   UnsupportedImageError, ImageUnreadableError, ImageTooLargeError, InvalidImportError, StorageQuotaError,
   StorageUnavailableError, StaleWriteError, GenerationAbortedError, NoAdapterError, OutOfMemoryError, DeviceLostError,
-  ModelFilesMissingError, ModelLoadError, UnknownModelError, PromptTooLongError, WorkerCrashedError,
+  ModelFilesMissingError, ModelLoadError, ModelHostUnreachableError, UnknownModelError, PromptTooLongError, WorkerCrashedError,
   EngineError, RemoteUnavailableError, RemoteRateLimitedError, RemoteRequestError,
 ]) {
   registry.set(cls.errorName, cls);

@@ -1,4 +1,12 @@
-import type { DeviceChoice, EngineStatus } from './protocol';
+import type { DeviceChoice, DevicePreference, EngineStatus } from './protocol';
+
+/** Engine settings the user changes in Settings. */
+export interface EngineSettings {
+  /** Where the model runs: Auto (the faster device here), the GPU (WebGPU) or the processor (WebAssembly). */
+  device: DevicePreference;
+  /** Memory the KV caches of recent chats may take, in bytes. */
+  kvBudgetBytes: number;
+}
 
 /**
  * What the UI sees of the local engine (implemented by EngineClient in client.ts).
@@ -18,6 +26,12 @@ export interface EngineController extends EventTarget {
   load(model?: string): Promise<void>;
   /** Probes the device without loading anything. */
   probe(): Promise<DeviceChoice>;
+  /** Applies Settings (another device restarts the engine; it reloads on next use). */
+  configure(settings: Partial<EngineSettings>): Promise<void>;
+  /** Whether a model's files for this device are already downloaded (it loads with no network). */
+  isDownloaded(model?: string): Promise<boolean>;
+  /** Forgets what is known to be downloaded (a model was deleted or imported); emits `status`. */
+  forgetDownloads(): void;
 }
 
 export interface EngineNotice {

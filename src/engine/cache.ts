@@ -83,6 +83,30 @@ export async function requestPersistence(): Promise<boolean> {
   return (await navigator.storage?.persist?.()) ?? false;
 }
 
+/** The URL transformers.js downloads a model file from (and caches it under); null for a local-folder source. */
+export function modelFileUrl(source: ModelSource, model: string, file: string): string | null {
+  if (source.kind !== 'hub') return null;
+  const path = (source.remotePathTemplate ?? '{model}/resolve/{revision}/').replace('{model}', model).replace('{revision}', 'main');
+  return `${hostOf(source)}${path}${file}`;
+}
+
+/**
+ * Whether every file this device needs of a model is already in the cache, so loading it downloads nothing
+ * (a return visit, or a model loaded from a folder). False when the cache cannot be read.
+ */
+export async function isModelCached(model: string, source: ModelSource, choice: Pick<DeviceChoice, 'device' | 'shaderF16'>): Promise<boolean> {
+  if (typeof caches === 'undefined') return false;
+  const urls = requiredFiles(choice).map((file) => modelFileUrl(source, model, file));
+  if (urls.some((u) => u === null)) return false;
+  try {
+    const cache = await caches.open(CACHE_NAME);
+    for (const url of urls) if (!(await cache.match(url!))) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The files a device needs from a model folder (configs, tokenizer, and the ONNX files for its dtypes). */
 export function requiredFiles(choice: Pick<DeviceChoice, 'device' | 'shaderF16'>): string[] {
   return [

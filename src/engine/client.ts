@@ -2,24 +2,30 @@ import {
   DeviceLostError,
   GlimpseError,
   ModelFilesMissingError,
+  ModelHostUnreachableError,
   UnknownModelError,
   WorkerCrashedError,
   deserializeError,
   isError,
+  serializeError,
 } from '../errors';
-import type { EngineController, EngineNotice } from './api';
+import type { EngineController, EngineNotice, EngineSettings } from './api';
+import { isModelCached } from './cache';
 import { chooseDevice, chooseDtypes } from './device';
 import { DEFAULT_MODEL_ID } from './models';
 import { resolveModelSource } from './source';
 import type {
   Device,
   DeviceChoice,
+  DevicePreference,
   DoneResults,
   EngineRequest,
   EngineResponse,
   EngineStatus,
   GenerateInput,
   GenerateOutput,
+  GenerationStage,
+  KvUsage,
   LoadProgress,
   ModelSource,
 } from './protocol';
@@ -37,8 +43,12 @@ export interface EngineClientOptions {
   /** Where model files come from (default: the build's VITE_MODEL_HOST, else the Hugging Face hub). */
   source?: ModelSource;
   model?: string;
-  /** Skip the probe (tests of the fallback path, or a user who wants WASM). */
+  /** Skip the probe (tests of one device path). Wins over `prefer`. */
   forceDevice?: Device;
+  /** Settings → Device (default Auto: WebGPU on a hardware adapter, else WebAssembly). */
+  prefer?: DevicePreference;
+  /** Memory for the KV caches of recent chats (default: the engine's own, 512 MB). */
+  kvBudgetBytes?: number;
   createWorker?: () => Worker;
 }
 
@@ -56,6 +66,8 @@ export class EngineClient extends EventTarget implements EngineController {
   private readonly source: ModelSource;
   private readonly createWorker: () => Worker;
   private readonly forceDevice?: Device;
+  private prefer: DevicePreference;
+  private kvBudgetBytes: number | null;
   private choice: DeviceChoice | null = null;
   private probing: Promise<DeviceChoice> | null = null;
   private loadedKey: string | null = null;
@@ -63,12 +75,21 @@ export class EngineClient extends EventTarget implements EngineController {
   private _status: EngineStatus = { state: 'idle' };
   private _model: string;
   private gpuFailures = 0;
+  /** Bumped when the device preference changes, so a probe under way for the old one is not kept. */
+  private epoch = 0;
+  /** Since the worker loaded: whether an answer ran (the first one on WebGPU compiles shaders), and the pictures it read. */
+  private warm = false;
+  private readonly seenImages = new Set<string>();
+  /** Whether a model's files for this device are already downloaded, by model and device path. */
+  private readonly downloaded = new Map<string, Promise<boolean>>();
 
   constructor(options: EngineClientOptions = {}) {
     super();
     this.source = options.source ?? resolveModelSource(null);
     this._model = options.model ?? DEFAULT_MODEL_ID;
     this.forceDevice = options.forceDevice;
+    this.prefer = options.prefer ?? 'auto';
+    this.kvBudgetBytes = options.kvBudgetBytes ?? null;
     this.createWorker = options.createWorker ?? defaultWorker;
   }
 
@@ -89,19 +110,68 @@ export class EngineClient extends EventTarget implements EngineController {
     return this.probing;
   }
 
+  /** The device choice says why it was made; the status line shows it (no separate notice). */
   private async doProbe(): Promise<DeviceChoice> {
-    if (this.forceDevice) {
-      this.choice = {
-        device: this.forceDevice,
-        fallback: this.forceDevice !== 'webgpu',
-        shaderF16: false,
-        reason: this.forceDevice === 'webgpu' ? 'Running on WebGPU.' : 'Running on WebAssembly, as chosen in the settings.',
-      };
-    } else {
-      this.choice = await chooseDevice();
+    const epoch = this.epoch;
+    const choice: DeviceChoice = this.forceDevice
+      ? {
+          device: this.forceDevice,
+          fallback: false,
+          shaderF16: false,
+          cause: 'chosen',
+          reason: this.forceDevice === 'webgpu' ? 'Running on WebGPU.' : 'Running on WebAssembly, as chosen in the settings.',
+        }
+      : await chooseDevice(undefined, { prefer: this.prefer });
+    // The preference changed while probing: this answer is stale, probe again for the new one.
+    if (epoch !== this.epoch) return this.doProbe();
+    this.choice = choice;
+    return choice;
+  }
+
+  /**
+   * Applies Settings → Device and the memory for recent chats. Another device restarts the worker: the
+   * model reloads there on next use (the status goes back to idle, saying where it will run). The memory
+   * budget reaches a loaded worker at once, and every later load.
+   */
+  async configure(settings: Partial<EngineSettings>): Promise<void> {
+    if (settings.device && settings.device !== this.prefer) {
+      this.prefer = settings.device;
+      if (!this.forceDevice) {
+        this.restartWorker();
+        this.choice = null;
+        this.epoch += 1;
+        this.gpuFailures = 0;
+        this.setStatus({ state: 'idle' });
+      }
     }
-    if (this.choice.fallback) this.notice({ level: 'warning', message: this.choice.reason });
-    return this.choice;
+    if (settings.kvBudgetBytes !== undefined && settings.kvBudgetBytes !== this.kvBudgetBytes) {
+      await this.setKvBudget(settings.kvBudgetBytes);
+    }
+  }
+
+  /** Sets the KV-cache memory budget; resolves with the worker's usage, or null when no model is loaded yet. */
+  async setKvBudget(bytes: number): Promise<KvUsage | null> {
+    this.kvBudgetBytes = bytes;
+    if (!this.worker || !this.loadedKey) return null;
+    return (await this.request<'configure'>({ type: 'configure', kvBudgetBytes: bytes })).kvUsage;
+  }
+
+  /** Whether `model`'s files for this device are in the browser's cache (it would load with no download). */
+  async isDownloaded(model: string = this._model): Promise<boolean> {
+    const choice = await this.probe();
+    const key = `${model}|${choice.device}|${choice.shaderF16}`;
+    let known = this.downloaded.get(key);
+    if (!known) {
+      known = isModelCached(model, this.source, choice);
+      this.downloaded.set(key, known);
+    }
+    return known;
+  }
+
+  /** Forget what is known to be downloaded (a model was deleted or imported). */
+  forgetDownloads(): void {
+    this.downloaded.clear();
+    this.setStatus(this._status);
   }
 
   async load(model: string = this._model): Promise<void> {
@@ -126,10 +196,12 @@ export class EngineClient extends EventTarget implements EngineController {
         { onProgress: (progress) => this.setStatus({ state: 'loading', model, progress }) },
       );
       this.loadedKey = `${model}|${choice.device}`;
+      this.downloaded.set(`${model}|${choice.device}|${choice.shaderF16}`, Promise.resolve(true));
+      if (this.kvBudgetBytes !== null) await this.request<'configure'>({ type: 'configure', kvBudgetBytes: this.kvBudgetBytes });
       this.setStatus({ state: 'ready', model });
     } catch (err) {
-      const e = err as GlimpseError;
-      const fileProblem = isError(e, ModelFilesMissingError) || isError(e, UnknownModelError);
+      const e = this.explainLoadError(err as GlimpseError);
+      const fileProblem = isError(e, ModelFilesMissingError) || isError(e, UnknownModelError) || isError(e, ModelHostUnreachableError);
       if (choice.device === 'webgpu' && !fileProblem) {
         // WebGPU could not run this model here: a fresh worker on WASM usually can.
         this.restartWorker();
@@ -137,15 +209,28 @@ export class EngineClient extends EventTarget implements EngineController {
           device: 'wasm',
           fallback: true,
           shaderF16: false,
+          cause: 'gpu-failed',
           reason: `WebGPU failed to start the model (${e.message}), so Glimpse runs on WebAssembly. Answers will be slower.`,
         };
-        this.notice({ level: 'warning', message: this.choice.reason });
         return this.doLoad(model);
       }
       this.restartWorker();
-      this.setStatus({ state: 'error', model, error: { name: e.name, message: e.message } });
+      this.setStatus({ state: 'error', model, error: serializeError(e) });
       throw e;
     }
+  }
+
+  /** A download that failed for every file at the network level means the host cannot be reached: say which. */
+  private explainLoadError(e: GlimpseError): GlimpseError {
+    if (!isError(e, ModelFilesMissingError) || this.source.kind !== 'hub') return e;
+    const detail = String(e.data.detail ?? '');
+    const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+    if (!offline && !/failed to fetch|networkerror|network error|load failed|err_internet|err_connection|err_name/i.test(detail)) return e;
+    const host = new URL(this.source.remoteHost ?? 'https://huggingface.co/').host;
+    return new ModelHostUnreachableError(
+      `Can’t reach ${host} — ${offline ? 'this device is offline' : 'offline or blocked'}. The model’s files come from there.`,
+      { ...e.data, host, offline },
+    );
   }
 
   /** Generates one answer; tokens stream through `onToken`. Aborting the signal stops it (partial kept). */
@@ -154,17 +239,28 @@ export class EngineClient extends EventTarget implements EngineController {
     opts: { onToken?: (text: string, tokens: number) => void; signal?: AbortSignal } = {},
   ): Promise<GenerateOutput> {
     await this.load(input.settings.model || this._model);
-    this.setStatus({ state: 'generating', model: this._model });
+    this.setStatus({ state: 'generating', model: this._model, stage: this.firstStage(input) });
     let id = 0;
+    let writing = false;
+    const onToken = (text: string, tokens: number) => {
+      if (!writing) {
+        writing = true;
+        this.setStatus({ state: 'generating', model: this._model, stage: 'writing' });
+      }
+      opts.onToken?.(text, tokens);
+    };
     const onAbort = () => {
       if (id) this.post({ id: this.nextId++, type: 'abort', target: id });
     };
     opts.signal?.addEventListener('abort', onAbort);
     try {
-      return await this.request<'generate'>({ type: 'generate', input }, { onToken: opts.onToken }, (assigned) => {
+      const out = await this.request<'generate'>({ type: 'generate', input }, { onToken }, (assigned) => {
         id = assigned;
         if (opts.signal?.aborted) onAbort();
       });
+      this.warm = true;
+      if (input.image) this.seenImages.add(input.image.hash);
+      return out;
     } catch (err) {
       if (isError(err, DeviceLostError) || isError(err, WorkerCrashedError)) this.recover(err as GlimpseError);
       throw err;
@@ -172,6 +268,12 @@ export class EngineClient extends EventTarget implements EngineController {
       opts.signal?.removeEventListener('abort', onAbort);
       if (this._status.state === 'generating') this.setStatus({ state: 'ready', model: this._model });
     }
+  }
+
+  /** What the answer waits for first: the GPU's one-time warm-up, a picture not read yet, or the conversation. */
+  private firstStage(input: GenerateInput): GenerationStage {
+    if (this.choice?.device === 'webgpu' && !this.warm) return 'warmup';
+    return input.image && !this.seenImages.has(input.image.hash) ? 'image' : 'prompt';
   }
 
   /** Drops the engine's KV cache (e.g. after the user cleared a chat). */
@@ -190,6 +292,7 @@ export class EngineClient extends EventTarget implements EngineController {
         device: 'wasm',
         fallback: true,
         shaderF16: false,
+        cause: 'gpu-lost',
         reason: 'The graphics device was lost twice, so Glimpse now runs on WebAssembly (slower but steadier).',
       };
     }
@@ -204,9 +307,15 @@ export class EngineClient extends EventTarget implements EngineController {
     this.worker?.terminate();
     this.worker = null;
     this.loadedKey = null;
+    this.forgetWorkerState();
     const crashed = new WorkerCrashedError('The model stopped (its worker was restarted). Send your message again.');
     for (const p of this.pending.values()) p.reject(crashed);
     this.pending.clear();
+  }
+
+  private forgetWorkerState(): void {
+    this.warm = false;
+    this.seenImages.clear();
   }
 
   private ensureWorker(): Worker {
@@ -228,6 +337,7 @@ export class EngineClient extends EventTarget implements EngineController {
     this.worker?.terminate();
     this.worker = null;
     this.loadedKey = null;
+    this.forgetWorkerState();
     const err = new WorkerCrashedError(`${message} It will restart for your next message.`);
     for (const p of pending) p.reject(err);
     this.notice({ level: 'error', message: err.message });

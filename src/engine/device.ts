@@ -1,4 +1,4 @@
-import type { DeviceChoice, DtypeMap } from './protocol';
+import type { DeviceChoice, DevicePreference, DtypeMap } from './protocol';
 
 /**
  * Where the model runs and at what precision.
@@ -6,6 +6,10 @@ import type { DeviceChoice, DtypeMap } from './protocol';
  * WebGPU only when `navigator.gpu.requestAdapter()` returns an adapter (`'gpu' in navigator` alone says
  * nothing: headless and blocklisted GPUs expose the object but no adapter). fp16 weights only where the
  * adapter has `shader-f16`; asking fp16 without it fails at session creation.
+ *
+ * Auto never picks a software adapter (`isFallbackAdapter`, e.g. SwiftShader in VMs, headless Chromium and
+ * Linux without GPU drivers): it emulates a GPU on the processor and measured 0.6 tokens/s where WebAssembly
+ * on the same machine gave 24. The user can still ask for it (Settings → Device → GPU).
  */
 
 interface GpuAdapterLike {
@@ -19,45 +23,68 @@ interface GpuLike {
 
 const WASM_COST = 'Answers will be several times slower and use the processor instead of the graphics card.';
 
+const wasm = (cause: NonNullable<DeviceChoice['cause']>, reason: string, fallback = true): DeviceChoice => ({
+  device: 'wasm',
+  fallback,
+  shaderF16: false,
+  cause,
+  reason,
+});
+
+export interface ChooseDeviceOptions {
+  /** What the user asked for in Settings (default Auto). */
+  prefer?: DevicePreference;
+}
+
 export async function chooseDevice(
   nav: object | undefined = typeof navigator === 'undefined' ? undefined : navigator,
+  { prefer = 'auto' }: ChooseDeviceOptions = {},
 ): Promise<DeviceChoice> {
+  if (prefer === 'wasm') return wasm('chosen', 'Running on WebAssembly (the processor), as chosen in Settings.', false);
+  const asked = prefer === 'webgpu' ? 'You chose the GPU in Settings, but ' : '';
   const gpu = (nav as { gpu?: GpuLike } | undefined)?.gpu;
   if (!gpu) {
-    return {
-      device: 'wasm',
-      fallback: true,
-      shaderF16: false,
-      reason: `This browser has no WebGPU, so Glimpse runs on WebAssembly. ${WASM_COST}`,
-    };
+    return wasm('no-webgpu', `${asked ? `${asked}this` : 'This'} browser has no WebGPU, so Glimpse runs on WebAssembly. ${WASM_COST}`);
   }
-  let adapter: GpuAdapterLike | null = null;
-  try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  } catch {
-    adapter = null;
-  }
+  const adapter = await requestAdapter(gpu);
   if (!adapter) {
-    return {
-      device: 'wasm',
-      fallback: true,
-      shaderF16: false,
-      reason: `WebGPU is present but no graphics adapter is available (disabled, blocklisted or headless), so Glimpse runs on WebAssembly. ${WASM_COST}`,
-    };
+    return wasm(
+      'no-adapter',
+      `${asked}WebGPU is present but no graphics adapter is available (disabled, blocklisted or headless), so Glimpse runs on WebAssembly. ${WASM_COST}`,
+    );
   }
   const shaderF16 = adapter.features.has('shader-f16');
   const info = adapter.info ?? {};
   const name = [info.vendor, info.architecture || info.description].filter(Boolean).join(' ') || 'your GPU';
   const software = info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false;
+  if (software && prefer === 'auto') {
+    const choice = wasm(
+      'software-adapter',
+      `The only WebGPU adapter here (${name}) is a software one that emulates a GPU on the processor, slower than ` +
+        'WebAssembly, so Glimpse runs on WebAssembly. Choose GPU in Settings to use it anyway.',
+    );
+    return { ...choice, adapter: name, software: true };
+  }
   return {
     device: 'webgpu',
     fallback: false,
     shaderF16,
     adapter: name,
+    software,
+    cause: prefer === 'webgpu' ? 'chosen' : 'gpu',
     reason:
       `Running on WebGPU (${name}${software ? ', a software adapter: slower than a real GPU' : ''})` +
+      (prefer === 'webgpu' ? ', as chosen in Settings' : '') +
       (shaderF16 ? '.' : '; no 16-bit float support, so full-precision weights are used.'),
   };
+}
+
+async function requestAdapter(gpu: GpuLike): Promise<GpuAdapterLike | null> {
+  try {
+    return await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -41,6 +41,11 @@ export function createHandler(post: (message: EngineResponse) => void, engine = 
           await engine.resetCache();
           done(req.id, 'reset', { ok: true });
           break;
+        case 'configure':
+          // Queued like the rest: a smaller budget evicts caches between answers, never under one.
+          await engine.setKvBudget(req.kvBudgetBytes);
+          done(req.id, 'configure', { kvUsage: engine.kvUsage });
+          break;
         case 'abort':
           break; // handled immediately in handle()
       }

@@ -17,15 +17,31 @@ export interface DtypeMap {
   decoder_model_merged: Dtype;
 }
 
+/** Where the user asked the model to run (Settings → Device): Auto picks the faster one. */
+export type DevicePreference = 'auto' | 'webgpu' | 'wasm';
+
+/**
+ * Why the engine runs where it runs, as a code the UI words:
+ * - `gpu`: a hardware WebGPU adapter (Auto) · `chosen`: the device the user picked in Settings
+ * - `no-webgpu`: the browser has no WebGPU · `no-adapter`: WebGPU gives no adapter (disabled, blocklisted)
+ * - `software-adapter`: the only adapter is a software one (SwiftShader), slower than WebAssembly
+ * - `gpu-failed`: WebGPU could not start the model · `gpu-lost`: the GPU device was lost twice
+ */
+export type DeviceCause = 'gpu' | 'chosen' | 'no-webgpu' | 'no-adapter' | 'software-adapter' | 'gpu-failed' | 'gpu-lost';
+
 /** Why the engine runs where it runs, for the UI. */
 export interface DeviceChoice {
   device: Device;
   /** Human words: "WebGPU on <adapter>", or why WebGPU is not used and what it costs. */
   reason: string;
-  /** True when WebGPU was wanted but is unavailable (the UI shows a notice). */
+  /** True when WebGPU was wanted but is unavailable or slower (WebAssembly runs instead, and the UI says why). */
   fallback: boolean;
   shaderF16: boolean;
   adapter?: string;
+  /** The reason as a code (absent from older callers: read `reason`). */
+  cause?: DeviceCause;
+  /** True when the adapter is a software one (CPU emulation of a GPU). */
+  software?: boolean;
 }
 
 /** Where model files come from. */
@@ -95,11 +111,20 @@ export interface GenerateOutput {
   features?: ImageFeatures;
 }
 
+/** What the KV caches of recent chats hold in the worker, and the memory they may take. */
+export interface KvUsage {
+  chats: number;
+  bytes: number;
+  budget: number;
+}
+
 export type EngineRequest =
   | { id: number; type: 'load'; model: string; device: Device; dtypes: DtypeMap; source: ModelSource }
   | { id: number; type: 'generate'; input: GenerateInput }
   | { id: number; type: 'abort'; target: number }
-  | { id: number; type: 'reset' };
+  | { id: number; type: 'reset' }
+  /** Engine settings that apply without reloading the model (sent after each load and on change). */
+  | { id: number; type: 'configure'; kvBudgetBytes: number };
 
 export type EngineResponse =
   | { id: number; type: 'progress'; progress: LoadProgress }
@@ -113,13 +138,21 @@ export interface DoneResults {
   generate: GenerateOutput;
   abort: { aborted: boolean };
   reset: { ok: true };
+  configure: { kvUsage: KvUsage };
 }
+
+/**
+ * What an answer is waiting for before its first token, then `writing`:
+ * `warmup` (the first answer after a WebGPU load compiles the GPU's shaders, once), `image` (the vision
+ * encoder reads a picture the engine has not seen yet), `prompt` (reading the conversation).
+ */
+export type GenerationStage = 'warmup' | 'image' | 'prompt' | 'writing';
 
 /** The engine's state as the UI shows it. */
 export type EngineStatus =
   | { state: 'idle' }
   | { state: 'loading'; model: string; progress: LoadProgress | null }
   | { state: 'ready'; model: string }
-  | { state: 'generating'; model: string }
+  | { state: 'generating'; model: string; stage?: GenerationStage }
   | { state: 'error'; model: string; error: SerializedError }
   | { state: 'restarting'; reason: string };

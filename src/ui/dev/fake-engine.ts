@@ -4,25 +4,34 @@
  * token, honouring Stop. Selected by `?fake-engine` in the URL (src/main.ts); options:
  *   ?fake-engine=wasm       pretend WebGPU is unavailable (the WASM fallback and its reason)
  *   ?fake-engine=no-f16     WebGPU without shader-f16 (the fp32 download)
+ *   ?fake-engine=software   only a software WebGPU adapter (SwiftShader): Auto picks WASM, GPU in Settings picks it
+ *   &fake-cached            the model is already downloaded (a return visit)
+ *   &fake-offline           the model host cannot be reached (every load fails, as offline)
  *   &fake-download-ms=1500  how long the download takes
  *   &fake-token-ms=30       delay between tokens
  */
 import type { BackendRequest, BackendResult, ChatBackend } from '../../chat/backend';
 import { hasImagePart, textOf } from '../../chat/messages';
-import type { EngineController, EngineNotice } from '../../engine/api';
-import { chooseDtypes } from '../../engine/device';
+import type { EngineController, EngineNotice, EngineSettings } from '../../engine/api';
+import { chooseDevice, chooseDtypes } from '../../engine/device';
 import { downloadSize } from '../../engine/downloads';
 import { DEFAULT_MODEL_ID } from '../../engine/models';
-import type { DeviceChoice, EngineStatus, FileProgress } from '../../engine/protocol';
-import { GenerationAbortedError, ModelLoadError, serializeError } from '../../errors';
+import type { DeviceChoice, DevicePreference, EngineStatus, FileProgress, GenerationStage } from '../../engine/protocol';
+import { GenerationAbortedError, GlimpseError, ModelHostUnreachableError, ModelLoadError, serializeError } from '../../errors';
 
 export interface FakeEngineOptions {
-  device?: 'webgpu' | 'wasm';
+  /** The simulated browser: a GPU adapter, none (`wasm`), or only a software adapter (`software`). */
+  device?: 'webgpu' | 'wasm' | 'software';
   /** With WebGPU: whether the adapter has shader-f16 (default true; without it the engine downloads fp32 files). */
   shaderF16?: boolean;
   downloadMs?: number;
   /** Files and their sizes in bytes (default: the files the real engine would download for the model on this device). */
   files?: { file: string; size: number }[];
+  /** Models already downloaded on this device (a return visit). */
+  downloaded?: string[];
+  /** The model host cannot be reached: every load fails (until set false). */
+  offline?: boolean;
+  prefer?: DevicePreference;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -33,27 +42,62 @@ export class FakeEngine extends EventTarget implements EngineController {
   model = DEFAULT_MODEL_ID;
   /** Make the next load fail (tests of the error state). */
   failNextLoad: string | null = null;
+  /** The host cannot be reached: every load fails with ModelHostUnreachableError. */
+  offline: boolean;
   loads = 0;
+  /** What Settings asked for (tests read it). */
+  prefer: DevicePreference;
+  kvBudgetBytes: number | null = null;
   #loading: Promise<void> | null = null;
-  readonly #options: Omit<Required<FakeEngineOptions>, 'files'> & Pick<FakeEngineOptions, 'files'>;
+  readonly #downloaded: Set<string>;
+  readonly #options: Omit<Required<FakeEngineOptions>, 'files' | 'downloaded' | 'offline' | 'prefer'> & Pick<FakeEngineOptions, 'files'>;
+  /** Since the last load: whether an answer ran (WebGPU warms up once) and the pictures read. */
+  #warm = false;
+  readonly #seen = new Set<string>();
 
   constructor(options: FakeEngineOptions = {}) {
     super();
     this.#options = { device: 'webgpu', shaderF16: true, downloadMs: 1200, ...options };
+    this.#downloaded = new Set(options.downloaded ?? []);
+    this.offline = options.offline ?? false;
+    this.prefer = options.prefer ?? 'auto';
   }
 
+  /** The real device choice, on a simulated navigator.gpu. */
   async probe(): Promise<DeviceChoice> {
-    this.device ??=
-      this.#options.device === 'webgpu'
-        ? { device: 'webgpu', reason: 'WebGPU on Fake GPU (simulated)', fallback: false, shaderF16: this.#options.shaderF16, adapter: 'Fake GPU' }
-        : {
-            device: 'wasm',
-            reason: 'WebGPU is not available in this browser (no GPU adapter)',
-            fallback: true,
-            shaderF16: false,
-          };
+    if (!this.device) {
+      const kind = this.#options.device;
+      const features = new Set(this.#options.shaderF16 && kind === 'webgpu' ? ['shader-f16'] : []);
+      const adapter = kind === 'wasm' ? null : { features, info: kind === 'software' ? { vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true } : { vendor: 'Fake', architecture: 'GPU' } };
+      this.device = await chooseDevice({ gpu: { requestAdapter: async () => adapter } }, { prefer: this.prefer });
+    }
     this.emitStatus();
     return this.device;
+  }
+
+  async configure(settings: Partial<EngineSettings>): Promise<void> {
+    if (settings.kvBudgetBytes !== undefined) this.kvBudgetBytes = settings.kvBudgetBytes;
+    if (!settings.device || settings.device === this.prefer) return;
+    this.prefer = settings.device;
+    this.device = null;
+    this.status = { state: 'idle' };
+    this.#warm = false;
+    this.#seen.clear();
+    await this.probe();
+  }
+
+  async isDownloaded(model: string = this.model): Promise<boolean> {
+    const device = await this.probe();
+    return this.#downloaded.has(`${model}|${device.device}`);
+  }
+
+  forgetDownloads(): void {
+    this.emitStatus();
+  }
+
+  /** Simulates deleting a model in Storage. */
+  deleteDownload(model: string): void {
+    for (const key of [...this.#downloaded]) if (key.startsWith(`${model}|`)) this.#downloaded.delete(key);
   }
 
   load(model: string = this.model): Promise<void> {
@@ -66,10 +110,18 @@ export class FakeEngine extends EventTarget implements EngineController {
     return this.#loading;
   }
 
-  /** Used by the fake backend. */
-  setGenerating(on: boolean): void {
-    this.status = on ? { state: 'generating', model: this.model } : { state: 'ready', model: this.model };
+  /** Used by the fake backend: the stage an answer waits in, as the real client reports it. */
+  setGenerating(stage: GenerationStage | null): void {
+    this.status = stage ? { state: 'generating', model: this.model, stage } : { state: 'ready', model: this.model };
     this.emitStatus();
+  }
+
+  /** The first stage of an answer (the real client's rule), and the engine remembers the picture. */
+  firstStage(imageHash: string | null): GenerationStage {
+    const stage: GenerationStage = this.device?.device === 'webgpu' && !this.#warm ? 'warmup' : imageHash && !this.#seen.has(imageHash) ? 'image' : 'prompt';
+    this.#warm = true;
+    if (imageHash) this.#seen.add(imageHash);
+    return stage;
   }
 
   notice(notice: EngineNotice): void {
@@ -79,6 +131,21 @@ export class FakeEngine extends EventTarget implements EngineController {
   private async run(model: string): Promise<void> {
     this.loads += 1;
     const device = await this.probe();
+    this.#warm = false;
+    this.#seen.clear();
+    if (this.#downloaded.has(`${model}|${device.device}`)) {
+      this.status = { state: 'loading', model, progress: null };
+      this.emitStatus();
+      await sleep(this.#options.downloadMs / 12);
+      this.status = { state: 'ready', model };
+      return this.emitStatus();
+    }
+    if (this.offline) {
+      this.status = { state: 'loading', model, progress: null };
+      this.emitStatus();
+      await sleep(this.#options.downloadMs / 6);
+      return this.fail(model, new ModelHostUnreachableError('Can’t reach huggingface.co — offline or blocked. The model’s files come from there.', { model, host: 'huggingface.co' }));
+    }
     const sizes = this.#options.files ??
       (downloadSize(model, chooseDtypes(device)) ?? downloadSize(DEFAULT_MODEL_ID, chooseDtypes(device))!).files.map((f) => ({ file: f.file, size: f.bytes }));
     const files: FileProgress[] = sizes.map((f) => ({ file: f.file, loaded: 0, total: f.size, done: false }));
@@ -97,15 +164,19 @@ export class FakeEngine extends EventTarget implements EngineController {
       if (this.failNextLoad && step === steps / 2) {
         const message = this.failNextLoad;
         this.failNextLoad = null;
-        const err = new ModelLoadError(message, { model });
-        this.status = { state: 'error', model, error: serializeError(err) };
-        this.emitStatus();
-        throw err;
+        return this.fail(model, new ModelLoadError(message, { model }));
       }
       await sleep(this.#options.downloadMs / steps);
     }
+    this.#downloaded.add(`${model}|${device.device}`);
     this.status = { state: 'ready', model };
     this.emitStatus();
+  }
+
+  private fail(model: string, err: GlimpseError): never {
+    this.status = { state: 'error', model, error: serializeError(err) };
+    this.emitStatus();
+    throw err;
   }
 
   private emitStatus(): void {
@@ -124,6 +195,8 @@ export class FakeBackend implements ChatBackend {
   tokenDelayMs: number;
   /** The next answer, instead of the canned one (tests: markdown, sanitizing). */
   nextAnswer: string | null = null;
+  /** How much longer than usual the wait before the first token is (tests and screenshots of the stages). */
+  prefillScale = 1;
   requests: BackendRequest[] = [];
 
   constructor(private readonly engine: FakeEngine, options: FakeBackendOptions = {}) {
@@ -141,19 +214,22 @@ export class FakeBackend implements ChatBackend {
     const started = performance.now();
     let firstAt = 0;
     let full = '';
-    this.engine.setGenerating(true);
+    this.engine.setGenerating(this.engine.firstStage(req.image?.hash ?? null));
     try {
-      await sleep(Math.max(120, this.tokenDelayMs * 8)); // "prefill"
+      await sleep(Math.max(120, this.tokenDelayMs * 8) * this.prefillScale); // "prefill"
       for (const [i, t] of tokens.entries()) {
         if (req.signal.aborted) throw new GenerationAbortedError('Stopped.', { partial: full });
         full += t;
-        if (i === 0) firstAt = performance.now();
+        if (i === 0) {
+          firstAt = performance.now();
+          this.engine.setGenerating('writing');
+        }
         req.onToken?.({ text: t, full, tokens: i + 1 });
         await sleep(this.tokenDelayMs);
       }
       if (req.signal.aborted) throw new GenerationAbortedError('Stopped.', { partial: full });
     } finally {
-      this.engine.setGenerating(false);
+      this.engine.setGenerating(null);
     }
     const genMs = Math.max(1, performance.now() - firstAt);
     return {

@@ -73,7 +73,7 @@ async function cachedEqualsFresh(device: Device) {
 
 describe('the engine worker in real Chromium', () => {
   it('WebGPU (SwiftShader): loads, streams, and a follow-up skips the vision encoder with the same answer', async () => {
-    const probe = await new EngineClient().probe();
+    const probe = await new EngineClient({ prefer: 'webgpu' }).probe();
     expect(probe.device).toBe('webgpu');
     expect(probe.shaderF16).toBe(false);
     const { t1, t2, recomputed, tokens, statuses } = await conversation('webgpu');

@@ -80,4 +80,22 @@ describe('the worker handler (protocol)', () => {
     await h.send({ id: 2, type: 'load', model: MODEL_ID, device: 'cpu', dtypes, source: { kind: 'local', localModelPath: root } });
     expect(h.of(2).at(-1)?.type).toBe('done');
   });
+
+  it('configure sets the memory for recent chats in the engine, after the answer before it, and evicts to fit', async () => {
+    const h = harness();
+    await h.send({ id: 1, type: 'load', model: MODEL_ID, device: 'cpu', dtypes, source: { kind: 'local', localModelPath: root } });
+    const answering = h.send(gen(2, 'hello'));
+    const configuring = h.send({ id: 3, type: 'configure', kvBudgetBytes: 64 * 2 ** 20 });
+    await Promise.all([answering, configuring]);
+    // Queued behind the answer: the chat's cache was kept first, and fits 64 MB.
+    expect(h.messages.findIndex((m) => m.id === 2 && m.type === 'done')).toBeLessThan(h.messages.findIndex((m) => m.id === 3));
+    const kept = h.of(3).at(-1);
+    if (kept?.type !== 'done') throw new Error(`expected done, got ${kept?.type}`);
+    expect(kept.result).toMatchObject({ kvUsage: { chats: 1, budget: 64 * 2 ** 20 } });
+    // No memory at all: the cache is evicted (freed), and the engine still answers.
+    await h.send({ id: 4, type: 'configure', kvBudgetBytes: 0 });
+    expect(h.of(4).at(-1)).toMatchObject({ type: 'done', result: { kvUsage: { chats: 0, bytes: 0, budget: 0 } } });
+    await h.send(gen(5, 'again'));
+    expect(h.of(5).at(-1)?.type).toBe('done');
+  });
 });
