@@ -1,3 +1,4 @@
+import type { ImageFeatures } from './features';
 import type { ChatMessage, ReplyDetails } from './messages';
 
 /** Sampling and prompt settings a backend honours (each backend clamps to what it supports). */
@@ -45,6 +46,8 @@ export interface BackendRequest {
   messages: ChatMessage[];
   /** The one image in context (the latest one sent in this session), or null. */
   image: { blob: Blob; hash: string } | null;
+  /** Kept features of that image (any encoder): a backend that can use one skips its vision encoder. */
+  features?: ImageFeatures[];
   settings: GenerationSettings;
   signal: AbortSignal;
   onToken?: (event: TokenEvent) => void;
@@ -55,6 +58,8 @@ export interface BackendResult {
   /** The model that answered (e.g. the Hub id, or the fine-tune id the proxy used). */
   model: string;
   details?: Partial<ReplyDetails>;
+  /** Features the backend's vision encoder computed for the image this turn, to keep with it. */
+  features?: ImageFeatures;
 }
 
 /**

@@ -44,6 +44,8 @@ export interface ReplyDetails {
   cachedTokens?: number;
   /** False when the image was already in the KV cache. */
   visionRan?: boolean;
+  /** True when the picture's kept features were fed instead of running the vision encoder. */
+  featuresReused?: boolean;
 }
 
 /** A message as it is stored in a session: the chat shape plus bookkeeping. */

@@ -9,6 +9,7 @@ import {
 } from '../errors';
 import { validateSessionId, type SessionRepository, type SessionSummary } from '../storage/repository';
 import { DEFAULT_GENERATION, type ChatBackend, type GenerationSettings, type TokenEvent } from './backend';
+import type { ImageFeatures, ImageFeatureStore } from './features';
 import { buildContext, DEFAULT_WINDOW, type ModelContext } from './context';
 import { DEFAULT_IMAGE_LIMITS, hashBlob, inspectImage, type ImageInfo, type ImageLimits } from './images';
 import { defaultSessionLocks, type SessionLocks } from './locks';
@@ -89,6 +90,10 @@ export interface ServiceOptions {
    * Default: Web Locks where the runtime has them, else in-process.
    */
   locks?: SessionLocks;
+  /** Where image features are kept with their pictures, so a backend's vision encoder runs once per picture. */
+  features?: ImageFeatureStore;
+  /** Something the user should know that did not fail their turn (said once per kind), e.g. storage full. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -108,6 +113,9 @@ export class ChatService {
   private readonly decodeCheck?: ServiceOptions['decodeCheck'];
   private readonly persistEveryMs: number;
   private readonly locks: SessionLocks;
+  private readonly features?: ImageFeatureStore;
+  private readonly onWarning?: (message: string) => void;
+  private featuresWarned = false;
 
   constructor(opts: ServiceOptions) {
     this.store = opts.store;
@@ -116,6 +124,8 @@ export class ChatService {
     this.decodeCheck = opts.decodeCheck;
     this.persistEveryMs = opts.persistEveryMs ?? 500;
     this.locks = opts.locks ?? defaultSessionLocks();
+    this.features = opts.features;
+    this.onWarning = opts.onWarning;
   }
 
   /** Checks a message without saving it; throws the named error the UI shows. */
@@ -265,6 +275,7 @@ export class ChatService {
     });
     const backend = this.backend();
     const imageRecord = context.imageHash ? await this.store.getImage(context.imageHash) : undefined;
+    const features = imageRecord && this.features ? await this.features.featuresOf(imageRecord.hash).catch(() => []) : undefined;
 
     const assistant = await this.store.append(sessionId, {
       role: 'assistant',
@@ -289,6 +300,7 @@ export class ChatService {
         sessionId,
         messages: context.messages,
         image: imageRecord ? { blob: imageRecord.blob, hash: imageRecord.hash } : null,
+        ...(features?.length ? { features } : {}),
         settings: settings.generation,
         signal,
         onToken: (event) => {
@@ -303,6 +315,7 @@ export class ChatService {
         },
       });
       await saving;
+      if (imageRecord && result.features) await this.keepFeatures(imageRecord.hash, result.features);
       await save({
         content: [{ type: 'text', text: result.text }],
         status: 'complete',
@@ -332,6 +345,23 @@ export class ChatService {
         throw new GenerationAbortedError('Stopped.', { partial: kept });
       }
       throw err;
+    }
+  }
+
+  /**
+   * Keeps what the vision encoder computed with the picture. Only an optimisation: a failure (a full disk,
+   * the storage quota) costs no message, and the user is told once.
+   */
+  private async keepFeatures(hash: string, f: ImageFeatures): Promise<void> {
+    try {
+      await this.features?.keepFeatures(hash, f);
+    } catch (err) {
+      if (this.featuresWarned) return;
+      this.featuresWarned = true;
+      this.onWarning?.(
+        `Storage is full, so this picture's analysis was not saved: after a reload it will be read again (slower). ` +
+          `Your messages are saved. (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
   }
 

@@ -17,7 +17,13 @@ export async function answerWithEngine(generate: EngineGenerate, req: BackendReq
   let full = '';
   try {
     const out = await generate(
-      { sessionId: req.sessionId, messages: req.messages, image: req.image, settings: { ...req.settings, model } },
+      {
+        sessionId: req.sessionId,
+        messages: req.messages,
+        image: req.image,
+        ...(req.features ? { features: req.features } : {}),
+        settings: { ...req.settings, model },
+      },
       {
         signal: req.signal,
         onToken: (text, tokens) => {
@@ -30,6 +36,7 @@ export async function answerWithEngine(generate: EngineGenerate, req: BackendReq
     return {
       text: out.text,
       model: s.model,
+      ...(out.features ? { features: out.features } : {}),
       details: {
         device: s.device,
         tokens: s.tokens,
@@ -40,6 +47,7 @@ export async function answerWithEngine(generate: EngineGenerate, req: BackendReq
         promptTokens: s.promptTokens,
         cachedTokens: s.cachedTokens,
         visionRan: s.visionRan,
+        ...(s.featuresReused ? { featuresReused: true } : {}),
       },
     };
   } catch (err) {

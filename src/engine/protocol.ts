@@ -4,8 +4,11 @@
  * SerializedError and are rebuilt into their named class on the page (src/errors.ts).
  */
 import type { GenerationSettings } from '../chat/backend';
+import type { ImageFeatures } from '../chat/features';
 import type { ChatMessage } from '../chat/messages';
 import type { SerializedError } from '../errors';
+
+export type { ImageFeatures } from '../chat/features';
 
 export type Device = 'webgpu' | 'wasm' | 'cpu';
 
@@ -61,21 +64,6 @@ export interface LoadProgress {
   files: FileProgress[];
   loaded: number;
   total: number;
-}
-
-/**
- * The vision encoder's output for one picture, kept with the picture so the encoder never runs twice for it
- * (after a chat switch, a reload or a server restart). Recomputable: losing it only costs time.
- */
-export interface ImageFeatures {
-  /** Which encoder made it (model, vision dtype, image detail): features made by another are never fed. */
-  key: string;
-  /** The processor's tile grid for this picture at this detail (0 × 0: one global frame). */
-  rows: number;
-  cols: number;
-  /** [frames, tokens per frame, hidden]. */
-  dims: number[];
-  data: Float32Array;
 }
 
 export interface GenerateInput {

@@ -33,6 +33,8 @@ export interface ApiConfig {
    * on a wildcard bind (HOST=0.0.0.0) the machine's own names and addresses.
    */
   allowedHosts: string[];
+  /** Memory for the KV caches of recent sessions (GLIMPSE_KV_CACHE_MB), least recently used evicted. */
+  kvCacheMB: number;
 }
 
 export const DEFAULT_MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
@@ -94,6 +96,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     queueSize: int('GLIMPSE_API_QUEUE', 8, 0, 1_000),
     maxUploadBytes: int('GLIMPSE_MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1024, 200 * 1024 * 1024),
     maxNewTokens: int('GLIMPSE_MAX_NEW_TOKENS', 512, 1, 8_192),
+    kvCacheMB: int('GLIMPSE_KV_CACHE_MB', 1024, 0, 1_048_576),
     imageDetail: detail === 'low' || detail === 'high' ? detail : 'auto',
     systemPrompt: env.GLIMPSE_SYSTEM_PROMPT?.trim() ?? '',
     allowedOrigins: envList(env.GLIMPSE_API_ORIGINS).map((s) => s.replace(/\/+$/, '')),

@@ -9,6 +9,7 @@ import { DEFAULT_GENERATION, type ChatBackend } from '../chat/backend';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../chat/images';
 import { InProcessSessionLocks } from '../chat/locks';
 import { ChatService, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../chat/service';
+import { VlmEngine } from '../engine/engine';
 import { ImageUnreadableError } from '../errors';
 import { machineNames } from '../node/hosts';
 import { serveFetch } from '../node/serve';
@@ -60,7 +61,11 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
   const log = opts.log ?? ((line: string) => console.log(line));
   const store = await FileSessionStore.open(config.dataDir);
   for (const w of store.warnings) log(`warning: ${w}`);
-  const backend = opts.backend ?? new NodeBackend({ model: config.model, source: config.source });
+  const backend = opts.backend ?? new NodeBackend({
+    model: config.model,
+    source: config.source,
+    engine: new VlmEngine({ kvBudgetBytes: config.kvCacheMB * 2 ** 20 }),
+  });
   const queue = new GenerationQueue(config.queueSize);
   const settings = apiChatSettings(config);
   const service = new ChatService({
@@ -78,6 +83,9 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     persistEveryMs: 1_000,
     // Node has no Web Locks; one server per data folder, so a lock in this process covers every writer.
     locks: new InProcessSessionLocks(),
+    // Image features kept with the pictures: a restart never runs the vision encoder again for them.
+    features: store,
+    onWarning: (message) => log(`warning: ${message}`),
   });
   const app = createApiApp(config, {
     service, store, queue, model: backend, imageLimits: settings.imageLimits, maxMessageChars: settings.maxMessageChars,

@@ -5,6 +5,7 @@
  *   DATA_DIR/sessions/<id>.json   {version, session, messages}: one file per session, replaced atomically
  *   DATA_DIR/images/<sha256>      the image bytes, shared by every message that sent them
  *   DATA_DIR/images/<sha256>.json {type, size, width, height, createdAt}
+ *   DATA_DIR/features/<sha256>/   the picture's image features per encoder (features.ts), deleted with it
  *   DATA_DIR/.lock                the pid of the server using the folder
  *
  * Every write goes to a temp file, is fsynced, then renamed over the old one, so a crash leaves either the
@@ -19,6 +20,8 @@ import type { StoredMessage } from '../chat/messages';
 import { nowIso } from '../chat/messages';
 import { InvalidSessionIdError, SessionNotFoundError, StorageQuotaError, StorageUnavailableError } from '../errors';
 import { atomicWrite, DataDirInUseError, fileName, isAlive, isDiskFull, storageError } from './disk';
+import { readFeatures, removeFeatures, sweepFeatures, writeFeatures } from './features';
+import type { ImageFeatures, ImageFeatureStore } from '../chat/features';
 
 export { DataDirInUseError } from './disk';
 import {
@@ -61,7 +64,7 @@ const clone = <T>(value: T): T => structuredClone(value);
 /** Folders open in this process (the lock file holds the same pid for all of them). */
 const openHere = new Set<string>();
 
-export class FileSessionStore implements SessionRepository {
+export class FileSessionStore implements SessionRepository, ImageFeatureStore {
   private readonly sessions = new Map<string, SessionFile>();
   private readonly imageMeta = new Map<string, ImageMeta>();
   private tail: Promise<unknown> = Promise.resolve();
@@ -148,6 +151,18 @@ export class FileSessionStore implements SessionRepository {
         }
       }
     }
+    await sweepFeatures(this.dir, (hash) => HASH.test(hash) && used.has(hash));
+  }
+
+  async featuresOf(hash: string): Promise<ImageFeatures[]> {
+    return HASH.test(hash) && this.imageMeta.has(hash) ? readFeatures(this.dir, hash) : [];
+  }
+
+  /** In the write queue, so a picture being deleted never gets features written after it is gone. */
+  async keepFeatures(hash: string, features: ImageFeatures): Promise<void> {
+    await this.serial(async () => {
+      if (HASH.test(hash) && this.imageMeta.has(hash)) await writeFeatures(this.dir, hash, features);
+    });
   }
 
   /** Runs writes one at a time, in call order. */
@@ -184,6 +199,7 @@ export class FileSessionStore implements SessionRepository {
       this.imageMeta.delete(hash);
       await rm(join(this.dir, 'images', hash), { force: true });
       await rm(join(this.dir, 'images', `${hash}.json`), { force: true });
+      await removeFeatures(this.dir, hash);
     }
   }
 

@@ -1,4 +1,5 @@
 import type { DBSchema } from 'idb';
+import type { ImageFeatures } from '../chat/features';
 import type { StoredMessage } from '../chat/messages';
 
 /**
@@ -34,6 +35,8 @@ export interface ImageRecord {
   width?: number;
   height?: number;
   createdAt: string;
+  /** The vision encoder's output for this picture, per encoder (optional: recomputable, not exported). */
+  features?: ImageFeatures[];
 }
 
 export interface GlimpseDB extends DBSchema {

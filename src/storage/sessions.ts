@@ -1,3 +1,4 @@
+import { withFeatures, type ImageFeatures, type ImageFeatureStore } from '../chat/features';
 import { nowIso, textOf, type StoredMessage } from '../chat/messages';
 import {
   GlimpseError,
@@ -101,7 +102,7 @@ async function write<S extends StoreName[], T>(db: Database, stores: S, fn: (tx:
  * data exactly as it was. Changes are announced on `change` events here and to other tabs through a
  * BroadcastChannel.
  */
-export class SessionStore extends EventTarget implements SessionRepository {
+export class SessionStore extends EventTarget implements SessionRepository, ImageFeatureStore {
   private readonly channel: BroadcastChannel | null;
 
   private constructor(private readonly db: Database, name: string) {
@@ -168,6 +169,20 @@ export class SessionStore extends EventTarget implements SessionRepository {
 
   async getImage(hash: string): Promise<ImageRecord | undefined> {
     return guard(() => this.db.get('images', hash));
+  }
+
+  async featuresOf(hash: string): Promise<ImageFeatures[]> {
+    return (await this.getImage(hash))?.features ?? [];
+  }
+
+  /** Kept inside the image's record, so they go with the picture when its last message is deleted. */
+  async keepFeatures(hash: string, features: ImageFeatures): Promise<void> {
+    await write(this.db, ['images'], async (tx) => {
+      const images = tx.objectStore('images');
+      const record = await images.get(hash);
+      if (!record) return;
+      await images.put({ ...record, features: withFeatures(record.features ?? [], features) });
+    });
   }
 
   /**

@@ -205,11 +205,13 @@ describe('REST API: the chat', () => {
     const after = await getJson<HistoryResponse>(`/chat/history/${one.body.session_id}`);
     expect(after.res.status).toBe(200);
     expect(after.body).toEqual(before.body);
-    // The image in context came back too: a follow-up after the restart still has it (a cold cache, so the
-    // vision encoder runs once more).
+    // The image in context came back too, and so did its features (DATA_DIR/features): a follow-up after the
+    // restart has the picture without running the vision encoder again.
     const next = await postChat({ session_id: one.body.session_id, message: 'Still there?' });
     expect(next.body).toMatchObject({ has_image: true, conversation_length: 4 });
-    expect(next.res.headers.get('x-glimpse-vision-ran')).toBe('true');
+    expect(next.res.headers.get('x-glimpse-vision-ran')).toBe('false');
+    const stored = await api.store.messages(one.body.session_id);
+    expect(stored[3]!.details).toMatchObject({ visionRan: false, featuresReused: true });
   });
 });
 
