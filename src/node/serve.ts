@@ -114,6 +114,13 @@ function guard(server: Server, log: (line: string) => void): void {
     log(`${new Date().toISOString()} ${socket.remoteAddress ?? 'unknown'} - - refused (${err.code ?? 'parse error'})`);
     answerRaw(socket, clientErrorBody(err.code));
   });
+  // An Expect other than 100-continue: node:http would answer a bare 417.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const body = errorJson({ status: 417, type: 'invalid_request_error', code: 'ExpectationFailedError', param: null,
+      message: 'This server only understands "Expect: 100-continue".' });
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(body);
+    log(`${new Date().toISOString()} ${req.socket.remoteAddress ?? 'unknown'} ${req.method} - 417`);
+  });
   // CONNECT asks us to be a tunnel; node:http would drop the socket without a word.
   server.on('connect', (_req: IncomingMessage, socket: Socket) => {
     socket.on('error', () => undefined);

@@ -7,7 +7,6 @@
  * Errors are OpenAI-shaped JSON (`{error: {message, type, param, code}}`) so the `openai` SDK surfaces them.
  */
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
@@ -127,14 +126,8 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
     }
     await next();
   };
-  const sized = bodyLimit({
-    maxSize: config.limits.maxBodyBytes,
-    onError: () => {
-      throw invalid({ status: 413, param: 'body', code: 'body_too_large', message: `Request body is larger than ${config.limits.maxBodyBytes} bytes` });
-    },
-  });
   const json = async (c: Context<HttpEnv>) => {
-    const body = await readJsonBody(c.req.raw);
+    const body = await readJsonBody(c.req.raw, config.limits.maxBodyBytes);
     if (!body.ok) throw invalid(body.error);
     return body.value;
   };
@@ -145,7 +138,7 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
   });
   route(app, '/chat/reset', { POST: (c) => c.json({ message: 'Conversation history reset', conversation_history: [] }) });
 
-  route(app, '/chat', { POST: [limited, sized, async (c) => {
+  route(app, '/chat', { POST: [limited, async (c) => {
     const v = validateChat(await json(c), config);
     if (!v.ok) throw invalid(v.error);
     const { message, history, temperature, model } = v.value;
@@ -165,7 +158,7 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
     }
   }] });
 
-  route(app, '/v1/chat/completions', { POST: [limited, sized, async (c) => {
+  route(app, '/v1/chat/completions', { POST: [limited, async (c) => {
     const v = validateCompletion(await json(c), config);
     if (!v.ok) throw invalid(v.error);
     const { stream, include_usage, ...rest } = v.value;

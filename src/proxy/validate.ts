@@ -3,6 +3,7 @@
  * (`param`, as OpenAI's own errors do), so a client, the CLI or a person reading curl output knows what to fix.
  */
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { readLimitedText } from '../http/body';
 import type { ProxyConfig, ProxyLimits } from './config';
 
 export type HistoryRole = 'system' | 'user' | 'assistant';
@@ -55,16 +56,22 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Parses a JSON body whose size the HTTP layer already bounded (hono/body-limit): a content type other than
- * JSON is a 415, broken JSON or anything but an object a 400.
+ * Reads a JSON body: a content type other than JSON is a 415, a body over the limit a 413 (declared or
+ * streamed; src/http/body.ts), broken JSON or anything but an object a 400.
  */
-export async function readJsonBody(req: Request): Promise<Result<Record<string, unknown>>> {
+export async function readJsonBody(req: Request, maxBytes: number): Promise<Result<Record<string, unknown>>> {
   const type = (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
     return fail('content-type', `Content-Type must be application/json (got "${type || 'none'}")`,
       'unsupported_media_type', 415);
   }
-  const text = await req.text();
+  let text: string;
+  try {
+    text = await readLimitedText(req, maxBytes, () => new RangeError('too large'));
+  } catch (err) {
+    if (err instanceof RangeError) return fail('body', `Request body is larger than ${maxBytes} bytes`, 'body_too_large', 413);
+    throw err;
+  }
   if (text === '') return fail('body', 'Request body is empty', 'invalid_json');
   let parsed: unknown;
   try {

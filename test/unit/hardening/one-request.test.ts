@@ -28,6 +28,10 @@ const CASES: [string, (s: ChildServer) => string][] = [
   ['HTTP/1.0 with no Host', () => 'GET /health HTTP/1.0\r\n\r\n'],
   ['a target with a backslash', (s) => `GET /\\health HTTP/1.1\r\nHost: ${host(s)}\r\n\r\n`],
   ['garbage', () => 'HELLO THERE\r\n\r\n'],
+  // Found by the fuzz test (fuzz.test.ts): node:http's bare 417, and a 500 from a chunked body.
+  ['an Expect it cannot meet', (s) => `GET /health HTTP/1.1\r\nHost: ${host(s)}\r\nExpect: something-else\r\n\r\n`],
+  ['a chunked JSON body', (s) => `POST /chat HTTP/1.1\r\nHost: ${host(s)}\r\nContent-Type: application/json\r\n` +
+    'Transfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\n0\r\n\r\n'],
 ];
 
 function expectJsonError(answer: RawAnswer, what: string): void {
