@@ -79,6 +79,24 @@ function watchRequests(context: BrowserContext): string[] {
   return urls;
 }
 
+/** The stored details of the newest assistant message (IndexedDB, as the app keeps it). */
+function lastReplyDetails(page: Page): Promise<Record<string, unknown>> {
+  return page.evaluate(() => new Promise<Record<string, unknown>>((resolve, reject) => {
+    const open = indexedDB.open('glimpse');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const all = open.result.transaction('messages').objectStore('messages').getAll();
+      all.onsuccess = () => {
+        const replies = (all.result as { role: string; timestamp: string; details?: Record<string, unknown> }[])
+          .filter((m) => m.role === 'assistant')
+          .sort((x, y) => x.timestamp.localeCompare(y.timestamp));
+        open.result.close();
+        resolve(replies.at(-1)?.details ?? {});
+      };
+    };
+  }));
+}
+
 const onnxFiles = (urls: string[]) =>
   [...new Set(urls.filter((u) => u.startsWith(hub.url) && u.includes('/onnx/')).map((u) => u.slice(u.indexOf('/onnx/') + 1)))].sort();
 
@@ -147,6 +165,9 @@ describe.each([
     await ask(page, 'Is there a boat?', false);
     await finished(page, 2);
     expect(((await assistant(page).nth(2).locator('article').textContent()) ?? '').length).toBeGreaterThan(10);
+    // After the reload the engine had no cache, yet the picture was not read again: its features were kept
+    // with it in IndexedDB (the engine's own stats, stored with the reply).
+    expect(await lastReplyDetails(page)).toMatchObject({ visionRan: false, featuresReused: true });
     await context.setOffline(false);
 
     // Delete the chat.
