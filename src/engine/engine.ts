@@ -42,7 +42,10 @@ export interface LoadOptions {
 export interface GenerateOptions {
   onToken?: (text: string, tokens: number) => void;
   signal?: AbortSignal;
-  /** Tests and benchmarks: ignore the KV cache (the naive full re-prefill). */
+  /**
+   * Tests and benchmarks: the naive full recompute, ignoring the KV caches and the features kept in memory
+   * (features passed in the input are still used).
+   */
   noCache?: boolean;
 }
 
@@ -191,7 +194,7 @@ export class VlmEngine {
   async generate(input: GenerateInput, opts: GenerateOptions = {}): Promise<GenerateOutput> {
     const { loaded } = this.requireLoaded();
     const t0 = performance.now();
-    const turn = await this.tokenizeTurn(input);
+    const turn = await this.tokenizeTurn(input, !opts.noCache);
     this.checkLength(turn.ids);
     const modelKey = `${loaded.model}|${loaded.device}|${JSON.stringify(loaded.dtypes)}`;
     const own = opts.noCache ? null : this.pool.take(input.sessionId);
@@ -228,7 +231,7 @@ export class VlmEngine {
    * Renders the chat template and tokenizes it canonically. The picture's expansion (its tile grid) comes
    * from the cache when the same picture is there, otherwise from preparing it.
    */
-  private async tokenizeTurn(input: GenerateInput): Promise<TurnPrompt> {
+  private async tokenizeTurn(input: GenerateInput, remembered = true): Promise<TurnPrompt> {
     const { processor, tokenizer } = this.requireLoaded();
     const rendered = renderPrompt(input.messages, (messages: ChatMessage[]) =>
       processor.apply_chat_template(messages as never, { add_generation_prompt: true, tokenize: false }) as unknown as string);
@@ -240,7 +243,7 @@ export class VlmEngine {
     const { loaded } = this.requireLoaded();
     const key = `${input.image.hash}|${input.settings.imageDetail}`;
     const fKey = featureKey(loaded.model, loaded.dtypes.vision_encoder, input.settings.imageDetail);
-    const features = this.knownFeatures(input, fKey);
+    const features = this.knownFeatures(input, fKey, remembered);
     const cached = this.pool.peek(input.sessionId)?.image;
     let pixels: ImageInputs | null = null;
     let expansion = cached?.key === key ? cached.expansion : null;
@@ -256,9 +259,9 @@ export class VlmEngine {
   }
 
   /** The picture's features for this encoder from memory or from the caller, if they fit exactly. */
-  private knownFeatures(input: GenerateInput, key: string): ImageFeatures | null {
+  private knownFeatures(input: GenerateInput, key: string, useMemory: boolean): ImageFeatures | null {
     const hash = input.image!.hash;
-    const remembered = this.features.get(hash, key);
+    const remembered = useMemory ? this.features.get(hash, key) : null;
     if (remembered) return remembered;
     const given = input.features?.find((f) => isUsable(f, key, this.tokensPerFrame, this.hiddenSize));
     if (given) this.features.put(hash, given);

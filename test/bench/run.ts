@@ -18,7 +18,7 @@ import type { Figure, GroupOptions, GroupResult, ModelSize } from './common';
 import type { DownloadRow } from './download';
 import { formatDownloadTable, formatTable } from './table';
 
-export const GROUPS = ['followup', 'first-turn', 'decode', 'dtypes', 'memory', 'bundle', 'idb', 'wasm', 'download'] as const;
+export const GROUPS = ['followup', 'chats', 'first-turn', 'decode', 'dtypes', 'memory', 'bundle', 'idb', 'wasm', 'download'] as const;
 export type Group = (typeof GROUPS)[number];
 
 async function runGroup(group: Group, opts: GroupOptions): Promise<GroupResult> {
@@ -41,6 +41,8 @@ async function runGroup(group: Group, opts: GroupOptions): Promise<GroupResult> 
       return (await import('./download')).runDownload(opts);
     case 'dtypes':
       return (await import('./dtypes')).runDtypes(opts);
+    case 'chats':
+      return (await import('./chats')).runChats(opts);
   }
 }
 

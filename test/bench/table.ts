@@ -10,6 +10,11 @@ interface Target {
 export const TARGETS: Record<string, Target> = {
   followup_ttft_ratio: { text: '≥ 20, identical tokens', met: (v, all) => typeof v === 'number' && v >= 20 && all.followup_tokens_identical === true },
   followup_tokens_identical: { text: 'true', met: (v) => v === true },
+  window_ttft_ratio: { text: '≥ 10', met: (v) => typeof v === 'number' && v >= 10 },
+  switch_ttft_ratio: { text: '≥ 20', met: (v) => typeof v === 'number' && v >= 20 },
+  reopen_ttft_ratio: { text: '≥ 5', met: (v) => typeof v === 'number' && v >= 5 },
+  chats_tokens_identical: { text: 'true', met: (v) => v === true },
+  kv_5_chats_mb: { text: '≤ kv_budget_mb', met: (v, all) => typeof v === 'number' && typeof all.kv_budget_mb === 'number' && v <= all.kv_budget_mb },
   first_turn_ttft_ratio: { text: '≥ 8', met: (v) => typeof v === 'number' && v >= 8 },
   decode_overhead: { text: '≤ 1.03', met: (v) => typeof v === 'number' && v <= 1.03 },
   decode_overhead_best: { text: '≤ 1.03', met: (v) => typeof v === 'number' && v <= 1.03 },
