@@ -104,6 +104,7 @@ export default defineConfig(({ mode }) => ({
         extends: true,
         test: {
           name: 'unit',
+          globalSetup: ['test/setup-postgres.ts'],
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,

@@ -1,7 +1,7 @@
 /**
  * Image features kept with their pictures: the service hands a backend the stored features of the image in
  * context and keeps what the backend computed; they go when the picture goes; a store that cannot keep them
- * (quota, full disk) costs no message and the user is told once. Both stores: IndexedDB and files.
+ * (quota, full disk) costs no message and the user is told once. Every store: IndexedDB, files, PostgreSQL.
  */
 import 'fake-indexeddb/auto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,11 +12,13 @@ import type { BackendRequest, BackendResult } from '../../../src/chat/backend';
 import type { ImageFeatures, ImageFeatureStore } from '../../../src/chat/features';
 import { ChatService } from '../../../src/chat/service';
 import { decodeFeatures, encodeFeatures } from '../../../src/server/features';
+import { PgSessionStore } from '../../../src/server/pg/store';
 import { FileSessionStore } from '../../../src/server/store';
 import type { SessionRepository } from '../../../src/storage/repository';
 import { SessionStore } from '../../../src/storage/sessions';
 import { EchoBackend } from '../../fixtures/echo-backend';
 import { makeImage } from '../../fixtures/images';
+import { createDatabase } from '../../fixtures/postgres';
 
 const features = (key: string, fill = 0.5): ImageFeatures => ({ key, rows: 0, cols: 0, dims: [1, 4, 3], data: new Float32Array(12).fill(fill) });
 
@@ -34,12 +36,19 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+let pgUrl: Promise<string> | undefined;
+let pgSchemas = 0;
+
 const stores: [string, () => Promise<SessionRepository & ImageFeatureStore & { close?(): unknown }>][] = [
   ['IndexedDB', () => SessionStore.open(`features-${Math.random()}`)],
   ['files (REST API)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'glimpse-features-'));
     dirs.push(dir);
     return FileSessionStore.open(dir);
+  }],
+  ['PostgreSQL (REST API)', async () => {
+    pgUrl ??= createDatabase('features');
+    return PgSessionStore.open({ connectionString: await pgUrl, schema: `f${pgSchemas++}`, poolSize: 2 });
   }],
 ];
 
