@@ -13,26 +13,31 @@ import './ui/app-root';
 import { LazyRemoteBackend, LoadingBackend } from './ui/services/backends';
 import { GenerationTracker } from './ui/services/generation';
 import { modelSourceFor } from './ui/services/model-source';
-import { SettingsStore, toChatSettings } from './ui/services/settings';
+import { SettingsStore, toChatSettings, toEngineSettings, type AppSettings } from './ui/services/settings';
 
 interface LocalEngine {
   engine: EngineController;
   backend: ChatBackend;
 }
 
-async function createLocalEngine(params: URLSearchParams, source: ModelSource): Promise<LocalEngine> {
+async function createLocalEngine(params: URLSearchParams, source: ModelSource, settings: AppSettings): Promise<LocalEngine> {
+  const { device, kvBudgetBytes } = toEngineSettings(settings);
   if (!params.has('fake-engine')) {
     const [{ EngineClient }, { LocalBackend }] = await Promise.all([import('./engine/client'), import('./engine/backend')]);
-    // The model host is read once: changing it in Settings asks for a reload.
-    const engine = new EngineClient({ source });
+    // The model host is read once: changing it in Settings asks for a reload. Device and memory follow
+    // Settings as they change (app-root configures the engine).
+    const engine = new EngineClient({ source, prefer: device, kvBudgetBytes });
     return { engine, backend: new LocalBackend(engine) };
   }
   const { FakeEngine, FakeBackend } = await import('./ui/dev/fake-engine');
   const num = (key: string) => (params.has(key) ? Number(params.get(key)) : undefined);
   const kind = params.get('fake-engine');
   const engine = new FakeEngine({
-    device: kind === 'wasm' ? 'wasm' : 'webgpu',
+    device: kind === 'wasm' ? 'wasm' : kind === 'software' ? 'software' : 'webgpu',
     shaderF16: kind !== 'no-f16',
+    prefer: device,
+    ...(params.has('fake-cached') ? { downloaded: [settings.localModel] } : {}),
+    offline: params.has('fake-offline'),
     ...(num('fake-download-ms') !== undefined ? { downloadMs: num('fake-download-ms') } : {}),
   });
   const backend = new FakeBackend(engine, { tokenDelayMs: num('fake-token-ms') ?? 30 });
@@ -43,7 +48,7 @@ async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
   const settings = new SettingsStore();
   const modelSource = modelSourceFor(settings.value.modelHost).source;
-  const [store, local] = await Promise.all([SessionStore.open(), createLocalEngine(params, modelSource)]);
+  const [store, local] = await Promise.all([SessionStore.open(), createLocalEngine(params, modelSource, settings.value)]);
   const localBackend = new LoadingBackend(local.engine, local.backend);
   const remoteBackend = new LazyRemoteBackend({ proxyUrl: () => settings.value.proxyUrl });
   const chat = new ChatService({
@@ -51,6 +56,10 @@ async function main(): Promise<void> {
     backend: () => (settings.value.backend === 'remote' ? remoteBackend : localBackend),
     settings: () => toChatSettings(settings.value),
     decodeCheck: async (blob) => (await createImageBitmap(blob)).close(),
+    // Image features kept with the pictures in IndexedDB: a reload never runs the vision encoder again.
+    features: store,
+    // Shown where the engine's notices are (the model status line).
+    onWarning: (message) => local.engine.dispatchEvent(new CustomEvent('notice', { detail: { level: 'warning', message } })),
   });
   const root = document.createElement('app-root');
   root.services = { store, chat, engine: local.engine, settings, generation: new GenerationTracker(), modelSource };

@@ -228,7 +228,8 @@ export class EngineClient extends EventTarget implements EngineController {
     if (!offline && !/failed to fetch|networkerror|network error|load failed|err_internet|err_connection|err_name/i.test(detail)) return e;
     const host = new URL(this.source.remoteHost ?? 'https://huggingface.co/').host;
     return new ModelHostUnreachableError(
-      `Can’t reach ${host} — ${offline ? 'this device is offline' : 'offline or blocked'}. The model’s files come from there.`,
+      `${host} does not answer: ${offline ? 'this device is offline' : 'this device is offline, or the site is blocked here'}. ` +
+        'The model’s files come from there; files already downloaded are kept.',
       { ...e.data, host, offline },
     );
   }

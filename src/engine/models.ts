@@ -10,6 +10,8 @@ export interface ModelInfo {
   /** config.json model_type: 'idefics3' (SmolVLM) or 'smolvlm' (SmolVLM2). */
   modelType: 'idefics3' | 'smolvlm';
   description: string;
+  /** The longest prompt plus answer the model reads, in tokens (config.json text_config.max_position_embeddings). */
+  contextTokens: number;
 }
 
 export const MODELS: readonly ModelInfo[] = [
@@ -18,24 +20,28 @@ export const MODELS: readonly ModelInfo[] = [
     label: 'SmolVLM 256M',
     modelType: 'idefics3',
     description: 'Smallest and fastest; good for describing photos.',
+    contextTokens: 8192,
   },
   {
     id: 'HuggingFaceTB/SmolVLM-500M-Instruct',
     label: 'SmolVLM 500M',
     modelType: 'idefics3',
     description: 'Better answers; a bigger download and about twice the memory.',
+    contextTokens: 8192,
   },
   {
     id: 'HuggingFaceTB/SmolVLM2-256M-Video-Instruct',
     label: 'SmolVLM2 256M',
     modelType: 'smolvlm',
     description: 'Newer 256M checkpoint.',
+    contextTokens: 8192,
   },
   {
     id: 'HuggingFaceTB/SmolVLM2-500M-Video-Instruct',
     label: 'SmolVLM2 500M',
     modelType: 'smolvlm',
     description: 'Newer 500M checkpoint.',
+    contextTokens: 8192,
   },
 ];
 

@@ -16,15 +16,14 @@ import {
   type AppServices,
 } from './contexts';
 import { ListenController } from './controllers/listen';
-import type { SessionSelectEvent, SettingsTab, SettingsToggleEvent } from './events';
+import type { SessionSelectEvent, SettingsFocus, SettingsTab, SettingsToggleEvent } from './events';
 import type { GenerationTracker } from './services/generation';
-import type { SettingsStore } from './services/settings';
+import { toEngineSettings, type SettingsStore } from './services/settings';
 import { base, themeTokens } from './styles/theme';
 import { icons } from './styles/icons';
 import './chat-view';
 import './model-status';
 import './session-list';
-import './settings-panel';
 import './theme-switch';
 
 const LAST_SESSION = 'lastSession';
@@ -183,17 +182,25 @@ export class AppRoot extends LitElement {
 
   @state() private _sessionId: string | null = null;
   @state() private _settingsOpen = false;
+  /** The settings dialog's code is loaded when first wanted (it is not needed to start). */
+  @state() private _settingsLoaded = false;
   @state() private _settingsTab: SettingsTab = 'general';
+  @state() private _settingsFocus: SettingsFocus | null = null;
   @state() private _restored = false;
   @query('chat-view') private _chatView?: ChatView;
 
   constructor() {
     super();
-    new ListenController(this, () => this.settings, ['change'], () => this.applyTheme());
+    new ListenController(this, () => this.settings, ['change'], () => {
+      this.applyTheme();
+      this.configureEngine();
+    });
     // The update offer waits for the answer in progress: re-render when generation starts or ends.
     new ListenController(this, () => this.generation, ['change']);
     // From the dialog itself (closed) or from anywhere below (e.g. a full-storage error's “Open Settings → Storage”).
     this.addEventListener('settings-toggle', (e) => this.onSettingsToggle(e));
+    // A model deleted or loaded from a folder: what is downloaded changed.
+    this.addEventListener('storage-change', () => this.engine?.forgetDownloads());
   }
 
   /** The open chat (null = a new chat). */
@@ -211,6 +218,7 @@ export class AppRoot extends LitElement {
       this.generation = s.generation;
       this.modelSource = s.modelSource ?? { kind: 'hub' };
       this.applyTheme();
+      this.configureEngine();
       void this.start();
     }
   }
@@ -255,9 +263,11 @@ export class AppRoot extends LitElement {
             </button>
           </div>
         </header>
-        <chat-view .sessionId=${this._sessionId} ?accepts-images=${!remote} @session-select=${this.onSelect}></chat-view>
+        <chat-view .sessionId=${this._sessionId} .acceptsImages=${!remote} @session-select=${this.onSelect}></chat-view>
       </main>
-      <settings-panel .open=${this._settingsOpen} .tab=${this._settingsTab} .sessionId=${this._sessionId}></settings-panel>
+      ${this._settingsLoaded
+        ? html`<settings-panel .open=${this._settingsOpen} .tab=${this._settingsTab} .focusOn=${this._settingsFocus} .sessionId=${this._sessionId}></settings-panel>`
+        : nothing}
     `;
   }
 
@@ -271,6 +281,17 @@ export class AppRoot extends LitElement {
       // A fresh start is fine.
     }
     this._restored = true;
+    // Ready to type on arrival (not on touch screens, where focus would open the keyboard over the page).
+    await this.updateComplete;
+    await this._chatView?.updateComplete;
+    if (!matchMedia('(pointer: coarse)').matches) this._chatView?.focusComposer();
+    // Fetch the settings dialog while nothing else happens, so it opens at once.
+    (window.requestIdleCallback ?? setTimeout)(() => void this.loadSettings().catch(() => undefined));
+  }
+
+  /** Device and memory for recent chats follow Settings (another device restarts the engine). */
+  private configureEngine() {
+    if (this.settings) this.engine?.configure(toEngineSettings(this.settings.value)).catch(() => undefined);
   }
 
   private applyTheme() {
@@ -288,14 +309,20 @@ export class AppRoot extends LitElement {
     void this.updateComplete.then(() => this._chatView?.focusComposer());
   }
 
-  private openSettings(tab: SettingsTab) {
+  private openSettings(tab: SettingsTab, focus: SettingsFocus | null = null) {
     this._settingsTab = tab;
-    this._settingsOpen = true;
+    this._settingsFocus = focus;
+    void this.loadSettings().then(() => (this._settingsOpen = true));
+  }
+
+  private async loadSettings(): Promise<void> {
+    await import('./settings-panel');
+    this._settingsLoaded = true;
   }
 
   private onSettingsToggle(e: SettingsToggleEvent) {
     e.stopPropagation();
-    if (e.open) this.openSettings(e.tab ?? this._settingsTab);
+    if (e.open) this.openSettings(e.tab ?? this._settingsTab, e.focus ?? null);
     else this._settingsOpen = false;
   }
 

@@ -5,11 +5,13 @@ import type { ImageDetail } from '../chat/backend';
 import type { ChatService } from '../chat/service';
 import { planImage } from '../engine/image';
 import { chatContext } from './contexts';
+import { estimateTextTokens } from './tokens';
 import { DismissEvent, ImageRemoveEvent, SendMessageEvent, StopGenerationEvent } from './events';
 import { base } from './styles/theme';
 import { icons } from './styles/icons';
 import './error-banner';
 import './image-chip';
+import './token-meter';
 
 interface PendingImage {
   blob: Blob;
@@ -142,6 +144,10 @@ export class ChatComposer extends LitElement {
   @property({ attribute: false }) contextImage: ContextImageView | null = null;
   /** A refused send (from the handler), shown above the box. */
   @property({ attribute: false }) error: unknown = null;
+  /** Tokens the model would read of the conversation now, images not included (null: no meter). */
+  @property({ attribute: false }) contextTokens: number | null = null;
+  /** The most tokens the model reads. */
+  @property({ type: Number }) tokenLimit = 8192;
   @property({ type: Boolean, reflect: true }) dragging = false;
 
   @state() private _text = '';
@@ -151,6 +157,8 @@ export class ChatComposer extends LitElement {
   @state() private _sending = false;
 
   @query('textarea') private _textarea!: HTMLTextAreaElement;
+  /** The image check under way: Enter waits for it, so a question never leaves without its photo. */
+  #attaching: Promise<void> | null = null;
 
   override disconnectedCallback() {
     super.disconnectedCallback();
@@ -163,7 +171,15 @@ export class ChatComposer extends LitElement {
   }
 
   /** Attaches an image (from a picker, a drop, a paste); checks it first and shows why it was refused. */
-  async attach(file: Blob): Promise<void> {
+  attach(file: Blob): Promise<void> {
+    const run = this.check(file).finally(() => {
+      if (this.#attaching === run) this.#attaching = null;
+    });
+    this.#attaching = run;
+    return run;
+  }
+
+  private async check(file: Blob): Promise<void> {
     const chat = this.chat;
     if (!chat) return;
     this._attachError = null;
@@ -227,6 +243,7 @@ export class ChatComposer extends LitElement {
                 : html`<span class="keys">Enter to send · Shift+Enter for a new line</span>`}
           </span>
           <span class="spacer"></span>
+          ${this.renderMeter()}
           ${this.generating
             ? html`<button class="btn stop" type="button" @click=${this.stop}>${icons.stop} Stop</button>`
             : html`<button class="btn primary send" type="button" aria-label="Send" title="Send (Enter)" ?disabled=${!canSend} @click=${this.send}>
@@ -235,6 +252,16 @@ export class ChatComposer extends LitElement {
         </div>
       </div>
     `;
+  }
+
+  /** How much of the model's window the next question fills (the image: the attached one, else the one in context). */
+  private renderMeter() {
+    const image = this._image ?? (this.acceptsImages ? this.contextImage : null);
+    // Nothing in context yet and nothing typed: nothing to measure.
+    if (this.contextTokens === null || (this.contextTokens === 0 && !this._text && !image)) return nothing;
+    const imageTokens = image ? planImage(image.width, image.height, this.detail).tokens : 0;
+    const used = this.contextTokens + estimateTextTokens(this._text) + imageTokens;
+    return html`<token-meter .used=${used} .limit=${this.tokenLimit} .imageTokens=${imageTokens}></token-meter>`;
   }
 
   private renderChips() {
@@ -328,6 +355,14 @@ export class ChatComposer extends LitElement {
 
   private async send() {
     if (this._sending || this.blocked || this.generating) return;
+    if (this.#attaching) {
+      // Enter while the photo is still being checked: send once the check ends, with the photo. A refused
+      // photo sends nothing: the question was about it, and the error says why.
+      this._sending = true;
+      await this.#attaching;
+      this._sending = false;
+      if (this.blocked || this.generating || this._attachError) return;
+    }
     const text = this._text;
     const image = this._image;
     if (!text.trim() && !image) return;

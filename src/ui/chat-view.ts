@@ -2,27 +2,34 @@ import { consume } from '@lit/context';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
+import type { StoredMessage } from '../chat/messages';
 import type { ChatService } from '../chat/service';
 import type { EngineController } from '../engine/api';
+import { planImage } from '../engine/image';
 import type { SessionStore } from '../storage/sessions';
 import type { ChatComposer } from './chat-composer';
 import { chatContext, engineContext, generationContext, settingsContext, storeContext } from './contexts';
 import { ConversationController } from './controllers/conversation';
 import { ListenController } from './controllers/listen';
-import { EditLastEvent, SendMessageEvent, SessionSelectEvent, type ImageRemoveEvent } from './events';
-import { downloadText, percent } from './format';
+import { SendMessageEvent, SessionSelectEvent, type AskAgainEvent, type EditMessageEvent, type ImageRemoveEvent, type VersionSelectEvent } from './events';
 import { loadMarkdown } from './markdown-loader';
 import type { GenerationTracker } from './services/generation';
 import type { SettingsStore } from './services/settings';
+import { stageText } from './stage';
 import { base } from './styles/theme';
-import { icons } from './styles/icons';
+import { contextLimit, estimateContextTokens } from './tokens';
 import './chat-composer';
+import './chat-empty';
+import './engine-card';
 import './error-banner';
 import './message-item';
+import './undo-toast';
 
 /**
- * The open conversation: the turns, a marker where the model's context window starts, the composer,
- * and a polite live region that announces each answer once it is complete (not every token).
+ * The open conversation: the turns, a marker where the model's context window starts, the composer with
+ * the token meter, what an answer waits for (and for how long), the engine's failure as one card with what
+ * to do, and a polite live region that announces each answer once it is complete (not every token).
+ * Escape stops an answer; a card that appears scrolls fully into view above the composer.
  *
  * @fires session-select - a new chat was saved by its first message (detail: `sessionId`)
  */
@@ -41,6 +48,8 @@ export class ChatView extends LitElement {
         flex: 1;
         overflow-y: auto;
         overscroll-behavior: contain;
+        /* No scroll anchoring: a picture shrinking above (it left the context) must not move the view off the bottom. */
+        overflow-anchor: none;
       }
       ol {
         list-style: none;
@@ -69,58 +78,30 @@ export class ChatView extends LitElement {
         max-width: 50rem;
         width: 100%;
         margin: 0 auto;
+        display: grid;
+        gap: 0.4rem;
       }
       .privacy {
         text-align: center;
         font-size: 0.72rem;
         color: var(--text-muted);
-        margin: 0.35rem 0 0;
-      }
-      .empty {
-        max-width: 34rem;
-        margin: 0 auto;
-        padding: 3rem 1.25rem 1rem;
-        text-align: center;
-      }
-      .empty h2 {
-        font-size: 1.5rem;
-        margin: 0 0 0.5rem;
-      }
-      .empty ol.steps {
-        text-align: left;
-        display: grid;
-        gap: 0.35rem;
-        list-style: decimal;
-        padding: 0 0 0 1.4rem;
-        margin: 1.2rem auto;
-        max-width: 26rem;
-        font-size: 0.95rem;
-      }
-      .empty .size {
-        white-space: nowrap;
-      }
-      .promise {
-        display: inline-flex;
-        gap: 0.45rem;
-        align-items: center;
-        font-size: 0.88rem;
-        background: var(--bg-soft);
-        border: 1px solid var(--border);
-        border-radius: 999px;
-        padding: 0.35rem 0.85rem;
-      }
-      .promise svg {
-        width: 16px;
-        height: 16px;
+        margin: -0.05rem 0 0;
       }
       :host([dragging]) .scroller {
         outline: 2px dashed var(--accent);
         outline-offset: -8px;
       }
-      .notice {
+      .notice,
+      .engine-card {
         max-width: 50rem;
         margin: 0 auto;
         padding: 1rem 1rem 0;
+      }
+      .engine-card {
+        padding-bottom: 1rem;
+      }
+      .engine-card[hidden] {
+        display: none;
       }
       .loading {
         padding: 2rem;
@@ -144,10 +125,18 @@ export class ChatView extends LitElement {
   @state() private _announcement = '';
   /** Something to tell about the open chat (e.g. it was deleted in another tab); null = nothing. */
   @state() private _notice: string | null = null;
+  /** The picture just taken out of the context, while Undo is offered. */
+  @state() private _removed: string | null = null;
   @query('chat-composer') private _composer?: ChatComposer;
   @query('.scroller') private _scroller?: HTMLElement;
 
   #stickToBottom = true;
+  /** Ticks once a second while an answer waits for its first token (the seconds elapsed). */
+  #tick: ReturnType<typeof setInterval> | undefined;
+  /** Failed answers whose card was already brought into view. */
+  readonly #shownCards = new Set<string>();
+  readonly #resize = new ResizeObserver(() => this.keepAtBottom());
+  readonly #onKey = (e: KeyboardEvent) => this.onGlobalKey(e);
 
   readonly conversation = new ConversationController(this, {
     store: () => this.store,
@@ -176,20 +165,37 @@ export class ChatView extends LitElement {
     new ListenController(this, () => this.engine, ['status']);
   }
 
+  override connectedCallback() {
+    super.connectedCallback();
+    document.addEventListener('keydown', this.#onKey);
+  }
+
+  override disconnectedCallback() {
+    super.disconnectedCallback();
+    document.removeEventListener('keydown', this.#onKey);
+    this.#resize.disconnect();
+    clearInterval(this.#tick);
+  }
+
   override willUpdate(changed: PropertyValues<this>) {
     if (changed.has('sessionId') && this.sessionId !== this.conversation.sessionId) {
       this.#stickToBottom = true;
       this._notice = null;
+      this._removed = null;
       void this.conversation.open(this.sessionId);
     }
   }
 
+  override firstUpdated() {
+    // Content that grows after this element rendered (an answer's markdown, a card in a message) keeps the
+    // view at the bottom, as long as the user had not scrolled up.
+    this.#resize.observe(this.renderRoot.querySelector('.content')!);
+  }
+
   override updated() {
-    if (this.#stickToBottom && this._scroller) this._scroller.scrollTop = this._scroller.scrollHeight;
-    // The download size depends on the device: find it out (probe() is cached and downloads nothing).
-    if (this.settings?.value.backend !== 'remote' && this.engine && !this.engine.device) {
-      this.engine.probe().then(() => this.requestUpdate(), () => undefined);
-    }
+    this.keepAtBottom();
+    this.bringCardsIntoView();
+    this.tickWhileWaiting();
   }
 
   /** Moves focus to the message box. */
@@ -207,9 +213,7 @@ export class ChatView extends LitElement {
     // in this chat, and the chat service waits for it (one answer per chat at a time, across tabs).
     const waitingForOtherTab = generatingHere && live.messageId === null && last?.status === 'streaming';
     const blocked = live && !generatingHere ? 'Another chat is still answering; stop it or wait.' : '';
-    const lastUser = [...c.messages].reverse().find((m) => m.role === 'user');
-    const showMarker =
-      c.windowStartSeq !== null && c.messages.length > 0 && c.messages[0]!.seq < c.windowStartSeq;
+    const model = settings?.localModel ?? this.engine?.model ?? '';
     return html`
       <div
         class="scroller"
@@ -218,6 +222,7 @@ export class ChatView extends LitElement {
         @dragleave=${() => (this.dragging = false)}
         @drop=${this.onDrop}
       >
+        <div class="content">
         ${this._notice
           ? html`<div class="notice"><error-banner level="warning" .error=${{ name: 'Notice', message: this._notice }} @dismiss=${() => (this._notice = null)}></error-banner></div>`
           : nothing}
@@ -226,31 +231,13 @@ export class ChatView extends LitElement {
           : c.messages.length === 0
             ? c.loading
               ? html`<p class="loading muted" role="status">Opening the chat…</p>`
-              : this.renderEmpty()
-            : html`<ol aria-label="Conversation">
-                ${repeat(
-                  c.messages,
-                  (m) => m.id,
-                  (m) => html`${showMarker && m.seq === c.windowStartSeq
-                      ? html`<li class="marker" id="context-marker">Context starts here — the model does not see earlier messages</li>`
-                      : nothing}
-                    <li>
-                      <message-item
-                        .message=${m}
-                        .imageUrl=${c.imageUrl(m.imageHash)}
-                        .liveText=${live && live.messageId === m.id && m.status === 'streaming' ? live.text : null}
-                        .liveTokensPerSecond=${live && live.messageId === m.id ? live.tokensPerSecond : null}
-                        .pending=${m.status === 'streaming' ? (live?.messageId === m.id ? this.pendingText() : 'Answering in another tab') : ''}
-                        ?can-regenerate=${!live && m === last && m.role === 'assistant'}
-                        ?can-edit=${!live && m === lastUser}
-                        @regenerate=${() => void c.regenerate()}
-                        @edit-last=${(e: EditLastEvent) => void c.editLast(e.text)}
-                      ></message-item>
-                    </li>`,
-                )}
-              </ol>`}
+              : html`<chat-empty></chat-empty>`
+            : this.renderMessages()}
+        <engine-card class="engine-card" .shownInAnswer=${this.failureShown()}></engine-card>
+        </div>
       </div>
       <div class="bottom">
+        <undo-toast .message=${this._removed ? 'Image removed from the model’s context.' : ''} @undo=${this.undoRemove} @dismiss=${this.onToastGone}></undo-toast>
         <chat-composer
           .generating=${generatingHere}
           .blocked=${blocked}
@@ -258,11 +245,14 @@ export class ChatView extends LitElement {
           .detail=${settings?.imageDetail ?? 'auto'}
           .acceptsImages=${this.acceptsImages}
           .contextImage=${c.contextImage}
+          .contextTokens=${settings?.backend === 'remote' ? null : c.contextMessages.length ? estimateContextTokens(c.contextMessages) : 0}
+          .tokenLimit=${contextLimit(model)}
           .error=${c.inputError}
           @send-message=${this.onSend}
           @stop-generation=${() => c.stop()}
           @image-remove=${this.onRemoveContextImage}
-          @dismiss=${() => {
+          @dismiss=${(e: Event) => {
+            e.stopPropagation();
             c.inputError = null;
             this.requestUpdate();
           }}
@@ -277,52 +267,133 @@ export class ChatView extends LitElement {
     `;
   }
 
-  private renderEmpty() {
-    const settings = this.settings?.value;
-    const remote = settings?.backend === 'remote';
-    const download = downloadText(settings?.localModel ?? this.engine?.model ?? '', this.engine?.device);
-    const status = this.engine?.status;
-    const downloaded = status?.state === 'ready' || status?.state === 'generating';
-    return html`<section class="empty" aria-labelledby="empty-title">
-      <h2 id="empty-title">What would you like to look at?</h2>
-      <p class="muted">Glimpse is a private chat about your photos, powered by a small vision model.</p>
-      <ol class="steps">
-        <li>Attach a photo: the image button, drag it here, or paste it.</li>
-        <li>Ask a question about it, then follow up without attaching it again.</li>
-        ${remote
-          ? html`<li>The remote model reads text only; images stay in this browser.</li>`
-          : downloaded
-            ? html`<li>The model is ready on this device.</li>`
-            : html`<li>
-                The first answer downloads the model once${download ? html` (<span class="size">${download}</span> on this device)` : ''};
-                after that it works offline.
-              </li>`}
-      </ol>
-      <p class="promise">${icons.lock} ${remote ? 'Remote mode: text goes to your own proxy' : 'Runs on your device; nothing is uploaded'}</p>
-    </section>`;
+  private renderMessages() {
+    const c = this.conversation;
+    const live = this.generation?.live ?? null;
+    const last = c.messages[c.messages.length - 1];
+    const showMarker = c.windowStartSeq !== null && c.messages.length > 0 && c.messages[0]!.seq < c.windowStartSeq;
+    return html`<ol aria-label="Conversation">
+      ${repeat(
+        c.messages,
+        (m) => m.id,
+        (m) => html`${showMarker && m.seq === c.windowStartSeq
+            ? html`<li class="marker" id="context-marker">Context starts here — the model does not see earlier messages</li>`
+            : nothing}
+          <li>
+            <message-item
+              data-id=${m.id}
+              .message=${m}
+              .imageUrl=${c.imageUrl(m.imageHash)}
+              .imageInContext=${!!m.imageHash && m.imageHash === c.contextImage?.hash}
+              .liveText=${live && live.messageId === m.id && m.status === 'streaming' ? live.text : null}
+              .liveTokensPerSecond=${live && live.messageId === m.id ? live.tokensPerSecond : null}
+              .pending=${m.status === 'streaming' ? (live?.messageId === m.id ? this.pendingText() : 'Answering in another tab') : ''}
+              .waitedMs=${live?.messageId === m.id && live.firstTokenAt === null ? performance.now() - live.startedAt : null}
+              ?can-regenerate=${!live && m === last && m.role === 'assistant'}
+              ?can-edit=${!live && m.role === 'user' && this.canEdit(m)}
+              ?can-ask-again=${!live && this.acceptsImages}
+              @regenerate=${() => void c.regenerate()}
+              @edit-message=${(e: EditMessageEvent) => void c.editMessage(e.messageId, e.text)}
+              @version-select=${(e: VersionSelectEvent) => void c.selectVersion(e.messageId, e.index)}
+              @ask-again=${this.onAskAgain}
+            ></message-item>
+          </li>`,
+      )}
+    </ol>`;
   }
 
-  /** What the answer is waiting for, before its first token. */
+  /** Any of your messages can be edited; the conversation branches from there. */
+  private canEdit(m: StoredMessage): boolean {
+    return this.conversation.canEdit(m);
+  }
+
+  /** The error the last answer shows (its card is the one card for it). */
+  private failureShown(): string | null {
+    const last = this.conversation.messages.at(-1);
+    return last?.status === 'error' ? (last.error?.name ?? null) : null;
+  }
+
+  /** What the answer is waiting for before its first token (the download, the GPU's warm-up, the image…). */
   private pendingText(): string {
-    const s = this.engine?.status;
     if (this.settings?.value.backend === 'remote') return 'Waiting for the remote model';
-    if (s?.state === 'loading') {
-      const p = s.progress;
-      return p && p.total > 0 ? `Downloading the model (${percent(p.loaded, p.total)}%)` : 'Loading the model';
+    const image = this.conversation.contextImage;
+    const tokens = image ? planImage(image.width, image.height, this.settings?.value.imageDetail ?? 'auto').tokens : null;
+    return stageText(this.engine?.status, tokens) ?? 'Thinking';
+  }
+
+  private tickWhileWaiting() {
+    const live = this.generation?.live;
+    const waiting = !!live && live.firstTokenAt === null;
+    if (waiting && this.#tick === undefined) this.#tick = setInterval(() => this.requestUpdate(), 1000);
+    if (!waiting && this.#tick !== undefined) {
+      clearInterval(this.#tick);
+      this.#tick = undefined;
     }
-    if (s?.state === 'restarting') return 'Restarting the engine';
-    return 'Thinking';
+  }
+
+  /**
+   * A new failure card scrolls fully into view, just above the composer: the last answer's (a new failure is
+   * always the last turn; the engine's own card does the same for itself).
+   */
+  private bringCardsIntoView() {
+    const last = this.conversation.messages.at(-1);
+    if (last?.status !== 'error' || this.#shownCards.has(last.id)) return;
+    const el = this.renderRoot.querySelector(`message-item[data-id="${last.id}"]`);
+    if (!el) return;
+    this.#shownCards.add(last.id);
+    void this.scrollWhenDrawn(el);
+  }
+
+  /** The card renders inside its element after this update: scroll once it has its height. */
+  private async scrollWhenDrawn(el: Element) {
+    await (el as Partial<LitElement>).updateComplete;
+    await new Promise(requestAnimationFrame);
+    el.scrollIntoView({ block: 'end' });
+  }
+
+  private keepAtBottom() {
+    if (this.#stickToBottom && this._scroller) this._scroller.scrollTop = this._scroller.scrollHeight;
+  }
+
+  private onGlobalKey(e: KeyboardEvent) {
+    if (e.key !== 'Escape' || e.defaultPrevented) return;
+    const live = this.generation?.live;
+    if (!live || live.sessionId !== (this.conversation.sessionId ?? '')) return;
+    // Escape inside a dialog, an edit box or a rename field belongs to them.
+    const inside = e.composedPath().some((n) => n instanceof HTMLElement && ['DIALOG', 'INPUT', 'FORM', 'ASIDE'].includes(n.tagName));
+    if (inside) return;
+    e.preventDefault();
+    this.conversation.stop();
   }
 
   private onSend(e: SendMessageEvent) {
     this.#stickToBottom = true;
+    this._removed = null;
     void loadMarkdown(); // the answer will need it
     e.accepted = this.conversation.send(e.text, e.image);
   }
 
-  private onRemoveContextImage(e: ImageRemoveEvent) {
+  private async onRemoveContextImage(e: ImageRemoveEvent) {
     e.stopPropagation();
-    void this.conversation.removeContextImage();
+    this._removed = await this.conversation.removeContextImage();
+  }
+
+  private async undoRemove(e: Event) {
+    e.stopPropagation();
+    const hash = this._removed;
+    this._removed = null;
+    if (hash) await this.conversation.setContextImage(hash);
+  }
+
+  private onToastGone(e: Event) {
+    e.stopPropagation();
+    this._removed = null;
+  }
+
+  private async onAskAgain(e: AskAgainEvent) {
+    e.stopPropagation();
+    this._removed = null;
+    if (await this.conversation.setContextImage(e.imageHash)) this.focusComposer();
   }
 
   private onScroll() {

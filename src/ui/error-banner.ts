@@ -1,7 +1,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { DismissEvent, SettingsToggleEvent } from './events';
-import { describeError } from './errors';
+import { MODEL_SOURCE_ERRORS, describeError } from './errors';
 import { base } from './styles/theme';
 import { icons } from './styles/icons';
 
@@ -9,7 +9,8 @@ import { icons } from './styles/icons';
  * An error where it happened: a short title, the message written for a person, what to do next.
  *
  * @fires dismiss - the close button was pressed
- * @fires settings-toggle - “Open Settings → Storage” was pressed (a full storage quota)
+ * @fires settings-toggle - “Open Settings → Storage” (a full storage quota), or “Load a model from a folder” /
+ *   “Use another model host” (the model's files could not be downloaded)
  * @slot - actions (e.g. a Retry button)
  */
 @customElement('error-banner')
@@ -52,8 +53,14 @@ export class ErrorBanner extends LitElement {
       .hint {
         color: var(--text-muted);
       }
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0 0.4rem;
+      }
       ::slotted(*),
-      .storage {
+      .storage,
+      .actions > .btn {
         margin-top: 0.4rem;
       }
     `,
@@ -65,6 +72,15 @@ export class ErrorBanner extends LitElement {
   @property({ type: Boolean }) dismissible = true;
   /** What to do next, when the place the error is shown knows better than the generic hint. */
   @property() hint: string | null = null;
+
+  /** A folder that lacks files (it names them): the folder is the way already being tried. */
+  private fromFolder(): boolean {
+    return !!(this.error as { data?: { missing?: unknown } } | null)?.data?.missing;
+  }
+
+  private openStorage(focus: 'folder' | 'host') {
+    this.dispatchEvent(new SettingsToggleEvent(true, 'storage', focus));
+  }
 
   override render() {
     if (!this.error) return nothing;
@@ -81,7 +97,10 @@ export class ErrorBanner extends LitElement {
               Open Settings → Storage
             </button>`
           : nothing}
-        <slot></slot>
+        <div class="actions"><slot></slot>${MODEL_SOURCE_ERRORS.includes(name) && !this.fromFolder()
+            ? html`<button class="btn folder" type="button" @click=${() => this.openStorage('folder')}>Load a model from a folder</button>
+                <button class="btn host" type="button" @click=${() => this.openStorage('host')}>Use another model host</button>`
+            : nothing}</div>
       </div>
       ${this.dismissible
         ? html`<button class="icon-btn" type="button" aria-label="Dismiss this message" @click=${() => this.dispatchEvent(new DismissEvent())}>

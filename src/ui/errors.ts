@@ -22,7 +22,8 @@ const TITLES: Record<string, { title: string; hint?: string }> = {
   NoAdapterError: { title: 'No GPU available', hint: 'Glimpse will use the slower WASM engine instead.' },
   OutOfMemoryError: { title: 'Out of memory', hint: 'Try “low” image detail or the smaller model in Settings, or close other tabs.' },
   DeviceLostError: { title: 'The GPU stopped responding', hint: 'Glimpse restarts the engine; send your message again.' },
-  ModelFilesMissingError: { title: 'Model files missing', hint: 'Check your connection and try again.' },
+  ModelFilesMissingError: { title: 'Model files missing' },
+  ModelHostUnreachableError: { title: 'Can’t reach the model host' },
   ModelLoadError: { title: 'The model could not load', hint: 'Check your connection, then try again. Settings → model lets you pick another.' },
   UnknownModelError: { title: 'Unknown model', hint: 'Choose a model from the list in Settings.' },
   PromptTooLongError: { title: 'Too much for the model at once', hint: 'Shorten the context window in Settings or use “low” image detail.' },
@@ -37,6 +38,9 @@ const TITLES: Record<string, { title: string; hint?: string }> = {
   Notice: { title: 'Note' },
 };
 
+/** Errors about where model files come from: their card offers a folder and another host. */
+export const MODEL_SOURCE_ERRORS: readonly string[] = ['ModelHostUnreachableError', 'ModelFilesMissingError'];
+
 export function describeError(err: unknown): ErrorView {
   const name = err instanceof Error ? err.name : typeof err === 'object' && err && 'name' in err ? String(err.name) : 'Error';
   const message =
@@ -44,6 +48,8 @@ export function describeError(err: unknown): ErrorView {
       ? String((err as { message: unknown }).message)
       : String(err);
   const known = TITLES[name];
+  const host = (err as { data?: { host?: unknown } } | null)?.data?.host;
+  if (name === 'ModelHostUnreachableError' && typeof host === 'string') return { name, title: `Can’t reach ${host}`, message, hint: '' };
   if (known) return { name, title: known.title, message, hint: known.hint ?? '' };
   return {
     name,

@@ -29,10 +29,35 @@ export class RegenerateEvent extends Event {
   }
 }
 
-export class EditLastEvent extends Event {
-  static readonly eventName = 'edit-last';
-  constructor(readonly text: string) {
-    super(EditLastEvent.eventName, init);
+/** An edit of one of the user's messages was saved: the conversation branches from there. */
+export class EditMessageEvent extends Event {
+  static readonly eventName = 'edit-message';
+  constructor(readonly messageId: string, readonly text: string) {
+    super(EditMessageEvent.eventName, init);
+  }
+}
+
+/** Show another version of a turn (‹ 1/2 ›): an earlier answer, or the conversation before an edit. */
+export class VersionSelectEvent extends Event {
+  static readonly eventName = 'version-select';
+  constructor(readonly messageId: string, readonly index: number) {
+    super(VersionSelectEvent.eventName, init);
+  }
+}
+
+/** “Ask about this again”: an older picture becomes the image in the model's context. */
+export class AskAgainEvent extends Event {
+  static readonly eventName = 'ask-again';
+  constructor(readonly imageHash: string) {
+    super(AskAgainEvent.eventName, init);
+  }
+}
+
+/** Undo was pressed on a toast. */
+export class UndoEvent extends Event {
+  static readonly eventName = 'undo';
+  constructor() {
+    super(UndoEvent.eventName, init);
   }
 }
 
@@ -75,10 +100,13 @@ export class DismissEvent extends Event {
 
 export type SettingsTab = 'general' | 'storage';
 
-/** Something asks for the settings panel (or to close it), optionally on a given tab. */
+/** A part of Settings → Storage & models to bring into view: loading a model from a folder, the model host. */
+export type SettingsFocus = 'folder' | 'host';
+
+/** Something asks for the settings panel (or to close it), optionally on a given tab and part of it. */
 export class SettingsToggleEvent extends Event {
   static readonly eventName = 'settings-toggle';
-  constructor(readonly open: boolean, readonly tab?: SettingsTab) {
+  constructor(readonly open: boolean, readonly tab?: SettingsTab, readonly focus?: SettingsFocus) {
     super(SettingsToggleEvent.eventName, init);
   }
 }
@@ -104,7 +132,10 @@ declare global {
     'send-message': SendMessageEvent;
     'stop-generation': StopGenerationEvent;
     regenerate: RegenerateEvent;
-    'edit-last': EditLastEvent;
+    'edit-message': EditMessageEvent;
+    'version-select': VersionSelectEvent;
+    'ask-again': AskAgainEvent;
+    undo: UndoEvent;
     'session-select': SessionSelectEvent;
     'session-rename': SessionRenameEvent;
     'session-delete': SessionDeleteEvent;

@@ -60,6 +60,36 @@ export function devicePath(choice: Pick<DeviceChoice, 'device' | 'shaderF16'>): 
   return choice.shaderF16 ? 'WebGPU with 16-bit floats' : 'WebGPU without 16-bit floats';
 }
 
+/** Where to read how to make a GPU usable for WebGPU (Chrome's own troubleshooting page). */
+export const GPU_HELP_URL = 'https://developer.chrome.com/docs/web-platform/webgpu/troubleshooting-tips';
+
+/** "WebGPU (NVIDIA Ampere)", "WebGPU (google swiftshader, software)", "the processor (WebAssembly)". */
+export function deviceName(d: DeviceChoice): string {
+  if (d.device === 'webgpu') return `WebGPU${d.adapter ? ` (${d.adapter}${d.software ? ', software' : ''})` : ''}`;
+  return d.device === 'wasm' ? 'the processor (WebAssembly)' : deviceLabel(d.device);
+}
+
+const WHY: Record<NonNullable<DeviceChoice['cause']>, string> = {
+  gpu: '',
+  chosen: 'as set in Settings',
+  'no-webgpu': 'this browser has no WebGPU',
+  'no-adapter': 'the browser offers no GPU here',
+  'software-adapter': 'the only GPU here is a slow software one',
+  'gpu-failed': 'the GPU could not start the model',
+  'gpu-lost': 'the GPU stopped responding twice',
+};
+
+/** Why the model runs where it runs, in plain words ('' when there is nothing to say). */
+export function deviceWhy(d: DeviceChoice): string {
+  if (d.cause) return d.device === 'webgpu' && d.software && d.cause === 'chosen' ? 'as set in Settings; a software GPU is slow' : WHY[d.cause];
+  return d.fallback ? d.reason : '';
+}
+
+/** Whether turning on a GPU would help (the WebAssembly fallback): the status line links to how. */
+export function gpuHelps(d: DeviceChoice): boolean {
+  return d.device === 'wasm' && (d.cause === 'no-webgpu' || d.cause === 'no-adapter' || d.cause === 'software-adapter');
+}
+
 /** "2:14 PM" today, "Yesterday", "Mon", or "12 Mar" / "12 Mar 2025". */
 export function shortDate(iso: string, now = new Date()): string {
   const d = new Date(iso);

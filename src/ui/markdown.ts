@@ -1,10 +1,12 @@
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
+import { highlightCode } from './highlight';
 
 /**
  * Model output → safe DOM. marked renders markdown to HTML (GitHub flavour, line breaks kept), DOMPurify
  * removes scripts, event handlers and javascript: URLs, then links are made to open in a new tab without an
- * opener and each code block gets a copy button. Used for assistant turns only: user text is shown as text.
+ * opener, each code block gets syntax colours and a copy button, and each table a box that scrolls sideways.
+ * Used for assistant turns only: user text is shown as text.
  */
 const marked = new Marked({ gfm: true, breaks: true, async: false });
 
@@ -29,10 +31,18 @@ export function renderMarkdown(text: string): DocumentFragment {
     const alt = img.getAttribute('alt') ?? '';
     img.replaceWith(document.createTextNode(alt ? `[image: ${alt}]` : '[image]'));
   }
+  for (const table of fragment.querySelectorAll('table')) {
+    const wrap = document.createElement('div');
+    wrap.className = 'table-wrap';
+    table.replaceWith(wrap);
+    wrap.append(table);
+  }
   for (const pre of fragment.querySelectorAll('pre')) {
     const wrap = document.createElement('div');
     wrap.className = 'code-block';
-    const lang = /language-([\w+-]+)/.exec(pre.querySelector('code')?.className ?? '')?.[1];
+    const code = pre.querySelector('code');
+    const named = /language-([\w+-]+)/.exec(code?.className ?? '')?.[1];
+    const lang = (code ? highlightCode(code, named?.toLowerCase()) : null) ?? named;
     const bar = document.createElement('div');
     bar.className = 'code-bar';
     const label = document.createElement('span');

@@ -9,7 +9,7 @@ import { DEFAULT_MODEL_ID, findModel } from '../engine/models';
 import type { ModelSource } from '../engine/protocol';
 import { engineContext, modelSourceContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
-import { StorageChangeEvent } from './events';
+import { StorageChangeEvent, type SettingsFocus } from './events';
 import { modelLabel, size } from './format';
 import { modelSourceFor } from './services/model-source';
 import { isLocalModel, type SettingsStore } from './services/settings';
@@ -221,6 +221,14 @@ export class ModelManager extends LitElement {
           </div>`
         : nothing}
     </section>`;
+  }
+
+  /** Brings a part into view and puts the keyboard on it (an error card's “Load a model from a folder” / “Use another model host”). */
+  async reveal(part: SettingsFocus): Promise<void> {
+    await this.updateComplete;
+    const target = this.renderRoot.querySelector<HTMLElement>(part === 'folder' ? 'button.pick-folder' : '#model-host');
+    target?.closest('section')?.scrollIntoView({ block: 'start' });
+    target?.focus();
   }
 
   private inUse(model: string): boolean {

@@ -1,24 +1,31 @@
 import { consume } from '@lit/context';
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { EngineController, EngineNotice } from '../engine/api';
-import type { LoadProgress } from '../engine/protocol';
+import type { EngineStatus, LoadProgress } from '../engine/protocol';
+import { RemoteUnavailableError, isError } from '../errors';
+import { checkProxy, type ProxyHealth } from '../remote/health';
 import { engineContext, generationContext, settingsContext } from './contexts';
+import { DownloadRate, speedText, timeLeftText } from './controllers/download-rate';
 import { ListenController } from './controllers/listen';
+import { ModelAvailability } from './controllers/model-availability';
+import { describeError } from './errors';
 import { LoadModelEvent } from './events';
-import { deviceLabel, downloadText, mb, modelLabel, percent } from './format';
+import { GPU_HELP_URL, deviceName, deviceWhy, gpuHelps, mb, modelLabel, percent } from './format';
 import type { GenerationTracker } from './services/generation';
 import { isLocalModel, type SettingsStore } from './services/settings';
+import { stageText } from './stage';
 import { progressStyles } from './styles/controls';
 import { base } from './styles/theme';
 import './error-banner';
 
 /**
- * What the engine is doing, in words: not downloaded yet (and how big), downloading (a bar per file and
- * overall, MB and percent), ready, generating (tokens/s), or failed (and what to do); plus the device in use
- * and why ("WebGPU on …" or "WASM because … — slower").
+ * What the engine is doing, in one short line: on this device or not downloaded yet (and how big), the
+ * download (one bar: MB, speed, time left; the files behind “Details”), starting, ready, the answer's stage,
+ * or what failed (the full card with its actions sits in the conversation); and the device it runs on — or
+ * will run on, until it runs — and why. For the remote backend: whether the proxy answers.
  *
- * @fires load-model - Download now / Try again was pressed
+ * @fires load-model - Download now was pressed
  */
 @customElement('model-status')
 export class ModelStatus extends LitElement {
@@ -34,7 +41,7 @@ export class ModelStatus extends LitElement {
         display: flex;
         flex-wrap: wrap;
         align-items: center;
-        gap: 0.3rem 0.6rem;
+        gap: 0.1rem 0.5rem;
         min-height: 36px;
       }
       .dot {
@@ -50,6 +57,9 @@ export class ModelStatus extends LitElement {
       .dot.busy {
         background: var(--accent);
         animation: blink 1s infinite;
+      }
+      .dot.warning {
+        background: var(--warning);
       }
       .dot.error {
         background: var(--danger);
@@ -67,8 +77,33 @@ export class ModelStatus extends LitElement {
       .state {
         font-weight: 600;
       }
-      .device {
+      .state.error {
+        color: var(--danger);
+      }
+      .device,
+      .sub {
         color: var(--text-muted);
+      }
+      .device a {
+        color: var(--accent);
+      }
+      .line > :not(.device) + .device::before {
+        content: '·';
+        margin-right: 0.5rem;
+      }
+      .head {
+        display: inline-flex;
+        align-items: center;
+        gap: 0.5rem;
+        min-width: 0;
+      }
+      @media (max-width: 520px) {
+        .device {
+          flex-basis: 100%;
+        }
+        .line > :not(.device) + .device::before {
+          content: none;
+        }
       }
       .size {
         white-space: nowrap;
@@ -80,43 +115,49 @@ export class ModelStatus extends LitElement {
       }
       .progress {
         display: grid;
-        gap: 0.45rem;
-        padding: 0.5rem 0 0.2rem;
-        max-width: 40rem;
-      }
-      .file {
-        display: grid;
         grid-template-columns: minmax(0, 1fr) auto;
-        gap: 0.15rem 0.6rem;
-        font-size: 0.78rem;
-      }
-      .file .name {
-        overflow: hidden;
-        text-overflow: ellipsis;
-        white-space: nowrap;
-        color: var(--text-muted);
-      }
-      .file .num {
+        align-items: center;
+        gap: 0.2rem 0.6rem;
+        padding: 0.1rem 0 0.35rem;
+        max-width: 40rem;
         font-variant-numeric: tabular-nums;
-        color: var(--text-muted);
       }
-      .overall {
-        font-size: 0.85rem;
-      }
-      .overall .name,
-      .overall .num {
-        color: var(--text);
-        font-weight: 600;
-      }
-      progress {
+      .progress progress {
         grid-column: 1 / -1;
         --bar-height: 6px;
       }
-      .overall progress {
-        --bar-height: 8px;
+      .progress .figures {
+        color: var(--text-muted);
+        font-size: 0.8rem;
+      }
+      details {
+        font-size: 0.78rem;
+      }
+      summary {
+        cursor: pointer;
+        color: var(--accent);
+        min-height: 24px;
+      }
+      details ul {
+        list-style: none;
+        margin: 0.2rem 0 0;
+        padding: 0;
+        display: grid;
+        gap: 0.15rem;
+        grid-column: 1 / -1;
+      }
+      details li {
+        display: flex;
+        justify-content: space-between;
+        gap: 0.6rem;
+        color: var(--text-muted);
+        overflow-wrap: anywhere;
+      }
+      details li span:last-child {
+        white-space: nowrap;
       }
       error-banner {
-        margin-top: 0.4rem;
+        margin: 0.2rem 0 0.4rem;
       }
     `,
   ];
@@ -126,118 +167,178 @@ export class ModelStatus extends LitElement {
   @consume({ context: settingsContext }) @property({ attribute: false }) settings?: SettingsStore;
 
   @state() private _notice: EngineNotice | null = null;
+  /** The remote proxy's health (null: not checked, or checking). */
+  @state() private _proxy: ProxyHealth | null = null;
+  @state() private _checking = false;
+
+  readonly #availability = new ModelAvailability(this, () => this.engine, () => this.wanted);
+  readonly #rate = new DownloadRate();
+  #proxyChecked = '';
 
   constructor() {
     super();
     new ListenController(this, () => this.engine, ['status', 'notice'], (e) => {
       if (e.type === 'notice') this._notice = (e as CustomEvent<EngineNotice>).detail;
+      else this.trackRate((e as CustomEvent<EngineStatus>).detail);
     });
-    new ListenController(this, () => this.generation, ['change']);
+    new ListenController(this, () => this.generation, ['change'], () => {
+      // A remote answer that failed to connect: the proxy may have gone down since it was checked.
+      if (this.remote && isError(this.generation?.lastError, RemoteUnavailableError)) void this.checkProxy();
+    });
     new ListenController(this, () => this.settings, ['change']);
   }
 
-  override firstUpdated() {
-    // Say where the model will run before anything downloads (probe() is cached, and emits no event).
-    if (this.settings?.value.backend !== 'remote') {
-      this.engine?.probe().then(() => this.requestUpdate(), () => undefined);
-    }
+  private get wanted(): string {
+    return this.settings?.value.localModel ?? this.engine?.model ?? '';
+  }
+
+  private get remote(): boolean {
+    return this.settings?.value.backend === 'remote';
+  }
+
+  override willUpdate(_changed: PropertyValues<this>) {
+    // Checked when the remote backend is chosen (or its URL changes).
+    const url = this.settings?.value.proxyUrl ?? '';
+    if (this.remote && this.#proxyChecked !== url) void this.checkProxy();
+    if (!this.remote) this.#proxyChecked = '';
   }
 
   override render() {
-    const settings = this.settings?.value;
-    if (settings?.backend === 'remote') {
-      return html`<div class="line" role="status">
-        <span class="dot ${this.generation?.busy ? 'busy' : 'ready'}"></span>
-        <span class="state">${this.generation?.busy ? this.speed('Answering') : 'Remote model'}</span>
-        <span class="device">${settings.remoteModel || 'proxy default'} via ${settings.proxyUrl || 'no proxy set'} · text only</span>
-      </div>`;
-    }
+    if (this.remote) return this.renderRemote();
     const engine = this.engine;
     if (!engine) return nothing;
     const s = engine.status;
-    const wanted = settings?.localModel ?? engine.model;
-    const download = downloadText(wanted, engine.device);
     return html`
-      <span class="sr-only" role="status">${this.stateWord(s.state)}</span>
-      <div class="line">
-        ${s.state === 'idle'
-          ? isLocalModel(wanted)
-            ? html`<span class="dot"></span><span class="state">${modelLabel(wanted)}</span>
-                <span>on this device, not loaded yet</span>
-                <button class="btn download" type="button" @click=${this.load}>Load now</button>`
-            : html`<span class="dot"></span><span class="state">${modelLabel(wanted)}</span>
-                <span>not downloaded yet${download ? html` (<span class="size">${download}</span>, once)` : ''}</span>
-                <button class="btn download" type="button" @click=${this.load}>Download now</button>`
-          : s.state === 'loading'
-            ? html`<span class="dot busy"></span><span class="state">${this.loadingText(s.progress, s.model)}</span>`
-            : s.state === 'ready'
-              ? html`<span class="dot ready"></span><span class="state">Ready</span><span>${modelLabel(s.model)}</span>`
-              : s.state === 'generating'
-                ? html`<span class="dot busy"></span><span class="state">${this.speed('Generating')}</span><span>${modelLabel(s.model)}</span>`
-                : s.state === 'restarting'
-                  ? html`<span class="dot busy"></span><span class="state">Restarting the engine</span><span>${s.reason}</span>`
-                  : html`<span class="dot error"></span><span class="state">The model is not running</span>`}
-        ${this.deviceText()}
-      </div>
-      ${s.state === 'loading' && s.progress ? this.renderProgress(s.progress) : nothing}
-      ${s.state === 'error'
-        ? html`<error-banner .error=${s.error} .dismissible=${false}>
-            <button class="btn" type="button" @click=${this.load}>Try again</button>
-          </error-banner>`
-        : nothing}
+      <span class="sr-only" role="status">${this.stateWord(s)}</span>
+      <div class="line">${this.renderState(s)} ${this.renderDevice(s)}</div>
+      ${s.state === 'loading' && s.progress && downloading(s.progress) ? this.renderDownload(s.progress) : nothing}
       ${this._notice
         ? html`<error-banner level="warning" .error=${{ name: 'Notice', message: this._notice.message }} @dismiss=${() => (this._notice = null)}></error-banner>`
         : nothing}
     `;
   }
 
+  private renderState(s: EngineStatus) {
+    const wanted = this.wanted;
+    switch (s.state) {
+      case 'idle':
+        return html`${this.head('', modelLabel(wanted))} ${this.renderAvailability(wanted)}`;
+      case 'loading':
+        return html`${this.head('busy', downloading(s.progress) ? 'Downloading' : 'Starting')} <span>${modelLabel(s.model)}</span>`;
+      case 'ready':
+        return html`${this.head('ready', 'Ready')} <span>${modelLabel(s.model)}</span>`;
+      case 'generating':
+        return html`${this.head('busy', this.speed(stageText(s) ?? 'Writing'))} <span>${modelLabel(s.model)}</span>`;
+      case 'restarting':
+        return html`${this.head('busy', 'Restarting the engine')} <span class="sub">${s.reason}</span>`;
+      case 'error':
+        // One line here; the card with what to do is in the conversation, where the question was asked.
+        return html`${this.head('error', describeError(s.error).title)} <span>${modelLabel(s.model)}</span>`;
+    }
+  }
+
+  /** The dot and the state word, kept together when the line wraps. */
+  private head(dot: string, word: string) {
+    return html`<span class="head"><span class="dot ${dot}"></span><span class="state ${dot === 'error' ? 'error' : ''}">${word}</span></span>`;
+  }
+
+  private renderAvailability(model: string) {
+    const a = this.#availability;
+    if (isLocalModel(model) || a.downloaded) return html`<span class="sub on-device">On this device · loads when you ask</span>`;
+    if (a.downloaded === null) return nothing;
+    return html`<span class="sub">Not downloaded yet${a.size ? html` (<span class="size">${a.size}</span>, once)` : ''}</span>
+      <button class="btn download" type="button" @click=${this.load}>Download now</button>`;
+  }
+
+  /** "Will run on …" until the model runs there, then "Running on …"; with the reason when it is not the GPU. */
+  private renderDevice(s: EngineStatus) {
+    const d = this.engine?.device;
+    if (!d) return nothing;
+    const running = s.state === 'ready' || s.state === 'generating';
+    const why = deviceWhy(d);
+    return html`<span class="device" title=${d.reason}
+      >${running ? 'Running on' : 'Will run on'} ${deviceName(d)}${why ? ` — ${why}` : ''}${gpuHelps(d)
+        ? html` · <a href=${GPU_HELP_URL} target="_blank" rel="noopener noreferrer">How to turn on the GPU</a>`
+        : nothing}</span
+    >`;
+  }
+
+  private renderDownload(p: LoadProgress) {
+    const speed = this.#rate.bytesPerSecond;
+    const left = this.#rate.secondsLeft(p.total);
+    const figures = [`${mb(p.loaded)} of ${mb(p.total)}`, speed ? speedText(speed) : null, left !== null ? timeLeftText(left) : null];
+    return html`<div class="progress" aria-label="Model download">
+      <span class="figures">${figures.filter(Boolean).join(' · ')}</span>
+      <span class="percent">${percent(p.loaded, p.total)}%</span>
+      <progress max="100" .value=${percent(p.loaded, p.total)} aria-label="Download progress"></progress>
+      <details>
+        <summary>Details</summary>
+        <ul>
+          ${p.files.map(
+            (f) => html`<li><span class="name">${f.file}</span><span>${f.done ? 'done' : `${mb(f.loaded)} / ${mb(f.total)}`}</span></li>`,
+          )}
+        </ul>
+      </details>
+    </div>`;
+  }
+
+  private renderRemote() {
+    const settings = this.settings!.value;
+    const busy = this.generation?.busy;
+    const proxy = this._proxy;
+    const down = proxy !== null && !proxy.ok;
+    const dot = busy ? 'busy' : down ? 'warning' : proxy?.ok ? 'ready' : '';
+    const word = busy ? this.speed('Answering') : down ? 'Proxy not reachable' : proxy?.ok ? 'Remote model ready' : 'Checking the proxy…';
+    return html`<div class="line" role="status">
+        ${this.head(dot, word)}
+        <span class="device">${settings.remoteModel || proxy?.model || 'proxy default'} via ${settings.proxyUrl || 'no proxy set'} · text only</span>
+      </div>
+      ${down
+        ? html`<error-banner level="warning" .dismissible=${false} .error=${{ name: 'RemoteUnavailableError', message: proxy.message }}>
+            <button class="btn recheck" type="button" ?disabled=${this._checking} @click=${() => void this.checkProxy()}>
+              ${this._checking ? 'Checking…' : 'Check again'}
+            </button>
+          </error-banner>`
+        : nothing}`;
+  }
+
+  private async checkProxy(): Promise<void> {
+    const url = this.settings?.value.proxyUrl ?? '';
+    this.#proxyChecked = url;
+    this._checking = true;
+    try {
+      const health = await checkProxy(url);
+      if (this.settings?.value.proxyUrl === url) this._proxy = health;
+    } finally {
+      this._checking = false;
+    }
+  }
+
+  private trackRate(s: EngineStatus): void {
+    if (s.state === 'loading' && s.progress) this.#rate.update(s.progress.loaded);
+    else this.#rate.reset();
+  }
+
   /** A coarse word for screen readers (the visible line changes with every progress event). */
-  private stateWord(state: string): string {
-    return { idle: 'Model not downloaded yet', loading: 'Loading the model', ready: 'Model ready', generating: 'Generating', restarting: 'Restarting the engine', error: 'The model failed' }[state] ?? '';
+  private stateWord(s: EngineStatus): string {
+    if (s.state === 'idle') return this.#availability.downloaded ? 'Model on this device' : 'Model not downloaded yet';
+    if (s.state === 'error') return `The model failed: ${describeError(s.error).title}`;
+    return { loading: 'Loading the model', ready: 'Model ready', generating: 'Generating', restarting: 'Restarting the engine' }[s.state];
   }
 
   private speed(verb: string): string {
     const tps = this.generation?.live?.tokensPerSecond;
-    return tps ? `${verb} · ${tps.toFixed(1)} tokens/s` : `${verb}…`;
-  }
-
-  private loadingText(p: LoadProgress | null, model: string): string {
-    if (!p || p.total === 0) return `Loading ${modelLabel(model)}…`;
-    const done = p.files.length > 0 && p.files.every((f) => f.done);
-    return done
-      ? `Starting ${modelLabel(model)}…`
-      : `Downloading ${modelLabel(model)} · ${mb(p.loaded)} of ${mb(p.total)} (${percent(p.loaded, p.total)}%)`;
-  }
-
-  private deviceText() {
-    const d = this.engine?.device;
-    if (!d) return nothing;
-    const text = d.device === 'webgpu'
-      ? `Running on WebGPU${d.adapter ? ` (${d.adapter})` : ''}`
-      : `Running on ${deviceLabel(d.device)}${d.fallback ? ' — slower' : ''}`;
-    return html`<span class="device" title=${d.reason}>${text}${d.reason && d.device !== 'webgpu' ? html`: ${d.reason}` : nothing}</span>`;
-  }
-
-  private renderProgress(p: LoadProgress) {
-    return html`<div class="progress" aria-label="Model download">
-      <div class="file overall">
-        <span class="name">All files</span>
-        <span class="num">${mb(p.loaded)} / ${mb(p.total)} · ${percent(p.loaded, p.total)}%</span>
-        <progress max="100" .value=${percent(p.loaded, p.total)} aria-label="Overall download progress"></progress>
-      </div>
-      ${p.files.map(
-        (f) => html`<div class="file">
-          <span class="name">${f.file}</span>
-          <span class="num">${f.done ? 'done' : `${mb(f.loaded)} / ${mb(f.total)} · ${percent(f.loaded, f.total)}%`}</span>
-          <progress max="100" .value=${f.done ? 100 : percent(f.loaded, f.total)} aria-label=${`Download of ${f.file}`}></progress>
-        </div>`,
-      )}
-    </div>`;
+    return tps ? `${verb} · ${tps.toFixed(1)} tokens/s` : verb;
   }
 
   private load() {
     this.dispatchEvent(new LoadModelEvent());
   }
+}
+
+/** Bytes are still coming (not only the model starting from files already here). */
+function downloading(p: LoadProgress | null): boolean {
+  return !!p && p.total > 0 && !p.files.every((f) => f.done);
 }
 
 declare global {

@@ -229,6 +229,8 @@ export class SessionList extends LitElement {
     this._pending = null;
     try {
       await this.store?.delete(p.id);
+      // Unhide only once the list is read again without it, or the deleted chat flashes back for a moment.
+      await this.sessions.refresh();
     } catch (err) {
       // Already deleted (in another tab): that is what was asked.
       if (!isError(err, SessionNotFoundError)) this._error = err;

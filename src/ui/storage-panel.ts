@@ -1,8 +1,10 @@
 import { Task } from '@lit/task';
-import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { requestPersistence, storageInfo } from '../engine/cache';
+import type { SettingsFocus } from './events';
 import { percent, size } from './format';
+import type { ModelManager } from './model-manager';
 import { base } from './styles/theme';
 import { panelStyles } from './styles/panel';
 import './error-banner';
@@ -65,6 +67,10 @@ export class StoragePanel extends LitElement {
 
   /** The open chat, which the export part offers to export on its own; null = none. */
   @property({ attribute: false }) sessionId: string | null = null;
+  /** A part to bring into view when shown (loading a model from a folder, the model host). */
+  @property({ attribute: false }) focusOn: SettingsFocus | null = null;
+
+  @query('model-manager') private _models?: ModelManager;
 
   /** The outcome of the last “Keep my data” press, in words. */
   @state() private _persistOutcome = '';
@@ -78,6 +84,10 @@ export class StoragePanel extends LitElement {
   constructor() {
     super();
     this.addEventListener('storage-change', () => void this._info.run());
+  }
+
+  override updated(changed: PropertyValues<this>) {
+    if (changed.has('focusOn') && this.focusOn) void this._models?.reveal(this.focusOn);
   }
 
   /** Reads the storage figures again. */

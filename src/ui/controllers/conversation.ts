@@ -1,5 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { StoredMessage } from '../../chat/messages';
+import type { ChatMessage, StoredMessage } from '../../chat/messages';
 import type { ChatService } from '../../chat/service';
 import { GenerationAbortedError, StorageQuotaError, StorageUnavailableError, isError } from '../../errors';
 import type { SessionStore, StoreChange } from '../../storage/sessions';
@@ -34,6 +34,8 @@ export class ConversationController implements ReactiveController {
   sessionId: string | null = null;
   messages: StoredMessage[] = [];
   windowStartSeq: number | null = null;
+  /** What the model would read now (the window, the system prompt, the image part), for the token meter. */
+  contextMessages: ChatMessage[] = [];
   contextImage: ContextImage | null = null;
   loading = false;
   /** Why the last send/edit was refused (shown near the composer); null when fine. */
@@ -88,6 +90,7 @@ export class ConversationController implements ReactiveController {
     this.sessionId = sessionId;
     this.messages = [];
     this.windowStartSeq = null;
+    this.contextMessages = [];
     this.contextImage = null;
     this.inputError = null;
     this.loadError = null;
@@ -124,6 +127,7 @@ export class ConversationController implements ReactiveController {
       if (seq !== this.#loadSeq) return; // a newer load (or another session) won
       this.messages = messages.map((m) => this.#unsaved.get(m.id) ?? m);
       this.windowStartSeq = context.windowStartSeq;
+      this.contextMessages = context.messages;
       const h = session?.imageHash ?? null;
       const dims = h ? records.get(h) : undefined;
       this.contextImage = h && dims ? { hash: h, url: this.#urls.get(h)!, ...dims } : null;
@@ -168,7 +172,18 @@ export class ConversationController implements ReactiveController {
     await this.run((chat, id, opts) => chat.regenerate(id, opts));
   }
 
-  async editLast(text: string): Promise<void> {
+  /** Whether a message can be edited (for now the last question). */
+  canEdit(m: StoredMessage): boolean {
+    return m.role === 'user' && m === [...this.messages].reverse().find((x) => x.role === 'user');
+  }
+
+  /** Shows another version of a turn. */
+  async selectVersion(_messageId: string, _index: number): Promise<void> {
+    await Promise.resolve();
+  }
+
+  /** Edits one of the user's messages and answers it again. */
+  async editMessage(_messageId: string, text: string): Promise<void> {
     await this.run((chat, id, opts) => chat.editLast(id, text, opts));
   }
 
@@ -176,15 +191,26 @@ export class ConversationController implements ReactiveController {
     this.deps.generation()?.stop();
   }
 
-  /** Takes the image out of the model's context (the transcript keeps it). */
-  async removeContextImage(): Promise<void> {
+  /** Takes the image out of the model's context (the transcript keeps it); resolves with it, for Undo. */
+  async removeContextImage(): Promise<string | null> {
+    const hash = this.contextImage?.hash ?? null;
+    return (await this.setContextImage(null)) ? hash : null;
+  }
+
+  /**
+   * Makes a picture of this chat the image in the model's context (Undo of a removal, or “Ask about this
+   * again” on an older one); null takes it out. Resolves false when it could not be saved (shown near the composer).
+   */
+  async setContextImage(hash: string | null): Promise<boolean> {
     const store = this.deps.store();
-    if (!store || !this.sessionId) return;
+    if (!store || !this.sessionId) return false;
     try {
-      await store.setContextImage(this.sessionId, null);
+      await store.setContextImage(this.sessionId, hash);
+      return true;
     } catch (err) {
       this.inputError = err;
       this.host.requestUpdate();
+      return false;
     }
   }
 
@@ -252,7 +278,7 @@ export class ConversationController implements ReactiveController {
         error: { name: e.name, message: e.message },
       });
     }
-    void this.reload().finally(() => this.deps.generation()?.finish());
+    void this.reload().finally(() => this.deps.generation()?.finish(err));
     if (isError(err, GenerationAbortedError)) {
       this.deps.onFinished('Stopped. The partial answer is kept.');
     } else if (saved) {

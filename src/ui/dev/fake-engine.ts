@@ -27,7 +27,7 @@ export interface FakeEngineOptions {
   downloadMs?: number;
   /** Files and their sizes in bytes (default: the files the real engine would download for the model on this device). */
   files?: { file: string; size: number }[];
-  /** Models already downloaded on this device (a return visit). */
+  /** Models already downloaded on this device, for every device path (a return visit). */
   downloaded?: string[];
   /** The model host cannot be reached: every load fails (until set false). */
   offline?: boolean;
@@ -70,8 +70,8 @@ export class FakeEngine extends EventTarget implements EngineController {
       const features = new Set(this.#options.shaderF16 && kind === 'webgpu' ? ['shader-f16'] : []);
       const adapter = kind === 'wasm' ? null : { features, info: kind === 'software' ? { vendor: 'google', architecture: 'swiftshader', isFallbackAdapter: true } : { vendor: 'Fake', architecture: 'GPU' } };
       this.device = await chooseDevice({ gpu: { requestAdapter: async () => adapter } }, { prefer: this.prefer });
+      this.emitStatus();
     }
-    this.emitStatus();
     return this.device;
   }
 
@@ -88,7 +88,11 @@ export class FakeEngine extends EventTarget implements EngineController {
 
   async isDownloaded(model: string = this.model): Promise<boolean> {
     const device = await this.probe();
-    return this.#downloaded.has(`${model}|${device.device}`);
+    return this.#has(model, device.device);
+  }
+
+  #has(model: string, device: string): boolean {
+    return this.#downloaded.has(model) || this.#downloaded.has(`${model}|${device}`);
   }
 
   forgetDownloads(): void {
@@ -97,7 +101,7 @@ export class FakeEngine extends EventTarget implements EngineController {
 
   /** Simulates deleting a model in Storage. */
   deleteDownload(model: string): void {
-    for (const key of [...this.#downloaded]) if (key.startsWith(`${model}|`)) this.#downloaded.delete(key);
+    for (const key of [...this.#downloaded]) if (key === model || key.startsWith(`${model}|`)) this.#downloaded.delete(key);
   }
 
   load(model: string = this.model): Promise<void> {
@@ -133,7 +137,7 @@ export class FakeEngine extends EventTarget implements EngineController {
     const device = await this.probe();
     this.#warm = false;
     this.#seen.clear();
-    if (this.#downloaded.has(`${model}|${device.device}`)) {
+    if (this.#has(model, device.device)) {
       this.status = { state: 'loading', model, progress: null };
       this.emitStatus();
       await sleep(this.#options.downloadMs / 12);
@@ -144,7 +148,7 @@ export class FakeEngine extends EventTarget implements EngineController {
       this.status = { state: 'loading', model, progress: null };
       this.emitStatus();
       await sleep(this.#options.downloadMs / 6);
-      return this.fail(model, new ModelHostUnreachableError('Can’t reach huggingface.co — offline or blocked. The model’s files come from there.', { model, host: 'huggingface.co' }));
+      return this.fail(model, new ModelHostUnreachableError('huggingface.co does not answer: this device is offline, or the site is blocked here. The model’s files come from there; files already downloaded are kept.', { model, host: 'huggingface.co' }));
     }
     const sizes = this.#options.files ??
       (downloadSize(model, chooseDtypes(device)) ?? downloadSize(DEFAULT_MODEL_ID, chooseDtypes(device))!).files.map((f) => ({ file: f.file, size: f.bytes }));

@@ -17,9 +17,15 @@ export interface LiveGeneration {
 export class GenerationTracker extends EventTarget {
   #live: LiveGeneration | null = null;
   #abort: AbortController | null = null;
+  #lastError: unknown = null;
 
   get live(): LiveGeneration | null {
     return this.#live;
+  }
+
+  /** Why the last answer failed (null when it did not): the status line re-checks the remote proxy on one. */
+  get lastError(): unknown {
+    return this.#lastError;
   }
 
   get busy(): boolean {
@@ -70,9 +76,10 @@ export class GenerationTracker extends EventTarget {
     this.#abort?.abort();
   }
 
-  finish(): void {
+  finish(error: unknown = null): void {
     this.#abort = null;
     this.#live = null;
+    this.#lastError = error;
     this.emit();
   }
 

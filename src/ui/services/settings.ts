@@ -1,7 +1,9 @@
 import { DEFAULT_GENERATION, type GenerationSettings, type ImageDetail } from '../../chat/backend';
 import { DEFAULT_WINDOW } from '../../chat/context';
 import { DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../chat/service';
+import type { EngineSettings } from '../../engine/api';
 import { DEFAULT_MODEL_ID, findModel } from '../../engine/models';
+import type { DevicePreference } from '../../engine/protocol';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 export type BackendChoice = 'local' | 'remote';
@@ -33,6 +35,10 @@ export interface AppSettings {
   modelHost: string;
   /** Models loaded from a folder on this device (`local/<folder>`), offered next to the built-in ones. */
   localModels: string[];
+  /** Where the local model runs: Auto (the faster device here), the GPU, or the processor (WebAssembly). */
+  device: DevicePreference;
+  /** Memory the model may keep for recent chats (their KV caches), in MB: going back to one resumes at once. */
+  kvBudgetMB: number;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -50,7 +56,19 @@ export const DEFAULT_SETTINGS: AppSettings = {
   windowSize: DEFAULT_WINDOW,
   modelHost: '',
   localModels: [],
+  device: 'auto',
+  kvBudgetMB: 512,
 };
+
+/** The bounds every numeric setting is held to; the settings panel says so when a value is corrected. */
+export const LIMITS = {
+  temperature: { min: 0, max: 2 },
+  topP: { min: 0.05, max: 1 },
+  repetitionPenalty: { min: 1, max: 2 },
+  maxNewTokens: { min: 16, max: 4096 },
+  windowSize: { min: 2, max: 200 },
+  kvBudgetMB: { min: 32, max: 8192 },
+} as const;
 
 const LOCAL_MODEL = /^local\/[A-Za-z0-9._-]{1,90}$/;
 
@@ -61,6 +79,7 @@ export function isLocalModel(id: string): boolean {
 
 const clamp = (v: number, lo: number, hi: number, fallback: number): number =>
   Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
+const within = (v: number, key: keyof typeof LIMITS, fallback: number) => clamp(v, LIMITS[key].min, LIMITS[key].max, fallback);
 
 /** Repairs whatever was stored (an older version, a hand edit) into valid settings. */
 export function normalizeSettings(raw: unknown): AppSettings {
@@ -81,15 +100,22 @@ export function normalizeSettings(raw: unknown): AppSettings {
     localModel: findModel(localModel) || localModels.includes(localModel) ? localModel : d.localModel,
     remoteModel: str(r.remoteModel, d.remoteModel),
     imageDetail: pick(r.imageDetail, ['low', 'auto', 'high'] as const, d.imageDetail),
-    temperature: clamp(num(r.temperature), 0, 2, d.temperature),
-    topP: clamp(num(r.topP), 0.05, 1, d.topP),
-    repetitionPenalty: clamp(num(r.repetitionPenalty), 1, 2, d.repetitionPenalty),
-    maxNewTokens: Math.round(clamp(num(r.maxNewTokens), 16, 4096, d.maxNewTokens)),
+    temperature: within(num(r.temperature), 'temperature', d.temperature),
+    topP: within(num(r.topP), 'topP', d.topP),
+    repetitionPenalty: within(num(r.repetitionPenalty), 'repetitionPenalty', d.repetitionPenalty),
+    maxNewTokens: Math.round(within(num(r.maxNewTokens), 'maxNewTokens', d.maxNewTokens)),
     systemPrompt: str(r.systemPrompt, d.systemPrompt).slice(0, 4000),
-    windowSize: Math.round(clamp(num(r.windowSize), 2, 200, d.windowSize)),
+    windowSize: Math.round(within(num(r.windowSize), 'windowSize', d.windowSize)),
     modelHost: str(r.modelHost, d.modelHost).trim().slice(0, 500),
     localModels,
+    device: pick(r.device, ['auto', 'webgpu', 'wasm'] as const, d.device),
+    kvBudgetMB: Math.round(within(num(r.kvBudgetMB), 'kvBudgetMB', d.kvBudgetMB)),
   };
+}
+
+/** What the local engine needs from the app settings. */
+export function toEngineSettings(s: AppSettings): EngineSettings {
+  return { device: s.device, kvBudgetBytes: s.kvBudgetMB * 2 ** 20 };
 }
 
 /** What the chat service needs from the app settings. */

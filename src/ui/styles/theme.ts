@@ -23,6 +23,7 @@ export const themeTokens = css`
     --danger: light-dark(#b3261e, #ffb4ab);
     --danger-bg: light-dark(#fdecea, #3a1e1c);
     --warning-bg: light-dark(#fff5d6, #3a3218);
+    --warning: light-dark(#b07800, #e3b341);
     --success: light-dark(#1b6e3a, #7fd69b);
     --focus: light-dark(#1a56db, #9ec1ff);
     --code-bg: light-dark(#f1f3f6, #0f1115);

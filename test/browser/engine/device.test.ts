@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATION, type GenerationSettings } from '../../../src/chat/backend';
 import { hashBlob } from '../../../src/chat/images';
 import { makeContent, type ChatMessage } from '../../../src/chat/messages';
+import { CACHE_NAME, isModelCached, modelFileUrl, requiredFiles } from '../../../src/engine/cache';
 import { EngineClient } from '../../../src/engine/client';
+import { ModelHostUnreachableError, type GlimpseError } from '../../../src/errors';
 import type { EngineStatus, GenerateInput } from '../../../src/engine/protocol';
 
 /**
@@ -103,6 +105,38 @@ describe('the memory for recent chats reaches the worker', () => {
       expect(await client.setKvBudget(0)).toEqual({ chats: 0, bytes: 0, budget: 0 });
     } finally {
       client.dispose();
+    }
+  });
+});
+
+describe('the model host and the files already here', () => {
+  it('a host that does not answer is named, as offline or blocked (not “files missing”)', async () => {
+    const client = new EngineClient({ source: { kind: 'hub', remoteHost: 'http://127.0.0.1:9/' }, model: MODEL, forceDevice: 'wasm' });
+    try {
+      const err = (await client.load().catch((e: unknown) => e)) as GlimpseError;
+      expect(err.name).toBe(ModelHostUnreachableError.errorName);
+      expect(err.data).toMatchObject({ host: '127.0.0.1:9' });
+      expect(err.message).toMatch(/^127\.0\.0\.1:9 does not answer: this device is offline, or the site is blocked here\./);
+      expect(client.status).toMatchObject({ state: 'error', error: { name: 'ModelHostUnreachableError', data: { host: '127.0.0.1:9' } } });
+    } finally {
+      client.dispose();
+    }
+  });
+
+  it('a model counts as downloaded when every file this device needs is in the cache', async () => {
+    const source = { kind: 'hub' as const, remoteHost: 'http://models.test/' };
+    const model = `test/cached-${Date.now()}`;
+    const wasmChoice = { device: 'wasm' as const, shaderF16: false };
+    const cache = await caches.open(CACHE_NAME);
+    try {
+      for (const file of requiredFiles(wasmChoice)) await cache.put(modelFileUrl(source, model, file)!, new Response('x'));
+      expect(await isModelCached(model, source, wasmChoice)).toBe(true);
+      // Another device path needs other files.
+      expect(await isModelCached(model, source, { device: 'webgpu', shaderF16: true })).toBe(false);
+      await cache.delete(modelFileUrl(source, model, 'onnx/decoder_model_merged_quantized.onnx')!);
+      expect(await isModelCached(model, source, wasmChoice)).toBe(false);
+    } finally {
+      for (const r of await cache.keys()) if (r.url.includes(model)) await cache.delete(r);
     }
   });
 });

@@ -170,9 +170,11 @@ describe('conversation', () => {
     expect(banner.getAttribute('data-error')).toBe('ModelLoadError');
     expect(banner.textContent).toContain('the network went away');
     expect(textareaOf(m.root).value).toBe('');
-    // The status bar says it too, with Try again.
-    await waitFor(() => $maybe(m.root, 'model-status', 'error-banner'), 3000, 'the status error');
-    $(messageItems(m.root)[1]!, 'error-banner button').click();
+    // The status line says it in one line; the card (with Try again) is shown once, in the answer.
+    await waitFor(() => $maybe(m.root, 'model-status', '.state.error')?.textContent === 'The model could not load', 3000, 'the status error');
+    expect($maybe(m.root, 'model-status', 'error-banner')).toBeNull();
+    expect($(m.root, 'chat-view', 'engine-card').hidden).toBe(true);
+    $(messageItems(m.root)[1]!, 'error-banner button.retry').click();
     await waitFor(() => messageItems(m.root)[1]?.message?.status === 'complete', 8000, 'the retried answer');
   });
 });

@@ -9,11 +9,15 @@ afterEach(async () => {
 
 const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 const statusLine = () => text($maybe(m.root, 'model-status', '.line'));
-const guidance = () => text($maybe(m.root, 'chat-view', '.empty .steps'));
+const guidance = () => text($maybe(m.root, 'chat-view', 'chat-empty', '.steps'));
+const general = () => $(m.root, 'settings-panel', 'settings-general');
+/** The model list: each model's full name and its first download here. */
+const modelList = () => $all(general(), [], '.models label.model').map((l) => text(l.querySelector('.name')) + text(l.querySelector('.size')));
 
 async function openSettings() {
   $(m.root, 'header button.settings').click();
-  const panel = $(m.root, 'settings-panel');
+  // The dialog's code loads on first use.
+  const panel = await waitFor(() => $maybe(m.root, 'settings-panel'), 5000, 'the settings dialog');
   await waitFor(() => $maybe(panel, 'dialog[open]'), 2000, 'the dialog');
   return panel;
 }
@@ -28,33 +32,36 @@ describe.each<{ name: string; engine: FakeEngineOptions; size: string; path: str
     engine: { device: 'webgpu', shaderF16: true },
     size: '325 MB',
     path: 'WebGPU with 16-bit floats',
-    others: ['SmolVLM 500M (about 500 MB)', 'SmolVLM2 256M (about 320 MB)', 'SmolVLM2 500M (about 500 MB)'],
+    others: ['SmolVLM 500M· about 500 MB', 'SmolVLM2 256M· about 320 MB', 'SmolVLM2 500M· about 500 MB'],
   },
   {
     name: 'WebGPU without shader-f16',
     engine: { device: 'webgpu', shaderF16: false },
     size: '578 MB',
     path: 'WebGPU without 16-bit floats',
-    others: ['SmolVLM 500M (about 820 MB)', 'SmolVLM2 256M (about 580 MB)', 'SmolVLM2 500M (about 820 MB)'],
+    others: ['SmolVLM 500M· about 820 MB', 'SmolVLM2 256M· about 580 MB', 'SmolVLM2 500M· about 820 MB'],
   },
   {
     name: 'WASM',
     engine: { device: 'wasm' },
     size: '263 MB',
     path: 'WASM',
-    others: ['SmolVLM 500M (about 520 MB)', 'SmolVLM2 256M (about 260 MB)', 'SmolVLM2 500M (about 520 MB)'],
+    others: ['SmolVLM 500M· about 520 MB', 'SmolVLM2 256M· about 260 MB', 'SmolVLM2 500M· about 520 MB'],
   },
 ])('the first download on $name', ({ engine, size, path, others }) => {
   it(`says ${size} before downloading: first-run guidance, model status, model list`, async () => {
     m = await mountApp({ engine });
-    await waitFor(() => statusLine().includes(`not downloaded yet (${size}, once)`), 3000, `the status line with ${size}`);
+    await waitFor(() => statusLine().includes(`Not downloaded yet (${size}, once)`), 3000, `the status line with ${size}`);
     await waitFor(() => guidance().includes(`The first answer downloads the model once (${size} on this device); after that it works offline.`), 3000, 'the guidance');
     expect(m.engine.loads).toBe(0); // said before anything was fetched
 
-    const panel = await openSettings();
-    const options = $all<HTMLOptionElement>(panel, [], '#model option').map((o) => text(o));
-    expect(options).toEqual([`SmolVLM 256M (${size})`, ...others]);
-    expect(text($(panel, '#model + .help .sizes'))).toBe(`Sizes are what this device downloads (${path}).`);
+    await openSettings();
+    expect(modelList()).toEqual([`SmolVLM 256M· ${size}`, ...others]);
+    // Full names: the hub id of each, not cut.
+    expect($all(general(), [], '.models .id').map((e) => text(e).split(' — ')[0])).toEqual([
+      'HuggingFaceTB/SmolVLM-256M-Instruct', 'HuggingFaceTB/SmolVLM-500M-Instruct', 'HuggingFaceTB/SmolVLM2-256M-Video-Instruct', 'HuggingFaceTB/SmolVLM2-500M-Video-Instruct',
+    ]);
+    expect(text($(general(), '.models .sizes'))).toBe(`Sizes are what this device downloads, once (${path}).`);
   });
 });
 
@@ -62,11 +69,10 @@ describe('the first download', () => {
   it('follows the model chosen in settings, and says "about" for an estimate', async () => {
     m = await mountApp();
     await waitFor(() => statusLine().includes('(325 MB, once)'), 3000, 'the 256M size');
-    const panel = await openSettings();
-    const select = $<HTMLSelectElement>(panel, '#model');
-    select.value = 'HuggingFaceTB/SmolVLM-500M-Instruct';
-    select.dispatchEvent(new Event('change', { bubbles: true }));
-    await waitFor(() => statusLine().includes('SmolVLM 500M') && statusLine().includes('not downloaded yet (about 500 MB, once)'), 3000, 'the 500M estimate');
+    await openSettings();
+    const radio = $<HTMLInputElement>(general(), '.models input[value="HuggingFaceTB/SmolVLM-500M-Instruct"]');
+    radio.click();
+    await waitFor(() => statusLine().includes('SmolVLM 500M') && statusLine().includes('Not downloaded yet (about 500 MB, once)'), 3000, 'the 500M estimate');
     await waitFor(() => guidance().includes('(about 500 MB on this device)'), 3000, 'the guidance');
   });
 
@@ -74,8 +80,8 @@ describe('the first download', () => {
     m = await mountApp({ engine: { device: 'wasm' } });
     await waitFor(() => statusLine().includes('(263 MB, once)'), 3000, 'the size');
     $(m.root, 'model-status', 'button.download').click();
-    await waitFor(() => /of 263 MB/.test(statusLine()), 3000, 'the progress with the same total');
-    const files = $all(m.root, ['model-status'], '.file:not(.overall) .name').map((f) => text(f));
+    await waitFor(() => /of 263 MB/.test(text($maybe(m.root, 'model-status', '.progress .figures'))), 3000, 'the progress with the same total');
+    const files = $all(m.root, ['model-status'], '.progress details li .name').map((f) => text(f));
     expect(files.slice(0, 3)).toEqual(['onnx/vision_encoder_quantized.onnx', 'onnx/embed_tokens_quantized.onnx', 'onnx/decoder_model_merged_quantized.onnx']);
   });
 });

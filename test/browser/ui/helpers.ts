@@ -3,7 +3,7 @@ import { SessionStore } from '../../../src/storage/sessions';
 import type { AppRoot } from '../../../src/ui/app-root';
 import '../../../src/ui/app-root';
 import { FakeBackend, FakeEngine, type FakeEngineOptions } from '../../../src/ui/dev/fake-engine';
-import { LoadingBackend } from '../../../src/ui/services/backends';
+import { LazyRemoteBackend, LoadingBackend } from '../../../src/ui/services/backends';
 import { GenerationTracker } from '../../../src/ui/services/generation';
 import { SettingsStore, toChatSettings } from '../../../src/ui/services/settings';
 
@@ -32,7 +32,14 @@ export async function mountApp(opts: { tokenDelayMs?: number; undoMs?: number; e
   const engine = new FakeEngine({ downloadMs: 60, ...opts.engine });
   const backend = new FakeBackend(engine, { tokenDelayMs: opts.tokenDelayMs ?? 3 });
   const local = new LoadingBackend(engine, backend);
-  const chat = new ChatService({ store, backend: () => local, settings: () => toChatSettings(settings.value), persistEveryMs: 50 });
+  // As src/main.ts: the backend chosen in Settings (the remote one talks to the proxy URL set there).
+  const remote = new LazyRemoteBackend({ proxyUrl: () => settings.value.proxyUrl, timeoutMs: 5000 });
+  const chat = new ChatService({
+    store,
+    backend: () => (settings.value.backend === 'remote' ? remote : local),
+    settings: () => toChatSettings(settings.value),
+    persistEveryMs: 50,
+  });
   const root = document.createElement('app-root');
   root.services = { store, chat, engine, settings, generation: new GenerationTracker() };
   document.body.append(root);

@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SettingsStore } from '../../../src/ui/services/settings';
 import { $, $all, $maybe, messageItems, mountApp, send, settled, waitFor, type Mounted } from './helpers';
 
 let m: Mounted;
 afterEach(async () => {
+  vi.restoreAllMocks();
   await m?.dispose();
 });
 
@@ -110,21 +111,22 @@ describe('settings', () => {
   it('opens as a dialog, applies and persists each change, Escape closes it', async () => {
     m = await mountApp();
     $(m.root, 'header button.settings').click();
-    const panel = $(m.root, 'settings-panel');
+    const panel = await waitFor(() => $maybe(m.root, 'settings-panel'), 5000, 'the settings dialog');
     const dialog = await waitFor(() => $maybe<HTMLDialogElement>(panel, 'dialog[open]'), 2000, 'the dialog');
-    const detail = $<HTMLSelectElement>(panel, '#detail');
+    const general = $(panel, 'settings-general');
+    const detail = $<HTMLSelectElement>(general, '#detail');
     detail.value = 'high';
     detail.dispatchEvent(new Event('change', { bubbles: true }));
-    const windowInput = $<HTMLInputElement>(panel, '#window');
+    const windowInput = $<HTMLInputElement>(general, '#window');
     windowInput.value = '8';
     windowInput.dispatchEvent(new Event('change', { bubbles: true }));
-    const repetition = $<HTMLInputElement>(panel, '#repetition');
+    const repetition = $<HTMLInputElement>(general, '#repetition');
     repetition.value = '1.3';
     repetition.dispatchEvent(new Event('change', { bubbles: true }));
-    const topP = $<HTMLInputElement>(panel, '#top-p');
+    const topP = $<HTMLInputElement>(general, '#top-p');
     topP.value = '0.5';
     topP.dispatchEvent(new Event('change', { bubbles: true }));
-    const system = $<HTMLTextAreaElement>(panel, '#system');
+    const system = $<HTMLTextAreaElement>(general, '#system');
     system.value = 'Answer briefly.';
     system.dispatchEvent(new Event('change', { bubbles: true }));
     expect(m.settings.value).toMatchObject({ imageDetail: 'high', windowSize: 8, systemPrompt: 'Answer briefly.', repetitionPenalty: 1.3, topP: 0.5 });
@@ -145,9 +147,10 @@ describe('settings', () => {
 
   it('switches to the remote backend: text only, and says where messages go', async () => {
     m = await mountApp();
+    vi.spyOn(window, 'fetch').mockResolvedValue(Response.json({ status: 'ok', default_model: 'ft:demo' }));
     m.settings.update({ backend: 'remote' });
     await m.root.updateComplete;
-    await waitFor(() => $maybe(m.root, 'model-status', '.line')?.textContent?.includes('Remote model'), 2000, 'remote status');
+    await waitFor(() => $maybe(m.root, 'model-status', '.line')?.textContent?.includes('Remote model ready'), 2000, 'remote status');
     expect($maybe(m.root, 'chat-view', 'chat-composer', 'button.attach')).toBeNull();
     expect($(m.root, 'chat-view', '.privacy').textContent).toContain('go to your Glimpse proxy');
   });
@@ -167,16 +170,23 @@ describe('settings', () => {
     expect(button().getAttribute('aria-label')).toContain('Switch to system');
   });
 
-  it('shows the first-visit download per file and overall, then Ready with the device', async () => {
-    m = await mountApp();
+  it('shows the first-visit download as one bar with the files behind Details, then Ready with the device', async () => {
+    m = await mountApp({ engine: { downloadMs: 1500 } });
     const line = () => $maybe(m.root, 'model-status', '.line')?.textContent?.replace(/\s+/g, ' ') ?? '';
-    await waitFor(() => line().includes('Running on WebGPU (Fake GPU)'), 3000, 'the device');
-    expect(line()).toContain('not downloaded yet (325 MB, once)');
+    await waitFor(() => line().includes('Will run on WebGPU (Fake GPU)'), 3000, 'the device');
+    expect(line()).toContain('Not downloaded yet (325 MB, once)');
     $(m.root, 'model-status', 'button.download').click();
-    const progress = await waitFor(() => $maybe(m.root, 'model-status', '.progress'), 3000, 'the progress');
-    expect(progress.querySelectorAll('progress')).toHaveLength(10); // overall + 3 ONNX files + 6 JSON files
-    expect(progress.textContent).toMatch(/All files\s+[\d.]+ MB \/ 325 MB · \d+%/);
-    expect(line()).toMatch(/Downloading SmolVLM 256M · [\d.]+ MB of 325 MB \(\d+%\)/);
+    const download = await waitFor(() => $maybe(m.root, 'model-status', '.progress'), 3000, 'the progress');
+    expect(download.querySelectorAll('progress')).toHaveLength(1); // one overall bar
+    expect(download.querySelector('.figures')?.textContent).toMatch(/^[\d.]+ MB of 325 MB/);
+    // The files (3 ONNX + 6 JSON) are behind Details, closed.
+    const details = download.querySelector('details')!;
+    expect(details.open).toBe(false);
+    expect(details.querySelectorAll('li')).toHaveLength(9);
+    expect(line()).toMatch(/Downloading SmolVLM 256M Will run on WebGPU/);
+    // Speed and time left once there is a measure.
+    await waitFor(() => /MB\/s · about \d+ s left/.test(download.querySelector('.figures')?.textContent ?? ''), 3000, 'speed and time left');
     await waitFor(() => line().includes('Ready'), 5000, 'Ready');
+    expect(line()).toContain('Running on WebGPU (Fake GPU)');
   });
 });

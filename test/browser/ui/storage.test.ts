@@ -25,7 +25,7 @@ const FAKE_BYTES = 3_000_000; // "3.0 MB": sizes are shown in decimal units, as 
 
 async function openStorage(): Promise<HTMLElementTagNameMap['storage-panel']> {
   $(m.root, 'header button.settings').click();
-  const panel = $(m.root, 'settings-panel');
+  const panel = await waitFor(() => $maybe(m.root, 'settings-panel'), 5000, 'the settings dialog');
   await waitFor(() => $maybe(panel, 'dialog[open]'), 3000, 'the dialog');
   $(panel, '#tab-storage').click();
   const storage = await waitFor(() => $maybe<HTMLElementTagNameMap['storage-panel']>(panel, 'storage-panel')?.shadowRoot && $(panel, 'storage-panel'), 5000, 'the storage tab');
@@ -226,9 +226,10 @@ describe('Settings → Storage & models', () => {
     // The General tab offers it.
     $(m.root, 'settings-panel', '#tab-general').click();
     await $(m.root, 'settings-panel').updateComplete;
-    const select = $<HTMLSelectElement>(m.root, 'settings-panel', '#model');
-    expect(select.value).toBe('local/my-model');
-    expect(select.selectedOptions[0]!.textContent).toContain('my-model (from a folder)');
+    const chosen = await waitFor(() => $maybe<HTMLInputElement>(m.root, 'settings-panel', 'settings-general', '.models input:checked'), 3000, 'the model list');
+    expect(chosen.value).toBe('local/my-model');
+    expect(chosen.closest('label')!.textContent).toContain('my-model (from a folder)');
+    expect(chosen.closest('label')!.textContent).toContain('on this device');
 
     // Deleting it takes it out of the choices and goes back to the default model.
     $(m.root, 'settings-panel', '#tab-storage').click();
@@ -263,7 +264,7 @@ describe('Settings → Storage & models', () => {
     $(m.root, 'chat-view').shadowRoot!.append(banner);
     await banner.updateComplete;
     $(banner, 'button.storage').click();
-    const panel = $(m.root, 'settings-panel');
+    const panel = await waitFor(() => $maybe(m.root, 'settings-panel'), 5000, 'the settings dialog');
     await waitFor(() => $maybe(panel, 'dialog[open]') && $maybe(panel, 'storage-panel'), 5000, 'the storage tab');
     banner.remove();
   });
@@ -287,7 +288,7 @@ describe('the open chat follows other tabs', () => {
     const notice = await waitFor(() => $maybe(m.root, 'chat-view', '.notice error-banner')?.shadowRoot?.textContent, 3000, 'the notice');
     expect(notice).toContain('This chat was deleted in another tab.');
     expect(notice).not.toContain('Unexpected');
-    $(m.root, 'chat-view', '.empty');
+    $(m.root, 'chat-view', 'chat-empty');
     await waitFor(() => $all(m.root, ['session-list'], 'session-item').length === 0, 3000, 'the sidebar');
   });
 
