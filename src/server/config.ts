@@ -33,6 +33,8 @@ export interface ApiConfig {
    * on a wildcard bind (HOST=0.0.0.0) the machine's own names and addresses.
    */
   allowedHosts: string[];
+  /** DATABASE_URL: sessions in PostgreSQL (shared by every instance on it) instead of files in dataDir. */
+  databaseUrl: string | null;
   /** Memory for the KV caches of recent sessions (GLIMPSE_KV_CACHE_MB), least recently used evicted. */
   kvCacheMB: number;
 }
@@ -87,10 +89,16 @@ export function loadApiConfig(env: Env): ApiConfig {
     problems.push(`GLIMPSE_IMAGE_DETAIL must be low, auto or high (got "${detail}")`);
   }
 
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (e.g. postgres://user:password@host:5432/glimpse)');
+  }
+
   const config: ApiConfig = {
     host: env.HOST?.trim() || '127.0.0.1',
     port: int('PORT', 8002, 0, 65_535),
     dataDir: resolve(env.DATA_DIR?.trim() || '.data'),
+    databaseUrl,
     model,
     source,
     queueSize: int('GLIMPSE_API_QUEUE', 8, 0, 1_000),

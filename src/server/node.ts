@@ -16,6 +16,8 @@ import { serveFetch } from '../node/serve';
 import { NodeBackend } from './backend';
 import { ApiConfigError, loadApiConfig, type ApiConfig } from './config';
 import { createApiApp, type ModelStatus } from './handler';
+import { PgSessionLocks } from './pg/locks';
+import { DatabaseOpenError, PgSessionStore } from './pg/store';
 import { GenerationQueue } from './queue';
 import { DataDirInUseError, FileSessionStore } from './store';
 
@@ -28,7 +30,7 @@ export interface RunningApi {
   server: import('node:http').Server;
   /** e.g. http://127.0.0.1:8002 */
   url: string;
-  store: FileSessionStore;
+  store: FileSessionStore | PgSessionStore;
   backend: ApiBackend;
   queue: GenerationQueue;
   close(): Promise<void>;
@@ -59,7 +61,11 @@ export function apiChatSettings(config: ApiConfig): ChatSettings {
 /** Opens the data folder and starts listening on config.host:config.port (port 0 = any free port). */
 export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = {}): Promise<RunningApi> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const store = await FileSessionStore.open(config.dataDir);
+  // DATABASE_URL: sessions in PostgreSQL, shared with every instance on it, so the turn lock is the database's.
+  const store = config.databaseUrl
+    ? await PgSessionStore.open({ connectionString: config.databaseUrl })
+    : await FileSessionStore.open(config.dataDir);
+  const pgLocks = config.databaseUrl ? new PgSessionLocks({ connectionString: config.databaseUrl }) : null;
   for (const w of store.warnings) log(`warning: ${w}`);
   const backend = opts.backend ?? new NodeBackend({
     model: config.model,
@@ -81,8 +87,9 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
       }
     },
     persistEveryMs: 1_000,
-    // Node has no Web Locks; one server per data folder, so a lock in this process covers every writer.
-    locks: new InProcessSessionLocks(),
+    // Node has no Web Locks. PostgreSQL: its advisory locks, seen by every instance on the database. Files:
+    // one server per data folder, so a lock in this process covers every writer.
+    locks: pgLocks ?? new InProcessSessionLocks(),
     // Image features kept with the pictures: a restart never runs the vision encoder again for them.
     features: store,
     onWarning: (message) => log(`warning: ${message}`),
@@ -96,6 +103,7 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     served = await serveFetch(app.fetch, { host: config.host, port: config.port, log });
   } catch (err) {
     await store.close();
+    await pgLocks?.close();
     throw err;
   }
   let closing: Promise<void> | null = null;
@@ -109,6 +117,7 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
       (closing ??= (async () => {
         await served.close();
         await store.close();
+        await pgLocks?.close();
         await backend.close();
       })()),
   };
@@ -129,14 +138,14 @@ async function main(): Promise<void> {
   try {
     api = await startApiServer(config);
   } catch (err) {
-    if (err instanceof DataDirInUseError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    if (err instanceof DataDirInUseError || err instanceof DatabaseOpenError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       console.error(err instanceof Error ? err.message : String(err));
       process.exit(1);
     }
     throw err;
   }
   const where = config.source.kind === 'local' ? `from ${config.source.localModelPath}` : 'from the hub (downloaded on the first request)';
-  console.log(`Glimpse REST API on ${api.url}: ${config.model} ${where}, CPU; data in ${config.dataDir}`);
+  console.log(`Glimpse REST API on ${api.url}: ${config.model} ${where}, CPU; ${config.databaseUrl ? 'sessions in PostgreSQL' : `data in ${config.dataDir}`}`);
   const stop = () => void api.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -78,6 +78,14 @@ interface MessageRow {
 
 const parseMessage = (row: MessageRow) => JSON.parse(row.body) as StoredMessage;
 
+/** The database named by DATABASE_URL cannot be used (unreachable, refused, or migrated by a newer Glimpse). */
+export class DatabaseOpenError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`Cannot open the PostgreSQL database (DATABASE_URL): ${message}`, options);
+    this.name = 'DatabaseOpenError';
+  }
+}
+
 export class PgSessionStore implements SessionRepository, ImageFeatureStore {
   /** Problems found at open (none for PostgreSQL: kept for the server's log, like the file store). */
   readonly warnings: string[] = [];
@@ -87,6 +95,14 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
 
   /** Connects, creates the schema if asked, and runs the migrations the database lacks. */
   static async open(opts: PgStoreOptions): Promise<PgSessionStore> {
+    try {
+      return await PgSessionStore.connect(opts);
+    } catch (err) {
+      throw new DatabaseOpenError(err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  }
+
+  private static async connect(opts: PgStoreOptions): Promise<PgSessionStore> {
     if (opts.schema) {
       const admin = new pg.Client({ connectionString: opts.connectionString });
       await admin.connect();

@@ -44,6 +44,7 @@ describe('PgSessionStore on PostgreSQL', () => {
       expect(await migrate(client as unknown as pg.PoolClient)).toEqual([]);
       await client.query('INSERT INTO glimpse_migrations (version, name) VALUES (999, $1)', ['from the future']);
       await expect(migrate(client as unknown as pg.PoolClient)).rejects.toThrow(SchemaTooNewError);
+      await expect(open(schema)).rejects.toThrow(/Cannot open the PostgreSQL database.*version 999, newer than this Glimpse knows/);
     } finally {
       await client.end();
     }
@@ -98,6 +99,6 @@ describe('PgSessionStore on PostgreSQL', () => {
     await expect(store.create()).rejects.toThrow(StorageUnavailableError);
     const dead = new URL(url);
     dead.port = '1';
-    await expect(PgSessionStore.open({ connectionString: dead.href })).rejects.toThrow(/ECONNREFUSED|connect/);
+    await expect(PgSessionStore.open({ connectionString: dead.href })).rejects.toThrow(/Cannot open the PostgreSQL database.*ECONNREFUSED/);
   });
 });
