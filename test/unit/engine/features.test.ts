@@ -38,15 +38,15 @@ beforeAll(async () => {
 describe('image features kept with the picture', () => {
   it('a restarted engine given the stored features skips the vision encoder and answers identically', async () => {
     const first = await engine();
-    const made = await first.generate(input(undefined, 'high'));
+    const made = await first.generate(input());
     expect(made.stats.visionRan).toBe(true);
-    // 640×480 at detail high: upscaled to 2048, 3 × 4 tiles and the global frame.
-    expect(made.features).toMatchObject({ key: `${MODEL_ID}|fp32|high`, rows: 3, cols: 4, dims: [13, 64, expect.any(Number)] });
+    // 640×480 at detail auto: resized to 1024 wide, both sides rounded up to tiles: 2 × 2 and the global frame.
+    expect(made.features).toMatchObject({ key: `${MODEL_ID}|fp32|auto`, rows: 2, cols: 2, dims: [5, 64, expect.any(Number)] });
     await first.unload();
 
     const restarted = await engine();
-    const again = await restarted.generate(input([made.features!], 'high'));
-    expect(again.stats).toMatchObject({ visionRan: false, featuresReused: true, imageTokens: 13 * 64 });
+    const again = await restarted.generate(input([made.features!]));
+    expect(again.stats).toMatchObject({ visionRan: false, featuresReused: true, imageTokens: 5 * 64 });
     expect(again.features).toBeUndefined();
     expect(again.text).toBe(made.text);
     await restarted.unload();
@@ -62,13 +62,14 @@ describe('image features kept with the picture', () => {
       { ...good, rows: 1, cols: 1 }, // a grid its data does not match
       { ...good, dims: [good.dims[0]!, 32, good.dims[2]! * 2] }, // altered shape
     ];
+    const e = await engine();
     for (const f of bad) {
-      const e = await engine();
+      await e.resetCache(); // as a fresh engine: no KV cache, no features in memory
       const out = await e.generate(input([f]));
       expect(out.stats.visionRan, JSON.stringify({ key: f.key, rows: f.rows, dims: f.dims, n: f.data.length })).toBe(true);
       expect(out.stats.featuresReused).toBe(false);
-      await e.unload();
     }
+    await e.unload();
   });
 
   it('the features of another detail or dtype are not used', async () => {
