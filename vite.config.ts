@@ -107,8 +107,10 @@ export default defineConfig(({ mode }) => ({
           globalSetup: ['test/setup-postgres.ts'],
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 60_000,
-          hookTimeout: 120_000,
+          // Generous: the machines vary threefold in speed and the engine tests run real models; tests wait
+          // for conditions, never for time, so a timeout only bounds a test that hangs.
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
         },
       },
       {
