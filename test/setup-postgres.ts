@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { stopCluster } from './fixtures/postgres';
+import { stopCluster } from './fixtures/postgres-cluster';
 
 /**
  * The unit project's PostgreSQL: a run folder now, the cluster only when a test first asks for it

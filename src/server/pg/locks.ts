@@ -40,6 +40,8 @@ export class PgSessionLocks implements SessionLocks {
     try {
       try {
         await client.query('BEGIN');
+        // The transaction sits idle while the answer is generated: a server-wide idle timeout must not end it.
+        await client.query('SET LOCAL idle_in_transaction_session_timeout = 0');
         await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SESSION_LOCK, sessionId]);
       } catch (err) {
         lost = err as Error;
