@@ -9,8 +9,8 @@ import { DEFAULT_GENERATION, type GenerationSettings } from '../../../src/chat/b
 import { makeContent, type ChatMessage } from '../../../src/chat/messages';
 import { VlmEngine } from '../../../src/engine/engine';
 import * as kv from '../../../src/engine/kv-cache';
-import type { GenerateInput } from '../../../src/engine/protocol';
-import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
+import type { DtypeMap, GenerateInput } from '../../../src/engine/protocol';
+import { loadTinyEngine } from '../../fixtures/engine';
 
 vi.mock('../../../src/engine/kv-cache', async (original) => {
   const real = await original<typeof import('../../../src/engine/kv-cache')>();
@@ -25,18 +25,8 @@ let engine: VlmEngine;
 let fresh: VlmEngine;
 
 beforeAll(async () => {
-  const root = await ensureTinyModel();
-  const load = async () => {
-    const e = new VlmEngine();
-    await e.load({
-      model: MODEL_ID,
-      device: 'cpu',
-      dtypes: { vision_encoder: 'fp16', embed_tokens: 'fp16', decoder_model_merged: 'q4f16' },
-      source: { kind: 'local', localModelPath: root },
-    });
-    return e;
-  };
-  [engine, fresh] = [await load(), await load()];
+  const f16: DtypeMap = { vision_encoder: 'fp16', embed_tokens: 'fp16', decoder_model_merged: 'q4f16' };
+  [engine, fresh] = [await loadTinyEngine(f16), await loadTinyEngine(f16)];
 });
 
 describe('a failure while cutting the KV cache', () => {

@@ -12,9 +12,9 @@ import {
   assistant, cutMidCharacter, MID_CHARACTER_PROMPTS, scriptSettings, turnOn, typedControlTokens, user, wholeConversation, type Picture,
 } from '../../fixtures/cache-script';
 import { makeImage } from '../../fixtures/images';
-import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
+import { allFiles as all, loadTinyEngine } from '../../fixtures/engine';
+import { MODEL_ID } from '../../fixtures/model/ensure';
 
-const all = (d: DtypeMap['decoder_model_merged']): DtypeMap => ({ vision_encoder: d, embed_tokens: d, decoder_model_merged: d });
 /** Each path and whether its files compute a chunked prefill exactly like a whole one (see PathOptions). */
 const PATHS: [string, DtypeMap, boolean][] = [
   ['fp32 (Node, the reference)', all('fp32'), true],
@@ -24,30 +24,23 @@ const PATHS: [string, DtypeMap, boolean][] = [
   ['WASM files (q8 everywhere: per-tensor activation quantization)', all('q8'), false],
 ];
 
-let root: string;
 let imageA: Picture;
 let imageB: Picture;
 
 beforeAll(async () => {
-  root = await ensureTinyModel();
   const a = await makeImage('png', 300, 200, 1);
   const b = await makeImage('jpeg', 200, 300, 5);
   imageA = { blob: a, hash: await hashBlob(a) };
   imageB = { blob: b, hash: await hashBlob(b) };
 });
 
-async function loaded(dtypes: DtypeMap): Promise<VlmEngine> {
-  const e = new VlmEngine();
-  await e.load({ model: MODEL_ID, device: 'cpu', dtypes, source: { kind: 'local', localModelPath: root } });
-  return e;
-}
 
 describe.each(PATHS)('cached == fresh: %s', (_name, dtypes, exact) => {
   let cached: VlmEngine;
   let fresh: VlmEngine;
   const turn = turnOn((i) => cached.generate(i), (i) => fresh.generate(i, { noCache: true }), { exact });
   beforeAll(async () => {
-    [cached, fresh] = [await loaded(dtypes), await loaded(dtypes)];
+    [cached, fresh] = [await loadTinyEngine(dtypes), await loadTinyEngine(dtypes)];
   });
   afterAll(async () => {
     await cached?.unload();

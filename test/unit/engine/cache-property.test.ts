@@ -9,7 +9,7 @@ import { hashBlob } from '../../../src/chat/images';
 import { VlmEngine } from '../../../src/engine/engine';
 import { assistant, scriptSettings, user, type Picture } from '../../fixtures/cache-script';
 import { makeImage } from '../../fixtures/images';
-import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
+import { loadTinyEngine } from '../../fixtures/engine';
 
 const PIECES = [' the', 'cat', ' ', '\n', 'é', '日本', '🙂', '```ts\nlet x = 1;\n```', '42', '<image>', '<end_of_utterance>',
   '<|im_start|>', 'Assistant:', 'User:', '<row_1_col_1>', 'naïve', '"', '—', '\t'];
@@ -34,13 +34,7 @@ let fresh: VlmEngine;
 let pictures: Picture[];
 
 beforeAll(async () => {
-  const root = await ensureTinyModel();
-  const load = async () => {
-    const e = new VlmEngine();
-    await e.load({ model: MODEL_ID, device: 'cpu', dtypes: { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'fp32' }, source: { kind: 'local', localModelPath: root } });
-    return e;
-  };
-  [cached, fresh] = [await load(), await load()];
+  [cached, fresh] = [await loadTinyEngine(), await loadTinyEngine()];
   pictures = await Promise.all([1, 2].map(async (seed) => {
     const blob = await makeImage('png', 96, 64, seed);
     return { blob, hash: await hashBlob(blob) };

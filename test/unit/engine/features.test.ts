@@ -6,20 +6,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashBlob } from '../../../src/chat/images';
 import { VlmEngine } from '../../../src/engine/engine';
-import type { DtypeMap, GenerateInput, ImageFeatures } from '../../../src/engine/protocol';
+import type { GenerateInput, ImageFeatures } from '../../../src/engine/protocol';
 import { assistant, scriptSettings, user } from '../../fixtures/cache-script';
 import { makeImage } from '../../fixtures/images';
-import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
+import { FP32, loadTinyEngine } from '../../fixtures/engine';
+import { MODEL_ID } from '../../fixtures/model/ensure';
 
-const FP32: DtypeMap = { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'fp32' };
-let root: string;
 let photo: { blob: Blob; hash: string };
 
-async function engine(dtypes = FP32): Promise<VlmEngine> {
-  const e = new VlmEngine();
-  await e.load({ model: MODEL_ID, device: 'cpu', dtypes, source: { kind: 'local', localModelPath: root } });
-  return e;
-}
+const engine = (dtypes = FP32): Promise<VlmEngine> => loadTinyEngine(dtypes);
 
 const input = (features?: ImageFeatures[], detail: 'low' | 'auto' | 'high' = 'auto'): GenerateInput => ({
   sessionId: 's',
@@ -30,7 +25,6 @@ const input = (features?: ImageFeatures[], detail: 'low' | 'auto' | 'high' = 'au
 });
 
 beforeAll(async () => {
-  root = await ensureTinyModel();
   const blob = await makeImage('png', 640, 480, 7);
   photo = { blob, hash: await hashBlob(blob) };
 });

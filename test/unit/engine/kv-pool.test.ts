@@ -11,7 +11,7 @@ import { cacheBytes, KvPool, type PooledCache } from '../../../src/engine/kv-poo
 import type { GenerateInput } from '../../../src/engine/protocol';
 import { assistant, scriptSettings, user } from '../../fixtures/cache-script';
 import { makeImage } from '../../fixtures/images';
-import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
+import { loadTinyEngine } from '../../fixtures/engine';
 
 /** A cache of `positions` float32 positions (2 tensors of [1, 1, positions, 4]) that counts its disposals. */
 function fakeCache(positions: number, disposed: string[], name: string): PooledCache {
@@ -57,9 +57,7 @@ describe('a cache per chat (tiny model)', () => {
     ({ sessionId, messages, image, settings: scriptSettings });
 
   beforeAll(async () => {
-    const root = await ensureTinyModel();
-    engine = new VlmEngine();
-    await engine.load({ model: MODEL_ID, device: 'cpu', dtypes: { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'fp32' }, source: { kind: 'local', localModelPath: root } });
+    engine = await loadTinyEngine();
     const blob = await makeImage('png', 300, 200, 4);
     photo = { blob, hash: await hashBlob(blob) };
   });
