@@ -43,13 +43,19 @@ function clientErrorBody(code: string | undefined): ErrorBody {
   return malformed(`This is not an HTTP/1.1 request this server can read (${code ?? 'parse error'}).`);
 }
 
-/** Writes a whole JSON answer straight to a socket that has no response object (parse errors, CONNECT). */
+/**
+ * Writes a whole JSON answer straight to a socket that has no response object (parse errors, CONNECT), then
+ * reads and drops what else comes until the client closes (a socket nobody reads never sees its end: a flood of
+ * CONNECTs would hold every one of them open), for a few seconds at most.
+ */
 function answerRaw(socket: Socket, e: ErrorBody): void {
   const body = errorJson(e);
   socket.end(
     `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
   );
+  socket.resume();
+  socket.setTimeout(5_000, () => socket.destroy());
 }
 
 /**
@@ -134,6 +140,12 @@ export async function serveFetch(fetch: FetchFn, opts: ServeOptions): Promise<Se
   // Host is checked by the app, with a JSON answer; node:http's own check would answer a bare 400.
   const server = createServer({ requireHostHeader: false }, listener(fetch, opts));
   guard(server, opts.log);
+  // Every socket, those handed over by CONNECT or a parse error too, so close() ends them all.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -144,8 +156,8 @@ export async function serveFetch(fetch: FetchFn, opts: ServeOptions): Promise<Se
     server,
     url: `http://${host}:${port}`,
     close: () => new Promise((resolve) => {
-      server.closeAllConnections();
       server.close(() => resolve());
+      for (const socket of sockets) socket.destroy();
     }),
   };
 }

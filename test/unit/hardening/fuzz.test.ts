@@ -2,7 +2,7 @@
  * Issue 15: 5,000 generated requests at each server (random methods, request targets, Host headers, header
  * sizes, framing, multipart shapes, bodies; test/fixtures/fuzz), 4 connections at a time on 127.0.0.1, each
  * server in a child process: no crash, every answer a JSON error or a valid answer, nothing hangs, /health
- * fine afterwards. Bounded: a fixed count, and a time budget the run must stay within. The seed is printed,
+ * fine afterwards, no connection left open. Bounded: a fixed count, and a time budget the run must stay within. The seed is printed,
  * so a failure can be replayed (FUZZ_SEED=…); FUZZ_REQUESTS raises the count.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,7 @@ describe.each(['api', 'proxy'] as const)('fuzzing the %s', (kind) => {
     const t = await target(kind, s);
     const r = rng(SEED + (kind === 'api' ? 0 : 1));
     const rssBefore = s.rssMb();
+    const socketsBefore = s.openSockets();
     let made = 0;
     const started = performance.now();
     const result = await fuzz(s.url, () => (made < COUNT && performance.now() - started < BUDGET_MS ? (made++, fuzzRequest(r, t)) : null), 4);
@@ -54,5 +55,7 @@ describe.each(['api', 'proxy'] as const)('fuzzing the %s', (kind) => {
     expect(result.sent, `only ${result.sent} requests fit in the ${BUDGET_MS / 1000} s budget`).toBe(COUNT);
     expect(health.status).toBe(200);
     expect(((await health.json()) as { status: string }).status).toBe('ok');
+    // Every client has closed: so must every connection (one left open per CONNECT once held them forever).
+    await expect.poll(() => s.openSockets(), { timeout: 30_000, interval: 200 }).toBeLessThanOrEqual(socketsBefore + 2);
   }, BUDGET_MS + 60_000);
 });
