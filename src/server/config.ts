@@ -37,6 +37,8 @@ export interface ApiConfig {
   databaseUrl: string | null;
   /** Memory for the KV caches of recent sessions (GLIMPSE_KV_CACHE_MB), least recently used evicted. */
   kvCacheMB: number;
+  /** ONNX Runtime's CPU memory arena (GLIMPSE_ORT_ARENA=on): it keeps a long prompt's peak memory for good. */
+  ortArena: boolean;
 }
 
 export const DEFAULT_MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
@@ -89,6 +91,9 @@ export function loadApiConfig(env: Env): ApiConfig {
     problems.push(`GLIMPSE_IMAGE_DETAIL must be low, auto or high (got "${detail}")`);
   }
 
+  const arena = env.GLIMPSE_ORT_ARENA?.trim().toLowerCase() || 'off';
+  if (arena !== 'on' && arena !== 'off') problems.push(`GLIMPSE_ORT_ARENA must be on or off (got "${arena}")`);
+
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (e.g. postgres://user:password@host:5432/glimpse)');
@@ -109,6 +114,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     systemPrompt: env.GLIMPSE_SYSTEM_PROMPT?.trim() ?? '',
     allowedOrigins: envList(env.GLIMPSE_API_ORIGINS).map((s) => s.replace(/\/+$/, '')),
     allowedHosts: envList(env.GLIMPSE_API_HOSTS),
+    ortArena: arena === 'on',
   };
   if (problems.length > 0) throw new ApiConfigError(problems);
   return config;

@@ -16,6 +16,7 @@ import { serveFetch } from '../node/serve';
 import { NodeBackend } from './backend';
 import { ApiConfigError, loadApiConfig, type ApiConfig } from './config';
 import { createApiApp, type ModelStatus } from './handler';
+import { setOrtSessionDefaults } from './ort';
 import { PgSessionLocks } from './pg/locks';
 import { DatabaseOpenError, PgSessionStore } from './pg/store';
 import { GenerationQueue } from './queue';
@@ -67,6 +68,8 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     : await FileSessionStore.open(config.dataDir);
   const pgLocks = config.databaseUrl ? new PgSessionLocks({ connectionString: config.databaseUrl }) : null;
   for (const w of store.warnings) log(`warning: ${w}`);
+  // Before the model loads: with the arena, one long prompt keeps its peak memory for good (see ort.ts).
+  if (!opts.backend) setOrtSessionDefaults({ enableCpuMemArena: config.ortArena });
   const backend = opts.backend ?? new NodeBackend({
     model: config.model,
     source: config.source,

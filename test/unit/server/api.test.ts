@@ -300,10 +300,11 @@ describe('REST API: a client that goes away', () => {
       await expect(pending).rejects.toThrow();
       await new Promise((r) => setTimeout(r, 50)); // the server sees the connection close
       release();
+      // A condition, not a time: stopping waits for the engine's current step, seconds on a busy machine.
       await expect.poll(async () => {
         const [s] = await stopApi.store.list();
         return s ? (await stopApi.store.messages(s.id)).map((m) => m.status) : [];
-      }).toEqual(['complete', 'stopped']);
+      }, { timeout: 30_000 }).toEqual(['complete', 'stopped']);
       const next = await postChat({ message: 'still there?' }, stopApi.url);
       expect(next.res.status).toBe(200);
     } finally {

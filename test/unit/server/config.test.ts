@@ -20,6 +20,8 @@ describe('loadApiConfig', () => {
       maxNewTokens: 512,
       imageDetail: 'auto',
       allowedOrigins: [],
+      allowedHosts: [],
+      ortArena: false,
     });
   });
 
@@ -47,6 +49,14 @@ describe('loadApiConfig', () => {
     expect(problems).toMatch(/GLIMPSE_API_QUEUE must be/);
     expect(problems).toMatch(/GLIMPSE_IMAGE_DETAIL must be/);
     expect(problems).toMatch(/MODEL_PATH=.* holds no model/);
+  });
+
+  it('host names (GLIMPSE_API_HOSTS) and the ONNX Runtime memory arena (GLIMPSE_ORT_ARENA)', () => {
+    expect(loadApiConfig({ GLIMPSE_API_HOSTS: 'glimpse.lan, 10.0.0.5', GLIMPSE_ORT_ARENA: 'ON' })).toMatchObject({
+      allowedHosts: ['glimpse.lan', '10.0.0.5'],
+      ortArena: true,
+    });
+    expect(() => loadApiConfig({ GLIMPSE_ORT_ARENA: 'maybe' })).toThrow(/GLIMPSE_ORT_ARENA must be on or off/);
   });
 
   it('a self-hosted model host and allowed origins', () => {
