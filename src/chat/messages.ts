@@ -66,7 +66,30 @@ export interface StoredMessage extends ChatMessage {
    */
   rev?: number;
   details?: ReplyDetails;
+  /**
+   * The other versions of this turn (‹ 1/2 ›), in order, the shown one not included: earlier answers
+   * (Regenerate) or the user's text before an edit, each with the turns that followed it (src/chat/versions.ts).
+   */
+  versions?: MessageVersion[];
+  /** Where the shown version sits among all of them, 0-based (absent: last). */
+  version?: number;
+  /** The pictures the versions' branches refer to (kept by the store, so they are not deleted while referred to). */
+  branchImages?: string[];
 }
+
+/** Another version of a turn and the conversation that followed it. */
+export interface MessageVersion {
+  content: ContentPart[];
+  timestamp: string;
+  status?: MessageStatus;
+  error?: { name: string; message: string };
+  details?: ReplyDetails;
+  /** The turns that followed this version, oldest first (a branch). */
+  following?: BranchTurn[];
+}
+
+/** A turn kept in a branch: a stored message without its place in a transcript. */
+export type BranchTurn = Omit<StoredMessage, 'id' | 'sessionId' | 'seq' | 'rev' | 'branchImages'>;
 
 export const nowIso = (): string => new Date().toISOString();
 

@@ -7,13 +7,14 @@ import {
   isError,
   serializeError,
 } from '../errors';
-import { validateSessionId, type SessionRepository, type SessionSummary } from '../storage/repository';
+import { validateSessionId, type NewMessage, type SessionRepository, type SessionSummary } from '../storage/repository';
 import { DEFAULT_GENERATION, type ChatBackend, type GenerationSettings, type TokenEvent } from './backend';
 import type { ImageFeatures, ImageFeatureStore } from './features';
 import { buildContext, DEFAULT_WINDOW, type ModelContext } from './context';
 import { DEFAULT_IMAGE_LIMITS, hashBlob, inspectImage, type ImageInfo, type ImageLimits } from './images';
 import { defaultSessionLocks, type SessionLocks } from './locks';
 import { makeContent, nowIso, textOf, toChatMessage, type ChatMessage, type StoredMessage } from './messages';
+import { showVersion, withNewVersion } from './versions';
 
 /** The answer of `chat`, shaped like the REST server's POST /chat. */
 export interface ChatResponse {
@@ -181,35 +182,84 @@ export class ChatService {
     });
   }
 
-  /** Regenerates the last answer: drops the trailing assistant turn and asks again. */
+  /**
+   * Regenerates the last answer and asks again. Where the store keeps versions, the new answer is another
+   * version of the last one (‹ 2/2 ›); otherwise the old answer is dropped.
+   */
   async regenerate(sessionId: string, opts: Omit<ChatRequest, 'message' | 'image' | 'session_id'> = {}): Promise<ChatResponse> {
     return this.withSessionLock(sessionId, async () => {
       const transcript = await this.store.messages(sessionId);
       await this.store.require(sessionId);
-      let last = transcript[transcript.length - 1];
-      if (last?.role === 'assistant') {
-        await this.store.truncate(sessionId, last.seq);
-        last = transcript[transcript.length - 2];
-      }
-      if (!last || last.role !== 'user') {
+      const answer = transcript.at(-1)?.role === 'assistant' ? transcript.at(-1)! : null;
+      const question = transcript.at(answer ? -2 : -1);
+      if (!question || question.role !== 'user') {
         throw new EmptyMessageError('There is no question to answer again in this chat.', { field: 'message' });
       }
-      return this.respond(sessionId, textOf(last), null, { ...opts, message: textOf(last) });
+      let place: ((fresh: NewMessage) => Promise<StoredMessage>) | undefined;
+      if (answer && this.store.replaceFrom) {
+        // The new answer's place, holding the old one as a version; empty, so the model's context skips it.
+        const empty = { id: crypto.randomUUID(), content: makeContent('', false), status: 'streaming' as const, timestamp: nowIso() };
+        const [placeholder] = await this.store.replaceFrom(sessionId, answer.seq, [withNewVersion(answer, [], empty)]);
+        place = (fresh) => this.store.update({ ...placeholder!, ...fresh, id: placeholder!.id });
+      } else if (answer) {
+        await this.store.truncate(sessionId, answer.seq);
+      }
+      return this.respond(sessionId, textOf(question), null, { ...opts, message: textOf(question) }, place);
     });
   }
 
   /** Edits the last user message (text only; its image stays) and answers it again. */
   async editLast(sessionId: string, newText: string, opts: Omit<ChatRequest, 'message' | 'image' | 'session_id'> = {}): Promise<ChatResponse> {
+    const last = [...(await this.store.messages(validateSessionId(sessionId)))].reverse().find((m) => m.role === 'user');
+    return this.editMessage(sessionId, last?.id ?? '', newText, opts);
+  }
+
+  /**
+   * Edits one of the user's messages (text only; its image stays) and answers it again: the conversation
+   * goes on from there. Where the store keeps versions, what followed stays as the earlier version's branch;
+   * otherwise only the last question can be edited, and what followed it is dropped.
+   */
+  async editMessage(
+    sessionId: string,
+    messageId: string,
+    newText: string,
+    opts: Omit<ChatRequest, 'message' | 'image' | 'session_id'> = {},
+  ): Promise<ChatResponse> {
     return this.withSessionLock(sessionId, async () => {
       await this.store.require(sessionId);
       const transcript = await this.store.messages(sessionId);
-      const lastUser = [...transcript].reverse().find((m) => m.role === 'user');
-      if (!lastUser) throw new EmptyMessageError('There is no message to edit in this chat.', { field: 'message' });
-      const text = this.validateMessage(newText, lastUser.imageHash !== undefined);
-      await this.store.truncate(sessionId, lastUser.seq + 1);
-      const edited: StoredMessage = { ...lastUser, content: makeContent(text, lastUser.imageHash !== undefined), timestamp: nowIso() };
-      await this.store.update(edited);
+      const at = transcript.findIndex((m) => m.id === messageId && m.role === 'user');
+      const lastUser = transcript.findLastIndex((m) => m.role === 'user');
+      if (at < 0 || (!this.store.replaceFrom && at !== lastUser)) {
+        throw new EmptyMessageError('There is no such message to edit in this chat.', { field: 'message' });
+      }
+      const message = transcript[at]!;
+      const text = this.validateMessage(newText, message.imageHash !== undefined);
+      const content = makeContent(text, message.imageHash !== undefined);
+      if (this.store.replaceFrom) {
+        await this.store.replaceFrom(sessionId, message.seq, [withNewVersion(message, transcript.slice(at + 1), { content, timestamp: nowIso() })]);
+      } else {
+        await this.store.truncate(sessionId, message.seq + 1);
+        await this.store.update({ ...message, content, timestamp: nowIso() });
+      }
       return this.respond(sessionId, text, null, { ...opts, message: text });
+    });
+  }
+
+  /**
+   * Shows another version of a turn (an earlier answer, or a question before an edit): the turns after it
+   * become that version's branch, and the ones shown until now are kept with the version they followed.
+   */
+  async selectVersion(sessionId: string, messageId: string, index: number): Promise<StoredMessage[]> {
+    return this.withSessionLock(sessionId, async () => {
+      await this.store.require(sessionId);
+      const transcript = await this.store.messages(sessionId);
+      const at = transcript.findIndex((m) => m.id === messageId);
+      if (at < 0 || !this.store.replaceFrom) throw new EmptyMessageError('This message has no other versions.', { field: 'message' });
+      const message = transcript[at]!;
+      const { turn, following } = showVersion(message, transcript.slice(at + 1), index);
+      await this.store.replaceFrom(sessionId, message.seq, [turn, ...following]);
+      return this.store.messages(sessionId);
     });
   }
 
@@ -260,11 +310,13 @@ export class ChatService {
     return { sessions, total: sessions.length };
   }
 
+  /** `place` stores the empty answer (default: appended; Regenerate makes it a new version of the old one). */
   private async respond(
     sessionId: string,
     text: string,
     userMessage: StoredMessage | null,
     req: Omit<ChatRequest, 'session_id'>,
+    place: (answer: NewMessage) => Promise<StoredMessage> = (answer) => this.store.append(sessionId, answer),
   ): Promise<ChatResponse> {
     const session = await this.store.require(sessionId);
     const settings = this.settings();
@@ -277,7 +329,7 @@ export class ChatService {
     const imageRecord = context.imageHash ? await this.store.getImage(context.imageHash) : undefined;
     const features = imageRecord && this.features ? await this.features.featuresOf(imageRecord.hash).catch(() => []) : undefined;
 
-    const assistant = await this.store.append(sessionId, {
+    const assistant = await place({
       role: 'assistant',
       content: [{ type: 'text', text: '' }],
       timestamp: nowIso(),

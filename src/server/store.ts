@@ -25,18 +25,23 @@ import type { ImageFeatures, ImageFeatureStore } from '../chat/features';
 
 export { DataDirInUseError } from './disk';
 import {
+  afterReplace,
   afterTruncate,
   DEFAULT_TITLE,
+  imagesOf,
   newSessionRecord,
   nextRevision,
+  placeTurn,
   sessionNotFound,
   summarize,
   titleFrom,
   touchSummary,
   validateSessionId,
+  withBranchImages,
   type ImageRecord,
   type NewImage,
   type NewMessage,
+  type NewTurn,
   type SessionRecord,
   type SessionRepository,
   type SessionSummary,
@@ -186,7 +191,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
   private usedHashes(): Set<string> {
     const used = new Set<string>();
     for (const f of this.sessions.values()) {
-      for (const m of f.messages) if (m.imageHash) used.add(m.imageHash);
+      for (const m of f.messages) for (const hash of imagesOf(m)) used.add(hash);
     }
     return used;
   }
@@ -261,7 +266,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
     return this.serial(async () => {
       const file = this.working(sessionId);
       const session = file.session;
-      const stored: StoredMessage = { ...clone(message), id: message.id ?? crypto.randomUUID(), sessionId, seq: session.nextSeq };
+      const stored: StoredMessage = withBranchImages({ ...clone(message), id: message.id ?? crypto.randomUUID(), sessionId, seq: session.nextSeq });
       let newImage: string | null = null;
       if (image) {
         if (!HASH.test(image.hash)) throw new StorageUnavailableError('An image hash must be 64 hex digits (SHA-256).');
@@ -305,7 +310,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
       if (!file || at < 0 || file.messages[at]!.id !== message.id) {
         throw new SessionNotFoundError('This message no longer exists (the chat was cleared or deleted).', { id: message.sessionId });
       }
-      const next = nextRevision(file.messages[at]!, clone(message));
+      const next = withBranchImages(nextRevision(file.messages[at]!, clone(message)));
       file.messages[at] = next;
       file.session.updatedAt = nowIso();
       touchSummary(file.session, next);
@@ -329,12 +334,27 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
     });
   }
 
+  async replaceFrom(sessionId: string, fromSeq: number, turns: NewTurn[]): Promise<StoredMessage[]> {
+    return this.serial(async () => {
+      const file = this.working(sessionId);
+      const removed = file.messages.filter((m) => m.seq >= fromSeq);
+      const remaining = file.messages.filter((m) => m.seq < fromSeq);
+      const added = turns.map((t, i) => placeTurn(t, sessionId, fromSeq + i, removed[i]));
+      file.messages = [...remaining, ...added];
+      const hashes = afterReplace(file.session, fromSeq, remaining, added, removed);
+      await this.saveSession(file);
+      this.sessions.set(sessionId, file);
+      await this.dropOrphans(hashes);
+      return clone(added);
+    });
+  }
+
   async clear(sessionId: string): Promise<number> {
     validateSessionId(sessionId);
     return this.serial(async () => {
       const file = this.working(sessionId);
       const removed = file.messages;
-      const hashes = removed.map((m) => m.imageHash).filter((h): h is string => !!h);
+      const hashes = removed.flatMap(imagesOf);
       file.messages = [];
       Object.assign(file.session, { messageCount: 0, nextSeq: 0, imageHash: null, preview: '', updatedAt: nowIso() });
       try {
@@ -374,7 +394,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
       const file = this.working(sessionId);
       await rm(join(this.dir, 'sessions', fileName(sessionId)), { force: true });
       this.sessions.delete(sessionId);
-      await this.dropOrphans(file.messages.map((m) => m.imageHash).filter((h): h is string => !!h));
+      await this.dropOrphans(file.messages.flatMap(imagesOf));
     });
   }
 

@@ -11,7 +11,7 @@ export type Database = IDBPDatabase<GlimpseDB>;
 export async function openDatabase(name: string = DB_NAME): Promise<Database> {
   try {
     return await openDB<GlimpseDB>(name, DB_VERSION, {
-      upgrade(db, oldVersion) {
+      upgrade(db, oldVersion, _newVersion, tx) {
         if (oldVersion < 1) {
           const sessions = db.createObjectStore('sessions', { keyPath: 'id' });
           sessions.createIndex('by-updated', 'updatedAt');
@@ -22,6 +22,10 @@ export async function openDatabase(name: string = DB_NAME): Promise<Database> {
         }
         if (oldVersion < 2) {
           db.createObjectStore('meta');
+        }
+        if (oldVersion < 3) {
+          // No message had versions before: nothing to fill in.
+          tx.objectStore('messages').createIndex('by-branch-image', 'branchImages', { multiEntry: true });
         }
       },
       blocking(_current, _next, event) {

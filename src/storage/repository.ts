@@ -4,7 +4,8 @@
  * (SessionStore, sessions.ts) and over files in the headless REST server (src/server/store.ts).
  * Nothing here touches a database.
  */
-import { hasImagePart, nowIso, textOf, type StoredMessage } from '../chat/messages';
+import { hasImagePart, nowIso, textOf, type BranchTurn, type StoredMessage } from '../chat/messages';
+import { branchImages } from '../chat/versions';
 import { InvalidSessionIdError, SessionNotFoundError, StaleWriteError } from '../errors';
 import type { ImageRecord, SessionRecord } from './schema';
 
@@ -23,6 +24,9 @@ export interface SessionSummary {
 
 /** A new message before the store gives it a seq and id. */
 export type NewMessage = Omit<StoredMessage, 'id' | 'seq' | 'sessionId' | 'imageHash'> & { id?: string };
+
+/** A turn written by replaceFrom: a branch turn, with the id it keeps (the first one; others get new ids). */
+export type NewTurn = BranchTurn & { id?: string };
 
 export interface NewImage {
   blob: Blob;
@@ -58,6 +62,15 @@ export interface SessionRepository {
   truncate(sessionId: string, fromSeq: number): Promise<void>;
   /** Removes every message and the image in context; the session stays. Returns how many were removed. */
   clear(sessionId: string): Promise<number>;
+  /**
+   * Replaces the messages from `fromSeq` on by `turns`, in one write (a turn answered again or edited keeps its
+   * other versions; showing another version swaps the turns after it). Seqs run on from `fromSeq`; a turn
+   * keeps its `id` when given, the others get new ones. Pictures the turns refer to (directly or in their
+   * versions) must be stored already and stay; pictures only the replaced messages referred to are deleted.
+   * The image in context follows the turns (see afterReplace). Optional: without it the chat service offers
+   * no versions (editing the last question and regenerating then overwrite, as before).
+   */
+  replaceFrom?(sessionId: string, fromSeq: number, turns: NewTurn[]): Promise<StoredMessage[]>;
 }
 
 export const DEFAULT_TITLE = 'New chat';
@@ -146,7 +159,7 @@ export function touchSummary(session: SessionRecord, m: StoredMessage): void {
 export function afterTruncate(session: SessionRecord, fromSeq: number, removed: StoredMessage[], remaining: StoredMessage[]): Set<string> {
   session.messageCount = remaining.length;
   session.nextSeq = fromSeq;
-  const removedHashes = new Set(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
+  const removedHashes = new Set(removed.flatMap(imagesOf));
   if (session.imageHash && removedHashes.has(session.imageHash)) {
     session.imageHash = [...remaining].reverse().find((m) => m.imageHash)?.imageHash ?? null;
   }
@@ -154,4 +167,48 @@ export function afterTruncate(session: SessionRecord, fromSeq: number, removed: 
   session.preview = last ? preview(last) : '';
   session.updatedAt = nowIso();
   return removedHashes;
+}
+
+/** Every picture a stored message refers to: the one it sent, and those in its versions' branches. */
+export function imagesOf(m: Pick<StoredMessage, 'imageHash' | 'branchImages'>): string[] {
+  return [...(m.imageHash ? [m.imageHash] : []), ...(m.branchImages ?? [])];
+}
+
+/** The message as stored: `branchImages` worked out from its versions (absent when there are none). */
+export function withBranchImages<T extends Pick<StoredMessage, 'versions' | 'branchImages'>>(m: T): T {
+  const { branchImages: _old, ...rest } = m;
+  const found = branchImages(m.versions);
+  return (found.length ? { ...rest, branchImages: found } : rest) as T;
+}
+
+/** A turn written by replaceFrom as the stored message at `seq` (its id kept, its revision after `before`'s). */
+export function placeTurn(turn: NewTurn, sessionId: string, seq: number, before: StoredMessage | undefined): StoredMessage {
+  const id = turn.id ?? crypto.randomUUID();
+  const rev = before?.id === id ? (before.rev ?? 0) + 1 : 0;
+  return withBranchImages({ ...structuredClone(turn), id, sessionId, seq, rev });
+}
+
+/**
+ * The session record after replaceFrom: counts, preview, and the image in context. Turns that send a
+ * picture make the latest one sent the image in context (a branch where another photo was sent brings it
+ * back); otherwise it stays, unless no message sends it any more (then the latest one left, as a truncate).
+ * Returns the pictures the replaced messages referred to, for orphan clean-up.
+ */
+export function afterReplace(
+  session: SessionRecord,
+  fromSeq: number,
+  remaining: StoredMessage[],
+  added: StoredMessage[],
+  removed: StoredMessage[],
+): Set<string> {
+  const transcript = [...remaining, ...added];
+  session.messageCount = transcript.length;
+  session.nextSeq = fromSeq + added.length;
+  const latest = [...transcript].reverse().find((m) => m.imageHash)?.imageHash ?? null;
+  if (added.some((m) => m.imageHash)) session.imageHash = latest;
+  else if (session.imageHash && !transcript.some((m) => m.imageHash === session.imageHash)) session.imageHash = latest;
+  const last = transcript.at(-1);
+  session.preview = last ? preview(last) : '';
+  session.updatedAt = nowIso();
+  return new Set(removed.flatMap(imagesOf));
 }

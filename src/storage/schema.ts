@@ -7,8 +7,9 @@ import type { StoredMessage } from '../chat/messages';
  * existing data is carried forward, never dropped.
  *   1: sessions, messages, images
  *   2: meta (small app state: settings, the last open session)
+ *   3: messages index by-branch-image (pictures referred to by a turn's other versions, kept while referred to)
  */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 export const DB_NAME = 'glimpse';
 
 export interface SessionRecord {
@@ -49,7 +50,7 @@ export interface GlimpseDB extends DBSchema {
     /** [sessionId, seq]: one range read returns a transcript in order. */
     key: [string, number];
     value: StoredMessage;
-    indexes: { 'by-image': string; 'by-id': string };
+    indexes: { 'by-image': string; 'by-id': string; 'by-branch-image': string };
   };
   images: {
     key: string;

@@ -20,18 +20,23 @@ import {
 } from './transfer';
 import type { GlimpseDB, ImageRecord, SessionRecord } from './schema';
 import {
+  afterReplace,
   afterTruncate,
   DEFAULT_TITLE,
+  imagesOf,
   newSessionRecord,
   nextRevision,
+  placeTurn,
   preview,
   sessionNotFound as notFound,
   summarize,
   titleFrom,
   touchSummary,
   validateSessionId,
+  withBranchImages,
   type NewImage,
   type NewMessage,
+  type NewTurn,
   type SessionRepository,
   type SessionSummary,
 } from './repository';
@@ -195,12 +200,12 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
       if (!session) {
         throw notFound(sessionId);
       }
-      const stored: StoredMessage = {
+      const stored: StoredMessage = withBranchImages({
         ...message,
         id: message.id ?? crypto.randomUUID(),
         sessionId,
         seq: session.nextSeq,
-      };
+      });
       if (image) {
         stored.imageHash = image.hash;
         const images = tx.objectStore('images');
@@ -239,7 +244,7 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
           id: message.sessionId,
         });
       }
-      const next = nextRevision(existing, message);
+      const next = withBranchImages(nextRevision(existing, message));
       await tx.objectStore('messages').put(next);
       session.updatedAt = nowIso();
       touchSummary(session, next);
@@ -266,6 +271,30 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
       await this.dropOrphans(tx.objectStore('images'), tx.objectStore('messages'), removedHashes);
     });
     this.emit({ kind: 'messages', sessionId });
+  }
+
+  /** Replaces the messages from `fromSeq` on (versions: a new answer or edit, another version shown), in one transaction. */
+  async replaceFrom(sessionId: string, fromSeq: number, turns: NewTurn[]): Promise<StoredMessage[]> {
+    const added = await write(this.db, ['sessions', 'messages', 'images'], async (tx) => {
+      const session = await tx.objectStore('sessions').get(sessionId);
+      if (!session) {
+        throw notFound(sessionId);
+      }
+      const messages = tx.objectStore('messages');
+      const range = IDBKeyRange.bound([sessionId, fromSeq], [sessionId, Number.MAX_SAFE_INTEGER]);
+      const removed = await messages.getAll(range);
+      await messages.delete(range);
+      const placed = turns.map((t, i) => placeTurn(t, sessionId, fromSeq + i, removed[i]));
+      for (const m of placed) await messages.add(m);
+      // (An empty range cannot be a key range: from the first message on, nothing remains before it.)
+      const remaining = fromSeq > 0 ? await messages.getAll(IDBKeyRange.bound([sessionId, 0], [sessionId, fromSeq], false, true)) : [];
+      const hashes = afterReplace(session, fromSeq, remaining, placed, removed);
+      await tx.objectStore('sessions').put(session);
+      await this.dropOrphans(tx.objectStore('images'), messages, hashes);
+      return placed;
+    });
+    this.emit({ kind: 'messages', sessionId });
+    return added;
   }
 
   /** Removes every message and the image in context; the session itself stays. */
@@ -457,20 +486,24 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
         Object.assign(session, { messageCount: 0, nextSeq: 0, imageHash: null, preview: '', updatedAt: nowIso() });
         await sessions.put(session);
       }
-      const hashes = new Set(removed.map((m) => m.imageHash).filter((h): h is string => !!h));
+      const hashes = new Set(removed.flatMap(imagesOf));
       await this.dropOrphans(tx.objectStore('images'), messages, hashes);
       return removed.length;
     });
   }
 
-  /** Deletes each image no remaining message refers to (images are shared between sessions by hash). */
+  /**
+   * Deletes each image no remaining message refers to, directly or in its versions (images are shared
+   * between sessions by hash).
+   */
   private async dropOrphans(
     images: { delete(key: string): Promise<void> },
-    messages: { index(name: 'by-image'): { count(key: string): Promise<number> } },
+    messages: { index(name: 'by-image' | 'by-branch-image'): { count(key: string): Promise<number> } },
     hashes: Set<string>,
   ): Promise<void> {
     for (const hash of hashes) {
-      if ((await messages.index('by-image').count(hash)) === 0) await images.delete(hash);
+      const used = (await messages.index('by-image').count(hash)) + (await messages.index('by-branch-image').count(hash));
+      if (used === 0) await images.delete(hash);
     }
   }
 }

@@ -2,7 +2,6 @@ import { consume } from '@lit/context';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { StoredMessage } from '../chat/messages';
 import type { ChatService } from '../chat/service';
 import type { EngineController } from '../engine/api';
 import { planImage } from '../engine/image';
@@ -290,8 +289,9 @@ export class ChatView extends LitElement {
               .pending=${m.status === 'streaming' ? (live?.messageId === m.id ? this.pendingText() : 'Answering in another tab') : ''}
               .waitedMs=${live?.messageId === m.id && live.firstTokenAt === null ? performance.now() - live.startedAt : null}
               ?can-regenerate=${!live && m === last && m.role === 'assistant'}
-              ?can-edit=${!live && m.role === 'user' && this.canEdit(m)}
+              ?can-edit=${!live && c.canEdit(m)}
               ?can-ask-again=${!live && this.acceptsImages}
+              ?can-switch=${!live}
               @regenerate=${() => void c.regenerate()}
               @edit-message=${(e: EditMessageEvent) => void c.editMessage(e.messageId, e.text)}
               @version-select=${(e: VersionSelectEvent) => void c.selectVersion(e.messageId, e.index)}
@@ -300,11 +300,6 @@ export class ChatView extends LitElement {
           </li>`,
       )}
     </ol>`;
-  }
-
-  /** Any of your messages can be edited; the conversation branches from there. */
-  private canEdit(m: StoredMessage): boolean {
-    return this.conversation.canEdit(m);
   }
 
   /** The error the last answer shows (its card is the one card for it). */

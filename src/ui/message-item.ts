@@ -1,7 +1,8 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { textOf, type StoredMessage } from '../chat/messages';
-import { AskAgainEvent, EditMessageEvent, RegenerateEvent } from './events';
+import { versionCount, versionIndex } from '../chat/versions';
+import { AskAgainEvent, EditMessageEvent, RegenerateEvent, VersionSelectEvent } from './events';
 import { detailsLine, fullDate, shortDate } from './format';
 import { elapsedText } from './stage';
 import { loadMarkdown, markdownRenderer } from './markdown-loader';
@@ -20,6 +21,7 @@ import './error-banner';
  * @fires regenerate - Regenerate (or Try again) was pressed on the last answer
  * @fires edit-message - an edit of one of your messages was saved (detail: `messageId`, `text`)
  * @fires ask-again - “Ask about this again” on a picture not in context (detail: `imageHash`)
+ * @fires version-select - ‹ or › on a turn with several versions (detail: `messageId`, `index`)
  */
 @customElement('message-item')
 export class MessageItem extends LitElement {
@@ -42,6 +44,8 @@ export class MessageItem extends LitElement {
   @property({ type: Boolean, attribute: 'can-regenerate' }) canRegenerate = false;
   @property({ type: Boolean, attribute: 'can-edit' }) canEdit = false;
   @property({ type: Boolean, attribute: 'can-ask-again' }) canAskAgain = false;
+  /** Whether ‹ › may switch versions now (nothing generating). */
+  @property({ type: Boolean, attribute: 'can-switch' }) canSwitch = false;
   /** Reflected for styling. */
   @property({ reflect: true, attribute: 'role-name' }) roleName = '';
 
@@ -112,6 +116,7 @@ export class MessageItem extends LitElement {
     return html`${text ? html`<div class="bubble user-text">${text}</div>` : nothing}
       <div class="meta">
         <time datetime=${m.timestamp} title=${fullDate(m.timestamp)}>${shortDate(m.timestamp)}</time>
+        ${this.renderVersions(m)}
         ${this.canEdit
           ? html`<span class="actions"
               ><button class="btn edit" type="button" @click=${() => (this._editing = true)}>
@@ -161,6 +166,7 @@ export class MessageItem extends LitElement {
         ${streaming && this.liveTokensPerSecond !== null
           ? html`<span class="live-speed">${this.liveTokensPerSecond.toFixed(1)} tokens/s</span>`
           : nothing}
+        ${this.renderVersions(m)}
         ${!streaming && details.length ? html`<span class="details">${details.join(' · ')}</span>` : nothing}
         ${!streaming && text
           ? html`<span class="actions"
@@ -173,6 +179,20 @@ export class MessageItem extends LitElement {
           : nothing}
         ${this._copied ? html`<span role="status" class="copied">${this._copied}</span>` : nothing}
       </div>`;
+  }
+
+  /** ‹ 2/3 ›: the versions of this turn (answers again, or edits, each with what followed). */
+  private renderVersions(m: StoredMessage) {
+    const count = versionCount(m);
+    if (count < 2) return nothing;
+    const at = versionIndex(m);
+    const what = m.role === 'user' ? 'message' : 'answer';
+    const go = (index: number) => this.dispatchEvent(new VersionSelectEvent(m.id, index));
+    return html`<span class="versions" role="group" aria-label=${`Versions of this ${what}`}>
+      <button class="icon-btn prev" type="button" aria-label=${`Previous version of this ${what}`} ?disabled=${!this.canSwitch || at === 0} @click=${() => go(at - 1)}>‹</button>
+      <span class="count">${at + 1}/${count}</span>
+      <button class="icon-btn next" type="button" aria-label=${`Next version of this ${what}`} ?disabled=${!this.canSwitch || at === count - 1} @click=${() => go(at + 1)}>›</button>
+    </span>`;
   }
 
   /** Renders markdown once per text (streaming re-renders only when new tokens arrive). */

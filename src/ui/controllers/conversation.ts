@@ -172,19 +172,26 @@ export class ConversationController implements ReactiveController {
     await this.run((chat, id, opts) => chat.regenerate(id, opts));
   }
 
-  /** Whether a message can be edited (for now the last question). */
+  /** Whether a message can be edited: any of the user's (the conversation branches from there). */
   canEdit(m: StoredMessage): boolean {
-    return m.role === 'user' && m === [...this.messages].reverse().find((x) => x.role === 'user');
+    return m.role === 'user';
   }
 
-  /** Shows another version of a turn. */
-  async selectVersion(_messageId: string, _index: number): Promise<void> {
-    await Promise.resolve();
+  /** Shows another version of a turn (and the conversation that followed it). */
+  async selectVersion(messageId: string, index: number): Promise<void> {
+    const chat = this.deps.chat();
+    if (!chat || !this.sessionId) return;
+    try {
+      await chat.selectVersion(this.sessionId, messageId, index);
+    } catch (err) {
+      this.inputError = err;
+    }
+    await this.reload();
   }
 
-  /** Edits one of the user's messages and answers it again. */
-  async editMessage(_messageId: string, text: string): Promise<void> {
-    await this.run((chat, id, opts) => chat.editLast(id, text, opts));
+  /** Edits one of the user's messages and answers it again; what followed stays as the earlier version. */
+  async editMessage(messageId: string, text: string): Promise<void> {
+    await this.run((chat, id, opts) => chat.editMessage(id, messageId, text, opts));
   }
 
   stop(): void {

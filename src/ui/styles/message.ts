@@ -216,4 +216,15 @@ export const messageStyles = css`
   error-banner {
     width: 100%;
   }
+  .versions {
+    display: inline-flex;
+    align-items: center;
+    gap: 0.1rem;
+    font-variant-numeric: tabular-nums;
+  }
+  .versions .icon-btn {
+    min-width: 30px;
+    min-height: 30px;
+    font-size: 1.05rem;
+  }
 `;

@@ -167,6 +167,51 @@ describe('what chat users expect (items 12 copy, 13, 14, 15)', () => {
     await waitFor(() => text($maybe(answer, '.copied')) === 'Answer copied to the clipboard.', 2000, 'the confirmation');
   });
 
+  it('Regenerate keeps answers as versions: ‹ 1/2 › shows the earlier one', async () => {
+    m = await mountApp();
+    m.backend.nextAnswer = 'The first answer.';
+    await send(m.root, 'Question');
+    await settled(m);
+    m.backend.nextAnswer = 'The second answer.';
+    $(messageItems(m.root)[1]!, 'button.regenerate').click();
+    await waitFor(() => text($maybe(messageItems(m.root)[1]!, '.versions .count')) === '2/2', 5000, '2/2');
+    await settled(m, 2);
+    const answer = () => messageItems(m.root)[1]!;
+    expect(text($(answer(), '.md'))).toBe('The second answer.');
+    $(answer(), '.versions button.prev').click();
+    await waitFor(() => text($maybe(answer(), '.versions .count')) === '1/2' && text($maybe(answer(), '.md')) === 'The first answer.', 5000, 'the first answer');
+    expect($<HTMLButtonElement>(answer(), '.versions button.prev').disabled).toBe(true);
+    expect($(answer(), '.versions').getAttribute('aria-label')).toBe('Versions of this answer');
+    $(answer(), '.versions button.next').click();
+    await waitFor(() => text($maybe(answer(), '.md')) === 'The second answer.', 5000, 'the second answer');
+    expect(m.backend.requests).toHaveLength(2); // switching asks nothing of the model
+  });
+
+  it('editing an earlier question branches the conversation; ‹ › brings the other branch back', async () => {
+    m = await mountApp();
+    await send(m.root, 'First question');
+    await settled(m);
+    await send(m.root, 'Second question');
+    await settled(m, 4);
+    const first = messageItems(m.root)[0]!;
+    $(first, 'button.edit').click();
+    await first.updateComplete;
+    const editor = $<HTMLTextAreaElement>(first, 'form.edit textarea');
+    editor.value = 'First question, edited';
+    editor.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    await waitFor(() => messageItems(m.root).length === 2 && text($maybe(messageItems(m.root)[1]!, 'article')).includes('First question, edited'), 8000, 'the branch');
+    await settled(m, 2);
+    const question = () => messageItems(m.root)[0]!;
+    expect(text($(question(), '.versions .count'))).toBe('2/2');
+    $(question(), '.versions button.prev').click();
+    await waitFor(() => messageItems(m.root).length === 4, 5000, 'the earlier branch');
+    expect(messageItems(m.root).map((i) => textOf(i.message!).split('\n')[0])).toEqual([
+      'First question', expect.stringContaining('First question'), 'Second question', expect.stringContaining('Second question'),
+    ]);
+    $(question(), '.versions button.next').click();
+    await waitFor(() => messageItems(m.root).length === 2 && text($(question(), '.user-text')) === 'First question, edited', 5000, 'the edit again');
+  });
+
   it('Escape stops an answer; the message box has focus on load and after sending', async () => {
     m = await mountApp({ tokenDelayMs: 40 });
     const focused = () => composerOf(m.root).shadowRoot?.activeElement === textareaOf(m.root);

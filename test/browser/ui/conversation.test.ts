@@ -109,10 +109,10 @@ describe('conversation', () => {
     await settled(m);
     await send(m.root, 'Second question');
     await settled(m, 4);
-    // Only the last turn offers the actions.
+    // Only the last answer offers Regenerate; every question offers Edit.
     expect($all(m.root, ['chat-view'], 'message-item').length).toBe(4);
     expect($maybe(messageItems(m.root)[1]!, 'button.regenerate')).toBeNull();
-    expect($maybe(messageItems(m.root)[0]!, 'button.edit')).toBeNull();
+    expect($maybe(messageItems(m.root)[0]!, 'button.edit')).not.toBeNull();
 
     const oldId = messageItems(m.root)[3]!.message!.id;
     $(messageItems(m.root)[3]!, 'button.regenerate').click();

@@ -11,6 +11,8 @@ import {
   SessionNotFoundError,
   UnsupportedImageError,
 } from '../../../src/errors';
+import { textOf } from '../../../src/chat/messages';
+import { versionCount, versionIndex } from '../../../src/chat/versions';
 import { SessionStore } from '../../../src/storage/sessions';
 import { EchoBackend } from '../../fixtures/echo-backend';
 import { makeImage, pngHeaderClaiming, textBlob } from '../../fixtures/images';
@@ -181,5 +183,62 @@ describe('regenerate and edit', () => {
     const h = await service.history(session_id);
     expect(h.length).toBe(2);
     expect(h.history[0]!.content).toEqual([{ type: 'image' }, { type: 'text', text: 'right question' }]);
+  });
+});
+
+describe('versions and branches', () => {
+  const texts = async (id: string) => (await store.messages(id)).map((m) => textOf(m));
+
+  it('regenerate keeps the earlier answer as a version; the model does not see it', async () => {
+    const { session_id } = await service.chat({ message: 'one' });
+    const first = (await store.messages(session_id))[1]!;
+    await service.regenerate(session_id);
+    const [, answer] = await store.messages(session_id);
+    expect(answer!.id).not.toBe(first.id);
+    expect(versionCount(answer!)).toBe(2);
+    expect(versionIndex(answer!)).toBe(1);
+    expect(answer!.versions![0]).toMatchObject({ content: first.content, status: 'complete', following: [] });
+    expect(answer!.status).toBe('complete');
+    // The model was asked the question alone, not shown the earlier answer.
+    expect(backend.requests[1]!.messages.map((m) => m.role)).toEqual(['user']);
+    expect((await service.history(session_id)).length).toBe(2);
+  });
+
+  it('editing an earlier question branches: what followed stays with the earlier version, and comes back', async () => {
+    const a = await makeImage('png', 8, 8, 1);
+    const b = await makeImage('png', 8, 8, 2);
+    const { session_id } = await service.chat({ message: 'first', image: a });
+    await service.chat({ message: 'second', session_id, image: b });
+    const before = await texts(session_id);
+    const [q1] = await store.messages(session_id);
+
+    const res = await service.editMessage(session_id, q1!.id, 'first, edited');
+    expect(res.response).toMatch(/last: first, edited$/);
+    expect(await texts(session_id)).toEqual(['first, edited', res.response]);
+    const edited = (await store.messages(session_id))[0]!;
+    expect(edited).toMatchObject({ id: q1!.id, version: 1 });
+    expect(edited.versions![0]!.following!.map((t) => textOf(t))).toEqual(before.slice(1));
+    // The picture of the second question lives on in the branch; the first is in context again.
+    expect((await store.require(session_id)).imageHash).toBe(q1!.imageHash);
+    expect(await store.getImage((await store.messages(session_id))[0]!.branchImages![0]!)).toBeDefined();
+
+    // Back to the first version: the whole earlier conversation returns; the edit keeps its own branch.
+    await service.selectVersion(session_id, q1!.id, 0);
+    expect(await texts(session_id)).toEqual(before);
+    const back = (await store.messages(session_id))[0]!;
+    expect(versionIndex(back)).toBe(0);
+    expect(back.versions![0]!.following!.map((t) => textOf(t))).toEqual([res.response]);
+    expect((await store.require(session_id)).imageHash).toBe((await store.messages(session_id))[2]!.imageHash);
+    // And forward again.
+    await service.selectVersion(session_id, q1!.id, 1);
+    expect(await texts(session_id)).toEqual(['first, edited', res.response]);
+    await expect(service.selectVersion(session_id, q1!.id, 5)).rejects.toThrow(RangeError);
+  });
+
+  it('editing a question that is not the user’s, or not in the chat, is refused', async () => {
+    const { session_id } = await service.chat({ message: 'one' });
+    const [, answer] = await store.messages(session_id);
+    await expect(service.editMessage(session_id, answer!.id, 'x')).rejects.toThrow(EmptyMessageError);
+    await expect(service.editMessage(session_id, 'nope', 'x')).rejects.toThrow(EmptyMessageError);
   });
 });

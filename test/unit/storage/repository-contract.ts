@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hashBlob } from '../../../src/chat/images';
-import { makeContent, nowIso } from '../../../src/chat/messages';
+import { makeContent, nowIso, textOf } from '../../../src/chat/messages';
+import { showVersion, withNewVersion } from '../../../src/chat/versions';
 import { InvalidSessionIdError, SessionNotFoundError, StaleWriteError } from '../../../src/errors';
 import type { SessionRecord, SessionRepository } from '../../../src/storage/repository';
 import { makeImage } from '../../fixtures/images';
@@ -140,6 +141,45 @@ export function repositoryContract(name: string, open: () => Promise<ContractSto
       const [m] = await store.messages(s.id);
       m!.content = makeContent('changed', false);
       expect((await store.messages(s.id))[0]!.content).toEqual(makeContent('original', false));
+    });
+
+    it('replaceFrom swaps the turns after a message in one write; pictures in other versions stay until no version needs them', async () => {
+      const store = await open();
+      if (!store.replaceFrom) return; // optional: a store without it offers no versions
+      const s = await store.create();
+      const [a, b] = [await withImage(11), await withImage(12)];
+      await store.append(s.id, user('first', true), a);
+      await store.append(s.id, { role: 'assistant', content: makeContent('A1', false), timestamp: nowIso(), status: 'complete' });
+      await store.append(s.id, user('second', true), b);
+      await store.append(s.id, { role: 'assistant', content: makeContent('A3', false), timestamp: nowIso(), status: 'complete' });
+      const before = await store.messages(s.id);
+
+      // Edit the first question: the rest becomes the branch of its first version.
+      const edited = withNewVersion(before[0]!, before.slice(1), { content: makeContent('first, edited', true) });
+      const [saved] = await store.replaceFrom(s.id, 0, [edited]);
+      expect(saved).toMatchObject({ id: before[0]!.id, seq: 0, version: 1, branchImages: [b.hash] });
+      expect(saved!.rev).toBe((before[0]!.rev ?? 0) + 1);
+      expect(await store.messages(s.id)).toHaveLength(1);
+      expect(await store.require(s.id)).toMatchObject({ messageCount: 1, nextSeq: 1, imageHash: a.hash, preview: 'first, edited' });
+      expect(await store.getImage(b.hash)).toBeDefined(); // only a version refers to it now
+      expect((await store.append(s.id, { role: 'assistant', content: makeContent('new', false), timestamp: nowIso() })).seq).toBe(1);
+
+      // Back to the first version: its branch returns (new ids), and the latest photo sent is in context again.
+      const now = await store.messages(s.id);
+      const { turn, following } = showVersion(now[0]!, now.slice(1), 0);
+      const restored = await store.replaceFrom(s.id, 0, [turn, ...following]);
+      expect(restored.map((m) => m.seq)).toEqual([0, 1, 2, 3]);
+      expect((await store.messages(s.id)).map(textOf)).toEqual(['first', 'A1', 'second', 'A3']);
+      expect((await store.messages(s.id))[2]!.imageHash).toBe(b.hash);
+      expect(await store.require(s.id)).toMatchObject({ messageCount: 4, nextSeq: 4, imageHash: b.hash });
+
+      // Versions dropped (a write without them): a picture nothing refers to any more is deleted.
+      await store.replaceFrom(s.id, 0, [{ role: 'user', content: makeContent('only', true), timestamp: nowIso(), imageHash: a.hash }]);
+      expect(await store.getImage(b.hash)).toBeUndefined();
+      expect(await store.getImage(a.hash)).toBeDefined();
+      await expect(store.replaceFrom('no-such-chat', 0, [])).rejects.toThrow(SessionNotFoundError);
+      await store.delete(s.id);
+      expect(await store.getImage(a.hash)).toBeUndefined();
     });
 
     it('names the problem for unknown and malformed session ids', async () => {

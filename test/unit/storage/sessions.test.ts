@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { makeContent, nowIso } from '../../../src/chat/messages';
 import { StorageQuotaError } from '../../../src/errors';
 import { DB_VERSION } from '../../../src/storage/schema';
+import { withNewVersion } from '../../../src/chat/versions';
 import { SessionStore, type StoreChange } from '../../../src/storage/sessions';
 import { repositoryContract, user, withImage } from './repository-contract';
 
@@ -92,5 +93,42 @@ describe('schema upgrades', () => {
     expect(await store.messages('old')).toHaveLength(1);
     await store.setMeta('last-session', 'old');
     expect(await store.getMeta('last-session')).toBe('old');
+  });
+
+  it('opens a version-2 database: its messages get versions, and a picture only a version refers to is kept', async () => {
+    const name = `upgrade-v2-${Math.random()}`;
+    const v2 = await openDB(name, 2, {
+      upgrade(db) {
+        const s = db.createObjectStore('sessions', { keyPath: 'id' });
+        s.createIndex('by-updated', 'updatedAt');
+        const m = db.createObjectStore('messages', { keyPath: ['sessionId', 'seq'] });
+        m.createIndex('by-image', 'imageHash');
+        m.createIndex('by-id', 'id', { unique: true });
+        db.createObjectStore('images', { keyPath: 'hash' });
+        db.createObjectStore('meta');
+      },
+    });
+    const img = await withImage(5);
+    await v2.put('sessions', {
+      id: 'two', title: 'From v2', customTitle: false, createdAt: nowIso(), updatedAt: nowIso(),
+      messageCount: 3, nextSeq: 3, imageHash: img.hash, preview: 'A',
+    });
+    await v2.put('images', { hash: img.hash, blob: img.blob, type: 'image/png', size: img.blob.size, createdAt: nowIso() });
+    const at = (seq: number, role: 'user' | 'assistant', text: string, image?: string) =>
+      v2.put('messages', { id: `m${seq}`, sessionId: 'two', seq, role, content: makeContent(text, !!image), timestamp: nowIso(), ...(image ? { imageHash: image } : {}) });
+    await at(0, 'user', 'hi');
+    await at(1, 'assistant', 'hello');
+    await at(2, 'user', 'look', img.hash);
+    v2.close();
+
+    const store = await SessionStore.open(name);
+    expect(DB_VERSION).toBe(3);
+    const old = await store.messages('two');
+    expect(old).toHaveLength(3);
+    // Edit the first question: the photo's turn moves into the branch, and the photo is kept for it.
+    await store.replaceFrom('two', 0, [withNewVersion(old[0]!, old.slice(1), { content: makeContent('hi again', false) })]);
+    expect(await store.messages('two')).toHaveLength(1);
+    expect(await store.getImage(img.hash)).toBeDefined();
+    store.close();
   });
 });
