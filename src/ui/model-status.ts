@@ -87,9 +87,10 @@ export class ModelStatus extends LitElement {
       .device a {
         color: var(--accent);
       }
-      .line > :not(.device) + .device::before {
-        content: '·';
-        margin-right: 0.5rem;
+      .line .device {
+        flex-basis: 100%;
+        font-size: 0.8rem;
+        line-height: 1.3;
       }
       .head {
         display: inline-flex;
@@ -97,14 +98,7 @@ export class ModelStatus extends LitElement {
         gap: 0.5rem;
         min-width: 0;
       }
-      @media (max-width: 520px) {
-        .device {
-          flex-basis: 100%;
-        }
-        .line > :not(.device) + .device::before {
-          content: none;
-        }
-      }
+
       .size {
         white-space: nowrap;
       }
