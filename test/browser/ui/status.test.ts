@@ -199,7 +199,7 @@ describe('the remote proxy (item 7)', () => {
     fetch.mockRejectedValue(new TypeError('Failed to fetch'));
     const calls = fetch.mock.calls.length;
     await send(m.root, 'hello?');
-    await waitFor(() => line().includes('Proxy not reachable'), 8000, 'not reachable again');
+    await waitFor(() => line().includes('Proxy not reachable'), 20_000, 'not reachable again'); // the SDK loads on first use
     expect(fetch.mock.calls.slice(calls).some((c) => c[0] === 'http://127.0.0.1:8787/health')).toBe(true);
   });
 });
