@@ -37,6 +37,11 @@ export interface LoadOptions {
   dtypes: DtypeMap;
   source: ModelSource;
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * ONNX Runtime session options for every file (Node's REST API turns the CPU memory arena off: with it, one
+   * long prompt keeps its peak memory for good).
+   */
+  sessionOptions?: { enableCpuMemArena?: boolean; enableMemPattern?: boolean };
 }
 
 export interface GenerateOptions {
@@ -116,7 +121,12 @@ export class VlmEngine {
     try {
       const [processor, model] = await Promise.all([
         AutoProcessor.from_pretrained(opts.model, { progress_callback }),
-        AutoModelForVision2Seq.from_pretrained(opts.model, { dtype: { ...opts.dtypes }, device: opts.device, progress_callback }),
+        AutoModelForVision2Seq.from_pretrained(opts.model, {
+          dtype: { ...opts.dtypes },
+          device: opts.device,
+          progress_callback,
+          ...(opts.sessionOptions ? { session_options: { ...opts.sessionOptions } } : {}),
+        }),
       ]);
       this.processor = processor;
       this.model = model;

@@ -8,7 +8,7 @@ import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend
 import { EngineError } from '../errors';
 import { answerWithEngine } from '../engine/backend';
 import { chooseDtypes } from '../engine/device';
-import { VlmEngine } from '../engine/engine';
+import { VlmEngine, type LoadOptions } from '../engine/engine';
 import type { DtypeMap, LoadProgress, ModelSource } from '../engine/protocol';
 
 export interface NodeBackendOptions {
@@ -17,6 +17,8 @@ export interface NodeBackendOptions {
   dtypes?: DtypeMap;
   engine?: VlmEngine;
   onProgress?: (p: LoadProgress) => void;
+  /** ONNX Runtime session options (the server turns the CPU memory arena off, see config.ts ortArena). */
+  sessionOptions?: LoadOptions['sessionOptions'];
 }
 
 export type ModelState = 'idle' | 'loading' | 'ready' | 'error';
@@ -53,7 +55,14 @@ export class NodeBackend implements ChatBackend {
   /** Loads the model once; concurrent callers share the load, a failed load is retried by the next call. */
   preload(): Promise<void> {
     this.loading ??= this.engine
-      .load({ model: this.opts.model, device: 'cpu', dtypes: this.dtypes, source: this.opts.source, onProgress: this.opts.onProgress })
+      .load({
+        model: this.opts.model,
+        device: 'cpu',
+        dtypes: this.dtypes,
+        source: this.opts.source,
+        onProgress: this.opts.onProgress,
+        ...(this.opts.sessionOptions ? { sessionOptions: this.opts.sessionOptions } : {}),
+      })
       .then(() => {
         this.lastError = null;
       })
