@@ -33,7 +33,8 @@ export function classifyEngineError(err: unknown, ctx: { model: string; phase: '
   if (/unauthorized access|401|repository not found|invalid model id|not a valid model identifier/.test(t)) {
     return new UnknownModelError(`The model “${ctx.model}” does not exist or is not public.`, data);
   }
-  if (/could not locate file|404|not found|file .* does not exist|failed to fetch|networkerror|load failed|err_internet|unexpected token '<'/.test(t)) {
+  // "network error": Chromium's TypeError when a download is cut half-way through its body.
+  if (/could not locate file|404|not found|file .* does not exist|failed to fetch|networkerror|network error|load failed|err_internet|unexpected token '<'/.test(t)) {
     return new ModelFilesMissingError(
       ctx.phase === 'load'
         ? `Some files of “${ctx.model}” could not be downloaded. Check your connection and retry: files already downloaded are kept.`
