@@ -51,7 +51,7 @@ describe('long and many chats (ChatService + IndexedDB + the WASM worker)', () =
       engine.dispose();
       store.close();
     }
-  }, 300_000);
+  }, 600_000);
 
   it('going back to a chat resumes its cache; features that were corrupted in storage are recomputed', async () => {
     const { store, engine, chat, lastDetails } = await setUp();
@@ -81,5 +81,5 @@ describe('long and many chats (ChatService + IndexedDB + the WASM worker)', () =
       engine.dispose();
       store.close();
     }
-  }, 300_000);
+  }, 600_000);
 });
