@@ -64,13 +64,16 @@ async function ask(page: Page, text: string, withPhoto: boolean): Promise<void> 
   await box.press('Enter');
 }
 
-/** Short answers keep the run quick (the random model talks until max tokens); low detail = one frame. */
-async function quickSettings(context: BrowserContext): Promise<void> {
-  await context.addInitScript(() => {
+/**
+ * Short answers keep the run quick (the random model talks until max tokens); low detail = one frame.
+ * `device`: Settings → Device (Auto would not pick SwiftShader, this machine's only WebGPU adapter).
+ */
+async function quickSettings(context: BrowserContext, device: 'auto' | 'webgpu' = 'auto'): Promise<void> {
+  await context.addInitScript((device) => {
     if (!localStorage.getItem('glimpse:settings')) {
-      localStorage.setItem('glimpse:settings', JSON.stringify({ maxNewTokens: 16, imageDetail: 'low' }));
+      localStorage.setItem('glimpse:settings', JSON.stringify({ maxNewTokens: 16, imageDetail: 'low', device }));
     }
-  });
+  }, device);
 }
 
 function watchRequests(context: BrowserContext): string[] {
@@ -104,16 +107,18 @@ describe.each([
   {
     device: 'webgpu',
     webgpu: true,
+    prefer: 'webgpu' as const,
     label: /WebGPU/,
     files: ['onnx/decoder_model_merged_q4.onnx', 'onnx/embed_tokens.onnx', 'onnx/vision_encoder.onnx'],
   },
   {
     device: 'wasm',
     webgpu: false,
+    prefer: 'auto' as const,
     label: /WASM|WebAssembly/,
     files: ['onnx/decoder_model_merged_quantized.onnx', 'onnx/embed_tokens_quantized.onnx', 'onnx/vision_encoder_quantized.onnx'],
   },
-])('the built app with the real engine on $device', ({ webgpu, label, files }) => {
+])('the built app with the real engine on $device', ({ webgpu, prefer, label, files }) => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs({ webgpu }) });
@@ -124,7 +129,7 @@ describe.each([
 
   it('chats about a photo, follows up from the cache, survives reload and going offline', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await quickSettings(context);
+    await quickSettings(context, prefer);
     const requests = watchRequests(context);
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
@@ -152,9 +157,10 @@ describe.each([
     await finished(page, 1);
     expect(requests.filter((u) => !u.startsWith(app.origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
 
-    // Reload: the chat and its image are still there.
+    // Reload: the chat and its image are still there, and the model is known to be here (the Cache API).
     await page.reload();
     await assistant(page).nth(1).waitFor();
+    await expect.poll(() => page.locator('model-status .line').first().textContent()).toContain('On this device · loads when you ask');
     await expect.poll(() => page.locator('message-item img.photo').first().evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(640);
 
     // Offline: once the service worker controls the page, the app and the cached model work without network.
@@ -162,6 +168,8 @@ describe.each([
     await context.setOffline(true);
     await page.reload();
     await assistant(page).nth(1).waitFor();
+    // Offline users are never told to download what they have.
+    await expect.poll(() => page.locator('model-status .line').first().textContent()).toContain('On this device · loads when you ask');
     await ask(page, 'Is there a boat?', false);
     await finished(page, 2);
     expect(((await assistant(page).nth(2).locator('article').textContent()) ?? '').length).toBeGreaterThan(10);
@@ -209,12 +217,34 @@ describe('a model download cut half-way', () => {
       hub.cutNext(/decoder_model_merged_quantized\.onnx$/, 64 * 1024);
       await page.goto(app.url);
       await ask(page, 'Will this download?', false);
-      await expect.poll(() => page.locator('model-status').first().evaluate((el) => el.shadowRoot?.textContent ?? ''), { timeout: 60_000 }).toMatch(/not running|could not be downloaded|Try again/i);
+      // One card, in the failed answer, says what happened and offers Try again.
+      const card = page.locator('message-item[role-name="assistant"] error-banner .message');
+      await expect.poll(() => card.textContent(), { timeout: 60_000 }).toMatch(/could not be downloaded/);
+      expect(await page.locator('model-status error-banner').count()).toBe(0);
+      expect(await page.locator('model-status .state.error').textContent()).toBe('Model files missing');
       // The question is kept, the failed answer is marked as such.
       expect(await page.locator('message-item[role-name="user"]').count()).toBe(1);
-      await page.locator('model-status button', { hasText: 'Try again' }).click();
-      await expect.poll(() => page.locator('model-status .line').first().textContent(), { timeout: 60_000 }).toMatch(/Ready/);
+      await page.locator('message-item[role-name="assistant"] button.retry').click();
+      await expect.poll(() => page.locator('model-status .line').first().textContent(), { timeout: 60_000 }).toMatch(/Ready|Running on/);
       await context.close();
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('the device on this machine', () => {
+  it('Auto does not pick the software WebGPU adapter, and the status line says so', async () => {
+    const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs({ webgpu: true }) });
+    try {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(app.url);
+      await expect.poll(() => page.locator('model-status .line').first().textContent()).toContain(
+        'Will run on the processor (WebAssembly) — the only GPU here is a slow software one',
+      );
+      // The size offered is the WebAssembly path's (the files Auto will fetch), not the WebGPU one.
+      await expect.poll(() => page.locator('model-status .line').first().textContent()).toContain('Not downloaded yet (263 MB, once)');
+      expect(await page.locator('model-status .device a').textContent()).toBe('How to turn on the GPU');
     } finally {
       await browser.close();
     }

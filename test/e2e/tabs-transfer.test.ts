@@ -165,7 +165,7 @@ describe('two tabs on one chat', () => {
     for (const p of [a, b]) p.on('pageerror', (e) => errors.push(e.message));
     await a.goto(url(12));
     await b.goto(url(12));
-    await b.locator('chat-view .empty').waitFor();
+    await b.locator('chat-view chat-empty').waitFor();
 
     // A starts a chat: B's sidebar shows it without a reload.
     await ask(a, 'Hello from A');
@@ -221,7 +221,7 @@ describe('two tabs on one chat', () => {
     await a.locator('session-item button.delete').click();
     await a.locator('session-list .toast').waitFor({ state: 'detached', timeout: 15_000 });
     await expect.poll(() => b.locator('chat-view .notice error-banner .message').textContent()).toContain('deleted in another tab');
-    await b.locator('chat-view .empty').waitFor();
+    await b.locator('chat-view chat-empty').waitFor();
     await expect.poll(() => b.locator('session-item').count()).toBe(0);
 
     expect(errors).toEqual([]);
@@ -237,7 +237,7 @@ describe('the Storage tab', () => {
         const page = await context.newPage();
         await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
         await page.goto(url());
-        await page.locator('chat-view .empty').waitFor();
+        await page.locator('chat-view chat-empty').waitFor();
         // A cached model (its size from the header, like a real download's) and a chat to export.
         await page.evaluate(async () => {
           const cache = await caches.open('transformers-cache');

@@ -7,6 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../chromium';
 import { DESKTOP, PHONE, axeCheck, buildAndPreview, makePhoto, shot, type BuiltApp } from './helpers';
@@ -14,6 +15,8 @@ import { DESKTOP, PHONE, axeCheck, buildAndPreview, makePhoto, shot, type BuiltA
 let app: BuiltApp;
 let baseUrl: string;
 let photo: string;
+let photo2: string;
+let bigPhoto: string;
 let textFile: string;
 
 beforeAll(async () => {
@@ -22,6 +25,13 @@ beforeAll(async () => {
   photo = join(app.tmp, 'hills.jpg');
   textFile = join(app.tmp, 'notes.png'); // a text file pretending to be a PNG
   await makePhoto(photo);
+  photo2 = join(app.tmp, 'hills-mirrored.jpg');
+  await sharp(photo).flop().jpeg().toFile(photo2);
+  // A 4000×3000 camera-sized JPEG: checking it takes a moment, long enough to press Enter before it ends.
+  bigPhoto = join(app.tmp, 'camera.jpg');
+  const noise = Buffer.alloc(400 * 300 * 3);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;
+  await sharp(noise, { raw: { width: 400, height: 300, channels: 3 } }).resize(4000, 3000).jpeg({ quality: 90 }).toFile(bigPhoto);
   await writeFile(textFile, 'just some notes, not an image');
 });
 
@@ -49,11 +59,14 @@ describe.each([
     await page.goto(`${baseUrl}?${query}&fake-download-ms=900&fake-token-ms=12`);
 
     // Empty state: what to do first, and the privacy promise.
-    await expect.poll(() => page.locator('chat-view .empty').textContent()).toContain('Runs on your device; nothing is uploaded');
-    await expect.poll(() => page.locator('model-status .line').textContent()).toContain(name === 'wasm' ? 'Running on WASM' : 'Running on WebGPU');
+    await expect.poll(() => page.locator('chat-view chat-empty section').textContent()).toContain('Runs on your device; nothing is uploaded');
+    // Where it will run (not "Running" before it runs), and why when it is not the GPU.
+    await expect.poll(() => page.locator('model-status .line').textContent()).toContain(
+      name === 'wasm' ? 'Will run on the processor (WebAssembly) — the browser offers no GPU here' : 'Will run on WebGPU',
+    );
     // Before anything downloads, how much this device will fetch (q8 files on WASM, fp16/q4f16 on WebGPU).
     const download = name === 'wasm' ? '263 MB' : '325 MB';
-    await expect.poll(() => page.locator('chat-view .empty').textContent()).toContain(`(${download} on this device)`);
+    await expect.poll(() => page.locator('chat-view chat-empty section').textContent()).toContain(`(${download} on this device)`);
     expect(await page.locator('model-status .line').textContent()).toContain(`(${download}, once)`);
 
     // A wrong file is refused next to the composer, and the typed text stays.
@@ -71,9 +84,10 @@ describe.each([
     await box.press('Enter');
     // The question shows at once with its image; the answer waits for the download, then streams.
     await page.locator('message-item[role-name="user"] img.photo').waitFor();
-    await expect.poll(() => page.locator('model-status .line').textContent(), { timeout: 10_000 }).toMatch(/Downloading|Ready|Generating/);
+    await expect.poll(() => page.locator('model-status .line').textContent(), { timeout: 10_000 }).toMatch(/Downloading|Starting|Ready|Preparing|Reading|Writing/);
     await expect.poll(() => page.locator('message-item[role-name="assistant"] article').last().textContent(), { timeout: 20_000 }).toContain('You asked');
     await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 20_000 });
+    expect(await page.locator('model-status .line').textContent()).toContain(name === 'wasm' ? 'Running on the processor' : 'Running on WebGPU');
     const first = await page.locator('message-item[role-name="assistant"] article').first().textContent();
     expect(first).toContain('the photo');
     expect(first).toMatch(/tokens\/s/);
@@ -103,9 +117,23 @@ describe.each([
     await page.locator('session-list .toast').waitFor({ state: 'detached', timeout: 10_000 });
     await page.reload();
     await expect.poll(() => page.locator('session-list .none').textContent()).toContain('No chats yet');
-    await page.locator('chat-view .empty').waitFor();
+    await page.locator('chat-view chat-empty').waitFor();
 
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('Enter pressed while a 4000×3000 photo is still being checked sends the question with the photo', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${baseUrl}?${query}&fake-download-ms=200&fake-token-ms=2`);
+    await page.locator('chat-view chat-empty').waitFor();
+    await page.locator('chat-composer textarea').fill('What is in this photo?');
+    await page.locator('chat-composer #picker').setInputFiles(bigPhoto);
+    await page.locator('chat-composer textarea').press('Enter');
+    await page.locator('message-item[role-name="user"] img.photo').waitFor({ timeout: 20_000 });
+    await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 20_000 });
+    expect(await page.locator('message-item[role-name="assistant"] article').textContent()).toContain('the photo');
     await context.close();
   });
 
@@ -118,7 +146,7 @@ describe.each([
         await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
         const tag = `${name}-${device}-${scheme}`;
         await page.goto(`${baseUrl}?${query}&fake-download-ms=600&fake-token-ms=4`);
-        await page.locator('chat-view .empty').waitFor();
+        await page.locator('chat-view chat-empty').waitFor();
         await page.waitForTimeout(150);
         await axeCheck(page, `${tag} empty`);
         await shot(page, `${tag}-1-empty`);
@@ -134,12 +162,21 @@ describe.each([
         await page.locator('chat-view .scroller').evaluate((el) => (el.scrollTop = 0));
         await page.waitForTimeout(100);
         await shot(page, `${tag}-3-answer`);
+        // A second photo: the first is marked "Not in context"; the answer regenerated has versions (‹ 2/2 ›).
+        await page.locator('chat-composer #picker').setInputFiles(photo2);
+        await page.locator('chat-composer image-chip.pending').waitFor();
         await page.locator('chat-composer textarea').fill('Is it morning or evening?');
         await page.locator('chat-composer textarea').press('Enter');
         await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').waitFor({ timeout: 20_000 });
+        await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').click();
+        await page.locator('message-item[role-name="assistant"]').nth(1).locator('.versions .count', { hasText: '2/2' }).waitFor({ timeout: 20_000 });
+        await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').waitFor({ timeout: 20_000 });
+        await page.locator('message-item .not-in-context').first().waitFor();
+        await page.locator('chat-composer textarea').fill('Which one is brighter?');
         await page.waitForTimeout(150);
         await axeCheck(page, `${tag} conversation`);
         await shot(page, `${tag}-4-conversation`);
+        await page.locator('chat-composer textarea').fill('');
 
         // Settings open.
         await page.locator('app-root header button.settings').click();
@@ -149,6 +186,14 @@ describe.each([
         await shot(page, `${tag}-5-settings`);
         await page.keyboard.press('Escape');
         await page.locator('settings-panel dialog[open]').waitFor({ state: 'detached' });
+
+        // The model host cannot be reached: one card with what to do.
+        await page.goto(`${baseUrl}?${query}&fake-offline&fake-download-ms=300`);
+        await page.locator('model-status button.download').click();
+        await page.locator('chat-view engine-card error-banner').waitFor();
+        await page.waitForTimeout(150);
+        await axeCheck(page, `${tag} model host unreachable`);
+        await shot(page, `${tag}-7-host-unreachable`);
 
         if (device === 'phone') {
           // The sidebar is a drawer with a toggle.
