@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { retryDelay } from '../../../src/proxy/upstream';
 import { startStack, type ErrorJson, type Stack } from './stack';
 
-// Stack: timeout 300 ms, 2 retries (3 attempts), backoff 10 ms doubling to 40 ms, retry-after waited up to 2 s.
+// Stack: timeout 1.5 s, 2 retries (3 attempts), backoff 10 ms doubling to 40 ms, retry-after waited up to 2 s.
 let s: Stack;
 let sdk: OpenAI;
 beforeAll(async () => {
@@ -146,7 +146,7 @@ describe('faults in the middle of a streamed answer', () => {
     const { text, err } = await streamText();
     expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
     expect(text).toBe('You said: ');
-    expect((err as APIError).message).toMatch(/stopped sending for 300 ms/);
+    expect((err as APIError).message).toMatch(/stopped sending for 1500 ms/);
     await new Promise((r) => setTimeout(r, 50));
     expect(s.fake.requests[0]?.clientClosed).toBe(true); // the proxy hung up on the stalled upstream
   });
