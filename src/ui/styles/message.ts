@@ -74,66 +74,6 @@ export const messageStyles = css`
     font-variant-numeric: tabular-nums;
     white-space: pre;
   }
-  .md.plain {
-    white-space: pre-wrap;
-  }
-  .md > :first-child {
-    margin-top: 0;
-  }
-  .md > :last-child {
-    margin-bottom: 0;
-  }
-  .md a {
-    color: var(--accent);
-  }
-  .md code {
-    font-family: var(--mono);
-    font-size: 0.88em;
-    background: var(--code-bg);
-    padding: 0.1em 0.3em;
-    border-radius: 4px;
-  }
-  .md .code-block {
-    border: 1px solid var(--border);
-    border-radius: var(--radius-sm);
-    overflow: hidden;
-    margin: 0.6rem 0;
-    background: var(--code-bg);
-  }
-  .md .code-bar {
-    display: flex;
-    justify-content: space-between;
-    align-items: center;
-    padding: 0.2rem 0.3rem 0.2rem 0.7rem;
-    font-size: 0.78rem;
-    color: var(--text-muted);
-    border-bottom: 1px solid var(--border);
-  }
-  .md .copy-code {
-    border: 1px solid var(--border);
-    background: var(--surface);
-    border-radius: 6px;
-    padding: 0.15rem 0.55rem;
-    min-height: 28px;
-    font-size: 0.78rem;
-  }
-  .md pre {
-    margin: 0;
-    padding: 0.7rem;
-    overflow-x: auto;
-  }
-  .md pre code {
-    background: none;
-    padding: 0;
-  }
-  .md table {
-    border-collapse: collapse;
-  }
-  .md th,
-  .md td {
-    border: 1px solid var(--border);
-    padding: 0.25rem 0.5rem;
-  }
   .meta {
     display: flex;
     flex-wrap: wrap;
