@@ -7,7 +7,7 @@ import {
   isError,
   serializeError,
 } from '../errors';
-import { validateSessionId, type NewMessage, type SessionRepository, type SessionSummary } from '../storage/repository';
+import { validateSessionId, type NewMessage, type SessionRepository, type SessionSummary } from './repository';
 import { DEFAULT_GENERATION, type ChatBackend, type GenerationSettings, type TokenEvent } from './backend';
 import type { ImageFeatures, ImageFeatureStore } from './features';
 import { buildContext, DEFAULT_WINDOW, type ModelContext } from './context';

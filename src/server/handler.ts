@@ -19,7 +19,7 @@ import type { ChatService } from '../chat/service';
 import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
 import { invalid, jsonResponse } from '../http/errors';
 import { hostAllowlist } from '../http/hosts';
-import { validateSessionId, type SessionRepository } from '../storage/repository';
+import { validateSessionId, type SessionRepository } from '../chat/repository';
 import type { ApiConfig } from './config';
 import { fromError } from './errors';
 import { readChatForm, requestTooLarge, type ChatForm } from './form';

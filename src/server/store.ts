@@ -45,7 +45,7 @@ import {
   type SessionRecord,
   type SessionRepository,
   type SessionSummary,
-} from '../storage/repository';
+} from '../chat/repository';
 
 const FILE_VERSION = 1;
 const HASH = /^[0-9a-f]{64}$/;

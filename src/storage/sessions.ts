@@ -39,11 +39,11 @@ import {
   type NewTurn,
   type SessionRepository,
   type SessionSummary,
-} from './repository';
+} from '../chat/repository';
 
 export type { SessionRecord } from './schema';
-export { DEFAULT_TITLE, validateSessionId } from './repository';
-export type { NewImage, NewMessage, SessionRepository, SessionSummary } from './repository';
+export { DEFAULT_TITLE, validateSessionId } from '../chat/repository';
+export type { NewImage, NewMessage, SessionRepository, SessionSummary } from '../chat/repository';
 
 export type StoreChange =
   | { kind: 'created' | 'updated' | 'renamed' | 'cleared' | 'deleted'; sessionId: string }

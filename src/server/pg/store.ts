@@ -33,7 +33,7 @@ import {
   type SessionRecord,
   type SessionRepository,
   type SessionSummary,
-} from '../../storage/repository';
+} from '../../chat/repository';
 import { decodeFeatures, encodeFeatures } from '../features';
 import { migrate } from './migrations';
 

@@ -14,7 +14,7 @@ import { ChatService } from '../../../src/chat/service';
 import { decodeFeatures, encodeFeatures } from '../../../src/server/features';
 import { PgSessionStore } from '../../../src/server/pg/store';
 import { FileSessionStore } from '../../../src/server/store';
-import type { SessionRepository } from '../../../src/storage/repository';
+import type { SessionRepository } from '../../../src/chat/repository';
 import { SessionStore } from '../../../src/storage/sessions';
 import { EchoBackend } from '../../fixtures/echo-backend';
 import { makeImage } from '../../fixtures/images';

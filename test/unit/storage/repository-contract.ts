@@ -7,7 +7,7 @@ import { hashBlob } from '../../../src/chat/images';
 import { makeContent, nowIso, textOf } from '../../../src/chat/messages';
 import { showVersion, withNewVersion } from '../../../src/chat/versions';
 import { InvalidSessionIdError, SessionNotFoundError, StaleWriteError } from '../../../src/errors';
-import type { SessionRecord, SessionRepository } from '../../../src/storage/repository';
+import type { SessionRecord, SessionRepository } from '../../../src/chat/repository';
 import { makeImage } from '../../fixtures/images';
 
 /** The repository plus the two session-list operations both stores have (rename, delete). */

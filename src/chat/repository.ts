@@ -1,15 +1,41 @@
 /**
  * The contract every session store keeps, and the record rules they share. The chat service depends on
  * {@link SessionRepository} only, so the same conversation rules run over IndexedDB in the browser
- * (SessionStore, sessions.ts) and over files in the headless REST server (src/server/store.ts).
+ * (SessionStore, src/storage/sessions.ts) and over files in the headless REST server (src/server/store.ts).
  * Nothing here touches a database.
  */
-import { hasImagePart, nowIso, textOf, type BranchTurn, type StoredMessage } from '../chat/messages';
-import { branchImages } from '../chat/versions';
+import type { ImageFeatures } from './features';
+import { hasImagePart, nowIso, textOf, type BranchTurn, type StoredMessage } from './messages';
+import { branchImages } from './versions';
 import { InvalidSessionIdError, SessionNotFoundError, StaleWriteError } from '../errors';
-import type { ImageRecord, SessionRecord } from './schema';
 
-export type { ImageRecord, SessionRecord } from './schema';
+export interface SessionRecord {
+  id: string;
+  title: string;
+  /** True once the user renamed it: automatic titles no longer overwrite it. */
+  customTitle: boolean;
+  createdAt: string;
+  updatedAt: string;
+  messageCount: number;
+  /** Next message seq (dense, never reused within a transcript). */
+  nextSeq: number;
+  /** Content hash of the one image in the model's context, or null. */
+  imageHash: string | null;
+  /** A short preview of the last message, for the session list. */
+  preview: string;
+}
+
+export interface ImageRecord {
+  hash: string;
+  blob: Blob;
+  type: string;
+  size: number;
+  width?: number;
+  height?: number;
+  createdAt: string;
+  /** The vision encoder's output for this picture, per encoder (optional: recomputable, not exported). */
+  features?: ImageFeatures[];
+}
 
 /** One row of the session list. */
 export interface SessionSummary {
