@@ -99,6 +99,8 @@ export default defineConfig(({ mode }) => ({
   preview: { host: '127.0.0.1', port: 4173 },
   build: { target: 'es2022', sourcemap: mode !== 'production' ? false : false },
   test: {
+    // expect.poll waits for a condition; its default bound (1 s) fails a test on a busy machine for being slow.
+    expect: { poll: { timeout: 30_000 } },
     projects: [
       {
         extends: true,

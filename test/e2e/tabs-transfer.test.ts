@@ -193,7 +193,7 @@ describe('two tabs on one chat', () => {
     await ask(a, 'A at once 1');
     await b.locator('message-item[role-name="assistant"]').nth(3).waitFor();
     await ask(b, 'B at once 1');
-    await expect.poll(() => b.locator('chat-composer .waiting').textContent(), { timeout: 5000 }).toContain('Waiting for the other tab');
+    await expect.poll(() => b.locator('chat-composer .waiting').textContent(), ).toContain('Waiting for the other tab');
     await answered(a, 5);
     await answered(b, 5);
     await ask(b, 'B at once 2');

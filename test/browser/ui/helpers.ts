@@ -88,8 +88,15 @@ export function $all<T extends Element = HTMLElement>(from: Element, path: strin
   return [...(parent.shadowRoot ?? parent).querySelectorAll<T>(last)];
 }
 
+/**
+ * A bound for a hang, never a wait: a condition is polled until it holds. The bound given is what the step
+ * takes on a quiet machine; it is stretched to at least {@link HANG_BOUND_MS}, because a shared 2-core machine
+ * under load is 3-10x slower and a test must not fail for being slow.
+ */
+export const HANG_BOUND_MS = 30_000;
+
 export async function waitFor<T>(fn: () => T | null | undefined | false, timeoutMs = 8000, what = 'condition'): Promise<T> {
-  const end = performance.now() + timeoutMs;
+  const end = performance.now() + Math.max(timeoutMs, HANG_BOUND_MS);
   let last: unknown;
   for (;;) {
     try {
@@ -99,6 +106,15 @@ export async function waitFor<T>(fn: () => T | null | undefined | false, timeout
       last = err;
     }
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
+
+/** {@link waitFor} for a condition that needs an await (a store read). */
+export async function waitForAsync(fn: () => Promise<boolean>, what = 'condition'): Promise<void> {
+  const end = performance.now() + HANG_BOUND_MS;
+  while (!(await fn())) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 15));
   }
 }

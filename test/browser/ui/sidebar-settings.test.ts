@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SettingsStore } from '../../../src/ui/services/settings';
-import { $, $all, $maybe, messageItems, mountApp, send, settled, waitFor, type Mounted } from './helpers';
+import { $, $all, $maybe, messageItems, mountApp, send, settled, waitFor, waitForAsync, type Mounted } from './helpers';
 
 let m: Mounted;
 afterEach(async () => {
@@ -56,7 +56,8 @@ describe('session sidebar', () => {
   });
 
   it('deletes with Undo, and deletes for good when Undo is not pressed', async () => {
-    m = await mountApp({ undoMs: 400 });
+    // Undo is offered far longer than the test needs, so a slow machine cannot let it lapse before the click.
+    m = await mountApp({ undoMs: 10 * 60_000 });
     await newChat('Keep me');
     await newChat('Delete me');
     const doomed = items()[0]!.session!.id;
@@ -70,10 +71,14 @@ describe('session sidebar', () => {
     await waitFor(() => titles().length === 2, 2000, 'the chat to come back');
     expect(await m.store.get(doomed)).toBeDefined();
 
+    // Now let the window lapse on its own: a short one, read when the delete is scheduled.
+    $(m.root, 'session-list').undoMs = 50;
     $(items()[0]!, 'button.delete').click();
     await waitFor(() => titles().length === 1, 2000, 'the chat to hide');
     await waitFor(() => !$maybe(m.root, 'session-list', '.toast'), 3000, 'the undo window to pass');
-    expect(await m.store.get(doomed)).toBeUndefined();
+    // The toast goes as the delete starts; the store write and the list refresh follow.
+    await waitForAsync(async () => (await m.store.get(doomed)) === undefined, 'the chat deleted from the store');
+    await waitFor(() => titles().length === 1, 3000, 'the list read again');
     expect(titles()).toEqual(['Keep me']);
   });
 

@@ -94,7 +94,7 @@ describe('RemoteBackend through the real proxy', () => {
     expect(isError(err, GenerationAbortedError)).toBe(true);
     expect(err.data.partial).toBe(req.events.at(-1)?.full);
     expect(String(err.data.partial).length).toBeGreaterThan(0);
-    await expect.poll(() => s.fake.requests[0]?.clientClosed, { timeout: 2000 }).toBe(true);
+    await expect.poll(() => s.fake.requests[0]?.clientClosed).toBe(true);
   });
 
   const failure = async (proxyUrl: string, settings: Partial<typeof DEFAULT_GENERATION> = {}) =>
