@@ -14,7 +14,11 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
+import { retryAfterMs, withRetries } from '../remote/retry';
 import type { ProxyConfig } from './config';
+
+/** Kept here for the proxy's callers and tests: the retry rules themselves live in src/remote/retry.ts. */
+export { retryDelay } from '../remote/retry';
 
 /** A failure in a form the handler can answer with directly. */
 export class UpstreamFailure extends Error {
@@ -51,27 +55,6 @@ const PARAM = /^[a-z_]{1,40}(\[\d{1,4}\](\.[a-z_]{1,40})?)?$/;
 
 function identifier(value: unknown, shape: RegExp): string | null {
   return typeof value === 'string' && shape.test(value) ? value : null;
-}
-
-function retryAfterMs(err: unknown): number | undefined {
-  if (!(err instanceof APIError) || !err.headers) return undefined;
-  const ms = parseFloat(err.headers.get('retry-after-ms') ?? '');
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const header = err.headers.get('retry-after');
-  if (header === null) return undefined;
-  const sec = parseFloat(header);
-  if (Number.isFinite(sec)) return Math.max(0, sec * 1000);
-  const date = Date.parse(header);
-  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
-}
-
-function isRetryable(err: unknown): boolean {
-  if (err instanceof APIUserAbortError) return false;
-  if (err instanceof APIConnectionError) return true; // includes timeouts
-  if (err instanceof APIError && typeof err.status === 'number') {
-    return err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500;
-  }
-  return false;
 }
 
 /** Maps any error from an upstream call to an {@link UpstreamFailure} with a status and a safe message. */
@@ -111,46 +94,9 @@ export function toFailure(err: unknown, attempts: number, config: ProxyConfig): 
   return new UpstreamFailure(500, 'internal_error', 'The proxy failed unexpectedly.', attempts);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new APIUserAbortError());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new APIUserAbortError());
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** The wait before retry number `attempt` (0-based), or null when the server asks for more than we wait. */
-export function retryDelay(err: unknown, attempt: number, retry: ProxyConfig['retry']): number | null {
-  const asked = retryAfterMs(err);
-  if (asked !== undefined) return asked <= retry.maxRetryAfterMs ? asked : null;
-  const backoff = Math.min(retry.baseDelayMs * 2 ** attempt, retry.maxDelayMs);
-  return backoff * (1 - Math.random() * 0.25); // jitter: spreads clients that failed together
-}
-
 /** Runs `call` with retries on timeouts, connection errors, 408/409/429/5xx; throws an UpstreamFailure. */
-export async function withRetries<T>(call: () => Promise<T>, config: ProxyConfig, signal: AbortSignal): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (signal.aborted) throw toFailure(new APIUserAbortError(), attempt + 1, config);
-      if (!isRetryable(err) || attempt >= config.retry.maxRetries) throw toFailure(err, attempt + 1, config);
-      const wait = retryDelay(err, attempt, config.retry);
-      if (wait === null) throw toFailure(err, attempt + 1, config);
-      try {
-        await sleep(wait, signal);
-      } catch (abort) {
-        throw toFailure(abort, attempt + 1, config);
-      }
-    }
-  }
+function retried<T>(call: () => Promise<T>, config: ProxyConfig, signal: AbortSignal): Promise<T> {
+  return withRetries(call, config.retry, signal, { fail: (err, attempts) => toFailure(err, attempts, config) });
 }
 
 /** Yields the chunks of `source`, failing with a 504 when none arrives for `idleMs`. */
@@ -200,9 +146,9 @@ export function createUpstream(config: ProxyConfig): Upstream {
   });
   return {
     complete: (params, signal) =>
-      withRetries(() => client.chat.completions.create(params, { signal }), config, signal),
+      retried(() => client.chat.completions.create(params, { signal }), config, signal),
     async stream(params, signal) {
-      const s = await withRetries(() => client.chat.completions.create(params, { signal }), config, signal);
+      const s = await retried(() => client.chat.completions.create(params, { signal }), config, signal);
       return withIdleTimeout(s, config.timeoutMs, () => s.controller.abort());
     },
   };
