@@ -167,7 +167,7 @@ describe.each([
     await expect.poll(() => page.locator('message-item img.photo').first().evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(640);
 
     // Offline: once the service worker controls the page, the app and the cached model work without network.
-    await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), { timeout: 60_000 }).toBe(true);
     await context.setOffline(true);
     await page.reload();
     await assistant(page).nth(1).waitFor();

@@ -70,7 +70,7 @@ describe('the page reloaded mid-answer', () => {
     const { context, page, errors } = await open('fake-engine&fake-download-ms=50&fake-token-ms=200');
     await ask(page, 'Tell me about this slowly');
     // Wait until part of the answer is on screen and has had time to be saved (every 500 ms).
-    await expect.poll(() => assistant(page).first().locator('.md').textContent(), { timeout: 20_000 }).toMatch(/\S+ \S+ \S+ \S+/);
+    await expect.poll(() => assistant(page).first().locator('.md').textContent(), { timeout: 60_000 }).toMatch(/\S+ \S+ \S+ \S+/);
     await page.waitForTimeout(1200);
     const seen = (await assistant(page).first().locator('.md').textContent()) ?? '';
     await page.reload();
@@ -87,7 +87,7 @@ describe('the page reloaded mid-answer', () => {
     await page.reload();
     await expect.poll(() => assistant(page).first().locator('.status.interrupted').count()).toBe(1);
     await ask(page, 'Go on');
-    await expect.poll(() => assistant(page).nth(1).locator('.md').textContent(), { timeout: 30_000 }).toContain('Go on');
+    await expect.poll(() => assistant(page).nth(1).locator('.md').textContent(), { timeout: 60_000 }).toContain('Go on');
     expect(errors).toEqual([]);
     await context.close();
   });
@@ -110,7 +110,7 @@ describe('model output never executes', () => {
     const { context, page, foreign, errors } = await open('fake-engine&fake-download-ms=50&fake-token-ms=5');
     // The simulated model quotes the question in its answer (as markdown): a way to make it emit anything.
     await ask(page, '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>');
-    await assistant(page).first().locator('button.regenerate').waitFor({ timeout: 30_000 });
+    await assistant(page).first().locator('button.regenerate').waitFor({ timeout: 60_000 });
     const md = assistant(page).first().locator('.md');
     expect(await md.textContent()).toContain('You asked');
     expect(await md.locator('script, img, [onerror]').count()).toBe(0);
@@ -123,7 +123,7 @@ describe('model output never executes', () => {
   it('stored: script, handlers, javascript: and data: links, remote images, forms and styles do nothing', async () => {
     const { context, page, foreign, errors } = await open('fake-engine&fake-download-ms=50&fake-token-ms=2');
     await ask(page, 'hi');
-    await assistant(page).first().locator('button.regenerate').waitFor({ timeout: 30_000 });
+    await assistant(page).first().locator('button.regenerate').waitFor({ timeout: 60_000 });
     // Put the payload where the model's answer is stored, as if the model had written it, and reload.
     await page.evaluate(async (payload) => {
       const db = await new Promise<IDBDatabase>((res, rej) => {

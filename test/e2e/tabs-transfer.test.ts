@@ -40,7 +40,7 @@ async function ask(page: Page, text: string): Promise<void> {
 
 /** Waits until the page shows `count` finished answers. */
 async function answered(page: Page, count: number): Promise<void> {
-  await page.locator('message-item[role-name="assistant"]').nth(count - 1).locator('button.regenerate').waitFor({ timeout: 30_000 });
+  await page.locator('message-item[role-name="assistant"]').nth(count - 1).locator('button.regenerate').waitFor({ timeout: 60_000 });
 }
 
 async function openStorage(page: Page): Promise<void> {
@@ -122,7 +122,7 @@ describe('export and import in the built app', () => {
 
     // Delete the chat (and let the Undo window pass).
     await page.locator('session-item button.delete').click();
-    await page.locator('session-list .toast').waitFor({ state: 'detached', timeout: 15_000 });
+    await page.locator('session-list .toast').waitFor({ state: 'detached', timeout: 60_000 });
     await expect.poll(() => page.locator('session-list .none').textContent()).toContain('No chats yet');
 
     // Import it back.
@@ -219,7 +219,7 @@ describe('two tabs on one chat', () => {
 
     // Deleted in A: B closes the chat and says why.
     await a.locator('session-item button.delete').click();
-    await a.locator('session-list .toast').waitFor({ state: 'detached', timeout: 15_000 });
+    await a.locator('session-list .toast').waitFor({ state: 'detached', timeout: 60_000 });
     await expect.poll(() => b.locator('chat-view .notice error-banner .message').textContent()).toContain('deleted in another tab');
     await b.locator('chat-view chat-empty').waitFor();
     await expect.poll(() => b.locator('session-item').count()).toBe(0);

@@ -84,9 +84,9 @@ describe.each([
     await box.press('Enter');
     // The question shows at once with its image; the answer waits for the download, then streams.
     await page.locator('message-item[role-name="user"] img.photo').waitFor();
-    await expect.poll(() => page.locator('model-status .line').textContent(), { timeout: 10_000 }).toMatch(/Downloading|Starting|Ready|Preparing|Reading|Writing/);
-    await expect.poll(() => page.locator('message-item[role-name="assistant"] article').last().textContent(), { timeout: 20_000 }).toContain('You asked');
-    await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('model-status .line').textContent(), { timeout: 60_000 }).toMatch(/Downloading|Starting|Ready|Preparing|Reading|Writing/);
+    await expect.poll(() => page.locator('message-item[role-name="assistant"] article').last().textContent(), { timeout: 60_000 }).toContain('You asked');
+    await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 60_000 });
     expect(await page.locator('model-status .line').textContent()).toContain(name === 'wasm' ? 'Running on the processor' : 'Running on WebGPU');
     const first = await page.locator('message-item[role-name="assistant"] article').first().textContent();
     expect(first).toContain('the photo');
@@ -98,8 +98,8 @@ describe.each([
     await page.locator('chat-composer image-chip.in-context').waitFor();
     await box.fill('And the colours?');
     await box.press('Enter');
-    await expect.poll(() => page.locator('message-item[role-name="assistant"] article').nth(1).textContent(), { timeout: 20_000 }).toContain('And the colours?');
-    await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('message-item[role-name="assistant"] article').nth(1).textContent(), { timeout: 60_000 }).toContain('And the colours?');
+    await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').waitFor({ timeout: 60_000 });
     expect(await page.locator('session-item').count()).toBe(1);
     expect(await page.locator('session-item .title').first().textContent()).toContain('What is in this photo?');
 
@@ -114,7 +114,7 @@ describe.each([
     await page.locator('session-item button.delete').click();
     await page.locator('session-list .toast').waitFor();
     expect(await page.locator('session-item').count()).toBe(0);
-    await page.locator('session-list .toast').waitFor({ state: 'detached', timeout: 10_000 });
+    await page.locator('session-list .toast').waitFor({ state: 'detached', timeout: 60_000 });
     await page.reload();
     await expect.poll(() => page.locator('session-list .none').textContent()).toContain('No chats yet');
     await page.locator('chat-view chat-empty').waitFor();
@@ -131,8 +131,8 @@ describe.each([
     await page.locator('chat-composer textarea').fill('What is in this photo?');
     await page.locator('chat-composer #picker').setInputFiles(bigPhoto);
     await page.locator('chat-composer textarea').press('Enter');
-    await page.locator('message-item[role-name="user"] img.photo').waitFor({ timeout: 20_000 });
-    await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 20_000 });
+    await page.locator('message-item[role-name="user"] img.photo').waitFor({ timeout: 60_000 });
+    await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 60_000 });
     expect(await page.locator('message-item[role-name="assistant"] article').textContent()).toContain('the photo');
     await context.close();
   });
@@ -156,9 +156,9 @@ describe.each([
         await page.locator('chat-composer image-chip.pending').waitFor();
         await page.locator('chat-composer textarea').fill('What is in this photo?');
         await page.locator('chat-composer textarea').press('Enter');
-        await page.locator('model-status .progress').waitFor({ timeout: 10_000 });
+        await page.locator('model-status .progress').waitFor({ timeout: 60_000 });
         await shot(page, `${tag}-2-downloading`);
-        await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 20_000 });
+        await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 60_000 });
         await page.locator('chat-view .scroller').evaluate((el) => (el.scrollTop = 0));
         await page.waitForTimeout(100);
         await shot(page, `${tag}-3-answer`);
@@ -167,10 +167,10 @@ describe.each([
         await page.locator('chat-composer image-chip.pending').waitFor();
         await page.locator('chat-composer textarea').fill('Is it morning or evening?');
         await page.locator('chat-composer textarea').press('Enter');
-        await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').waitFor({ timeout: 20_000 });
+        await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').waitFor({ timeout: 60_000 });
         await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').click();
-        await page.locator('message-item[role-name="assistant"]').nth(1).locator('.versions .count', { hasText: '2/2' }).waitFor({ timeout: 20_000 });
-        await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').waitFor({ timeout: 20_000 });
+        await page.locator('message-item[role-name="assistant"]').nth(1).locator('.versions .count', { hasText: '2/2' }).waitFor({ timeout: 60_000 });
+        await page.locator('message-item[role-name="assistant"]').nth(1).locator('button.regenerate').waitFor({ timeout: 60_000 });
         await page.locator('message-item .not-in-context').first().waitFor();
         await page.locator('chat-composer textarea').fill('Which one is brighter?');
         await page.waitForTimeout(150);

@@ -37,12 +37,12 @@ describe('updating the app', () => {
   it('waits for the chat in progress, then offers a reload that activates the new version', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    page.setDefaultTimeout(30_000);
+    page.setDefaultTimeout(60_000);
     await page.goto(`${app.url}?fake-engine=wasm&fake-download-ms=100&fake-token-ms=150`);
     // The first visit installs the worker; from the next load on it controls the page.
-    await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.active), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.active), { timeout: 60_000 }).toBe(true);
     await page.reload();
-    await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), { timeout: 60_000 }).toBe(true);
     const firstWorker = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.active?.scriptURL);
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
 
@@ -55,7 +55,7 @@ describe('updating the app', () => {
     await appendFile(join(site, 'sw.js'), '\n// release 2\n');
     await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
     await expect
-      .poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting), { timeout: 20_000 })
+      .poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting), { timeout: 60_000 })
       .toBe(true);
 
     // The page was not reloaded under the user and the offer waits for the answer to finish.
