@@ -39,7 +39,26 @@ export interface ApiConfig {
   kvCacheMB: number;
   /** ONNX Runtime's CPU memory arena (GLIMPSE_ORT_ARENA=on): it keeps a long prompt's peak memory for good. */
   ortArena: boolean;
+  /** Who answers: SmolVLM in this process (the default), or an OpenAI-compatible inference server. */
+  engine: EngineConfig;
 }
+
+/** GLIMPSE_ENGINE=openai: answers from llama.cpp's llama-server, vLLM or any OpenAI-compatible server. */
+export interface OpenAIEngineConfig {
+  kind: 'openai';
+  /** The server's API base, ending in /v1 (GLIMPSE_ENGINE_URL; /v1 is added when missing). */
+  baseURL: string;
+  /** The model name sent with each request (GLIMPSE_ENGINE_MODEL). */
+  model: string;
+  /** GLIMPSE_ENGINE_KEY, for a server started with --api-key; never logged nor shown. */
+  apiKey: string;
+  /** Per attempt: until the answer starts, then the longest silence between two chunks. */
+  timeoutMs: number;
+  /** Attempts after the first, for timeouts, dropped connections, 408/409/429/5xx. */
+  maxRetries: number;
+}
+
+export type EngineConfig = { kind: 'local' } | OpenAIEngineConfig;
 
 export const DEFAULT_MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
 
@@ -70,15 +89,52 @@ function localModel(path: string, modelId: string, problems: string[]): { model:
   return { model: modelId, source: { kind: 'local', localModelPath: root } };
 }
 
+/** The engine settings; problems (a missing URL or model, a bad URL) are added to `problems`. */
+function engineConfig(env: Env, problems: string[], int: ReturnType<typeof intReader>): EngineConfig {
+  const kind = env.GLIMPSE_ENGINE?.trim().toLowerCase() || 'local';
+  if (kind !== 'openai') {
+    if (kind !== 'local') problems.push(`GLIMPSE_ENGINE must be local or openai (got "${kind}")`);
+    return { kind: 'local' };
+  }
+  const url = env.GLIMPSE_ENGINE_URL?.trim() ?? '';
+  const model = env.GLIMPSE_ENGINE_MODEL?.trim() ?? '';
+  if (!url) problems.push('GLIMPSE_ENGINE=openai needs GLIMPSE_ENGINE_URL, the inference server (e.g. http://127.0.0.1:8080)');
+  else if (!validHttpUrl(url)) problems.push(`GLIMPSE_ENGINE_URL must be an http(s) URL such as http://127.0.0.1:8080 (got "${url}")`);
+  if (!model) {
+    problems.push('GLIMPSE_ENGINE=openai needs GLIMPSE_ENGINE_MODEL, the model name the server answers to ' +
+      '(e.g. HuggingFaceTB/SmolVLM-256M-Instruct)');
+  }
+  const base = url.replace(/\/+$/, '');
+  return {
+    kind: 'openai',
+    baseURL: /\/v1$/.test(base) ? base : `${base}/v1`,
+    model,
+    apiKey: env.GLIMPSE_ENGINE_KEY?.trim() ?? '',
+    timeoutMs: int('GLIMPSE_ENGINE_TIMEOUT_MS', 300_000, 100, 3_600_000),
+    maxRetries: int('GLIMPSE_ENGINE_RETRIES', 2, 0, 10),
+  };
+}
+
+function validHttpUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !u.search && !u.hash;
+  } catch {
+    return false;
+  }
+}
+
 export function loadApiConfig(env: Env): ApiConfig {
   const problems: string[] = [];
   const int = intReader(env, problems);
 
+  const engine = engineConfig(env, problems, int);
   const modelId = env.MODEL_ID?.trim() || DEFAULT_MODEL;
-  let model = modelId;
+  let model = engine.kind === 'openai' ? engine.model : modelId;
   let source: ModelSource = { kind: 'hub' };
-  const modelPath = env.MODEL_PATH?.trim();
-  const modelHost = env.GLIMPSE_MODEL_HOST?.trim();
+  // The model's files matter only to the local engine: an inference server has its own.
+  const modelPath = engine.kind === 'local' ? env.MODEL_PATH?.trim() : undefined;
+  const modelHost = engine.kind === 'local' ? env.GLIMPSE_MODEL_HOST?.trim() : undefined;
   if (modelPath) {
     ({ model, source } = localModel(modelPath, modelId, problems));
   } else if (modelHost) {
@@ -115,6 +171,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     allowedOrigins: envList(env.GLIMPSE_API_ORIGINS).map((s) => s.replace(/\/+$/, '')),
     allowedHosts: envList(env.GLIMPSE_API_HOSTS),
     ortArena: arena === 'on',
+    engine,
   };
   if (problems.length > 0) throw new ApiConfigError(problems);
   return config;
