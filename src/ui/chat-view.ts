@@ -9,6 +9,8 @@ import type { SessionStore } from '../storage/sessions';
 import type { ChatComposer } from './chat-composer';
 import { chatContext, engineContext, generationContext, settingsContext, storeContext } from './contexts';
 import { ConversationController } from './controllers/conversation';
+import { DropZoneController } from './controllers/drop-zone';
+import { FollowBottomController } from './controllers/follow-bottom';
 import { ListenController } from './controllers/listen';
 import { SendMessageEvent, SessionSelectEvent, type AskAgainEvent, type EditMessageEvent, type ImageRemoveEvent, type VersionSelectEvent } from './events';
 import { loadMarkdown } from './markdown-loader';
@@ -127,14 +129,11 @@ export class ChatView extends LitElement {
   /** The picture just taken out of the context, while Undo is offered. */
   @state() private _removed: string | null = null;
   @query('chat-composer') private _composer?: ChatComposer;
-  @query('.scroller') private _scroller?: HTMLElement;
 
-  #stickToBottom = true;
   /** Ticks once a second while an answer waits for its first token (the seconds elapsed). */
   #tick: ReturnType<typeof setInterval> | undefined;
-  /** Failed answers whose card was already brought into view. */
-  readonly #shownCards = new Set<string>();
-  readonly #resize = new ResizeObserver(() => this.keepAtBottom());
+  readonly #follow = new FollowBottomController(this);
+  readonly #drop = new DropZoneController(this, (file) => void this._composer?.attach(file));
   readonly #onKey = (e: KeyboardEvent) => this.onGlobalKey(e);
 
   readonly conversation = new ConversationController(this, {
@@ -172,13 +171,12 @@ export class ChatView extends LitElement {
   override disconnectedCallback() {
     super.disconnectedCallback();
     document.removeEventListener('keydown', this.#onKey);
-    this.#resize.disconnect();
     clearInterval(this.#tick);
   }
 
   override willUpdate(changed: PropertyValues<this>) {
     if (changed.has('sessionId') && this.sessionId !== this.conversation.sessionId) {
-      this.#stickToBottom = true;
+      this.#follow.stick();
       this._notice = null;
       this._removed = null;
       void this.conversation.open(this.sessionId);
@@ -188,11 +186,10 @@ export class ChatView extends LitElement {
   override firstUpdated() {
     // Content that grows after this element rendered (an answer's markdown, a card in a message) keeps the
     // view at the bottom, as long as the user had not scrolled up.
-    this.#resize.observe(this.renderRoot.querySelector('.content')!);
+    this.#follow.observe(this.renderRoot.querySelector('.scroller')!, this.renderRoot.querySelector('.content')!);
   }
 
   override updated() {
-    this.keepAtBottom();
     this.bringCardsIntoView();
     this.tickWhileWaiting();
   }
@@ -216,10 +213,10 @@ export class ChatView extends LitElement {
     return html`
       <div
         class="scroller"
-        @scroll=${this.onScroll}
-        @dragover=${this.onDragOver}
-        @dragleave=${() => (this.dragging = false)}
-        @drop=${this.onDrop}
+        @scroll=${this.#follow.onScroll}
+        @dragover=${this.#drop.onDragOver}
+        @dragleave=${this.#drop.onDragLeave}
+        @drop=${this.#drop.onDrop}
       >
         <div class="content">
         ${this._notice
@@ -332,22 +329,9 @@ export class ChatView extends LitElement {
    */
   private bringCardsIntoView() {
     const last = this.conversation.messages.at(-1);
-    if (last?.status !== 'error' || this.#shownCards.has(last.id)) return;
+    if (last?.status !== 'error') return;
     const el = this.renderRoot.querySelector(`message-item[data-id="${last.id}"]`);
-    if (!el) return;
-    this.#shownCards.add(last.id);
-    void this.scrollWhenDrawn(el);
-  }
-
-  /** The card renders inside its element after this update: scroll once it has its height. */
-  private async scrollWhenDrawn(el: Element) {
-    await (el as Partial<LitElement>).updateComplete;
-    await new Promise(requestAnimationFrame);
-    el.scrollIntoView({ block: 'end' });
-  }
-
-  private keepAtBottom() {
-    if (this.#stickToBottom && this._scroller) this._scroller.scrollTop = this._scroller.scrollHeight;
+    if (el) void this.#follow.revealOnce(last.id, el);
   }
 
   private onGlobalKey(e: KeyboardEvent) {
@@ -362,7 +346,7 @@ export class ChatView extends LitElement {
   }
 
   private onSend(e: SendMessageEvent) {
-    this.#stickToBottom = true;
+    this.#follow.stick();
     this._removed = null;
     void loadMarkdown(); // the answer will need it
     e.accepted = this.conversation.send(e.text, e.image);
@@ -389,25 +373,6 @@ export class ChatView extends LitElement {
     e.stopPropagation();
     this._removed = null;
     if (await this.conversation.setContextImage(e.imageHash)) this.focusComposer();
-  }
-
-  private onScroll() {
-    const s = this._scroller;
-    if (s) this.#stickToBottom = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
-  }
-
-  private onDragOver(e: DragEvent) {
-    if (!this.acceptsImages || !e.dataTransfer?.types.includes('Files')) return;
-    e.preventDefault();
-    this.dragging = true;
-  }
-
-  private onDrop(e: DragEvent) {
-    this.dragging = false;
-    const file = e.dataTransfer?.files[0];
-    if (!file || !this.acceptsImages) return;
-    e.preventDefault();
-    void this._composer?.attach(file);
   }
 }
 
