@@ -8,6 +8,7 @@ import type { ImageFeatures } from './features';
 import { hasImagePart, nowIso, textOf, type BranchTurn, type StoredMessage } from './messages';
 import { branchImages } from './versions';
 import { InvalidSessionIdError, SessionNotFoundError, StaleWriteError } from '../errors';
+import { SESSION_ID_PATTERN } from './ids';
 
 export interface SessionRecord {
   id: string;
@@ -101,10 +102,9 @@ export interface SessionRepository {
 
 export const DEFAULT_TITLE = 'New chat';
 const TITLE_MAX = 60;
-const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 export function validateSessionId(id: string): string {
-  if (typeof id !== 'string' || !SESSION_ID.test(id)) {
+  if (typeof id !== 'string' || !SESSION_ID_PATTERN.test(id)) {
     throw new InvalidSessionIdError(
       `“${String(id).slice(0, 40)}” is not a valid session id (letters, digits, - _ . : and at most 128 characters).`,
       { id: String(id).slice(0, 200) },

@@ -18,6 +18,7 @@ import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs
 import { join, resolve } from 'node:path';
 import type { StoredMessage } from '../chat/messages';
 import { nowIso } from '../chat/messages';
+import { IMAGE_HASH_PATTERN } from '../chat/ids';
 import { InvalidSessionIdError, SessionNotFoundError, StorageQuotaError, StorageUnavailableError } from '../errors';
 import { atomicWrite, DataDirInUseError, fileName, isAlive, isDiskFull, storageError } from './disk';
 import { readFeatures, removeFeatures, sweepFeatures, writeFeatures } from './features';
@@ -48,7 +49,6 @@ import {
 } from '../chat/repository';
 
 const FILE_VERSION = 1;
-const HASH = /^[0-9a-f]{64}$/;
 
 interface SessionFile {
   version: number;
@@ -145,7 +145,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
     const used = this.usedHashes();
     for (const name of await readdir(imagesDir)) {
       const hash = name.slice(0, 64);
-      const orphan = !HASH.test(hash) || !used.has(hash) || name.includes('.tmp-');
+      const orphan = !IMAGE_HASH_PATTERN.test(hash) || !used.has(hash) || name.includes('.tmp-');
       if (orphan) {
         await rm(join(imagesDir, name), { force: true });
       } else if (name === `${hash}.json`) {
@@ -200,7 +200,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
   private async dropOrphans(hashes: Iterable<string>): Promise<void> {
     const used = this.usedHashes();
     for (const hash of hashes) {
-      if (used.has(hash) || !HASH.test(hash)) continue;
+      if (used.has(hash) || !IMAGE_HASH_PATTERN.test(hash)) continue;
       this.imageMeta.delete(hash);
       await rm(join(this.dir, 'images', hash), { force: true });
       await rm(join(this.dir, 'images', `${hash}.json`), { force: true });
