@@ -156,17 +156,17 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
         }
       }
     }
-    await sweepFeatures(this.dir, (hash) => HASH.test(hash) && used.has(hash));
+    await sweepFeatures(this.dir, (hash) => IMAGE_HASH_PATTERN.test(hash) && used.has(hash));
   }
 
   async featuresOf(hash: string): Promise<ImageFeatures[]> {
-    return HASH.test(hash) && this.imageMeta.has(hash) ? readFeatures(this.dir, hash) : [];
+    return IMAGE_HASH_PATTERN.test(hash) && this.imageMeta.has(hash) ? readFeatures(this.dir, hash) : [];
   }
 
   /** In the write queue, so a picture being deleted never gets features written after it is gone. */
   async keepFeatures(hash: string, features: ImageFeatures): Promise<void> {
     await this.serial(async () => {
-      if (HASH.test(hash) && this.imageMeta.has(hash)) await writeFeatures(this.dir, hash, features);
+      if (IMAGE_HASH_PATTERN.test(hash) && this.imageMeta.has(hash)) await writeFeatures(this.dir, hash, features);
     });
   }
 
@@ -251,7 +251,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
   }
 
   async getImage(hash: string): Promise<ImageRecord | undefined> {
-    const meta = HASH.test(hash) ? this.imageMeta.get(hash) : undefined;
+    const meta = IMAGE_HASH_PATTERN.test(hash) ? this.imageMeta.get(hash) : undefined;
     if (!meta) return undefined;
     try {
       const bytes = await readFile(join(this.dir, 'images', hash));
@@ -269,7 +269,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
       const stored: StoredMessage = withBranchImages({ ...clone(message), id: message.id ?? crypto.randomUUID(), sessionId, seq: session.nextSeq });
       let newImage: string | null = null;
       if (image) {
-        if (!HASH.test(image.hash)) throw new StorageUnavailableError('An image hash must be 64 hex digits (SHA-256).');
+        if (!IMAGE_HASH_PATTERN.test(image.hash)) throw new StorageUnavailableError('An image hash must be 64 hex digits (SHA-256).');
         stored.imageHash = image.hash;
         session.imageHash = image.hash;
         if (!this.imageMeta.has(image.hash)) {
