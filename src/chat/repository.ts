@@ -98,6 +98,11 @@ export interface SessionRepository {
    * no versions (editing the last question and regenerating then overwrite, as before).
    */
   replaceFrom?(sessionId: string, fromSeq: number, turns: NewTurn[]): Promise<StoredMessage[]>;
+  /**
+   * Sets or removes (null) the image in the model's context without touching the transcript. Optional: the
+   * chat service's image-in-context actions (the UI's remove, Undo and “Ask about this again”) need it.
+   */
+  setContextImage?(sessionId: string, hash: string | null): Promise<void>;
 }
 
 export const DEFAULT_TITLE = 'New chat';

@@ -1,77 +1,43 @@
+import { EmptyMessageError, GlimpseError, ImageUnreadableError, MessageTooLongError, UnsupportedImageError } from '../errors';
 import {
-  EmptyMessageError,
-  GenerationAbortedError,
-  GlimpseError,
-  ImageUnreadableError,
-  MessageTooLongError,
-  isError,
-  serializeError,
-} from '../errors';
-import { validateSessionId, type NewMessage, type SessionRepository, type SessionSummary } from './repository';
-import { DEFAULT_GENERATION, type ChatBackend, type GenerationSettings, type TokenEvent } from './backend';
-import type { ImageFeatures, ImageFeatureStore } from './features';
-import { buildContext, DEFAULT_WINDOW, type ModelContext } from './context';
-import { DEFAULT_IMAGE_LIMITS, hashBlob, inspectImage, type ImageInfo, type ImageLimits } from './images';
+  DEFAULT_CHAT_SETTINGS,
+  type ChatApi,
+  type ChatRequest,
+  type ChatResponse,
+  type ChatSettings,
+  type ClearResponse,
+  type ConversationView,
+  type HistoryResponse,
+  type Picture,
+  type PreparedImage,
+  type SessionsResponse,
+  type TurnOptions,
+} from './api';
+import type { ChatBackend } from './backend';
+import { buildContext, type ModelContext } from './context';
+import type { ImageFeatureStore } from './features';
+import { hashBlob, inspectImage, type ImageInfo } from './images';
+import type { SessionChange } from './library';
 import { defaultSessionLocks, type SessionLocks } from './locks';
-import { makeContent, nowIso, textOf, toChatMessage, type ChatMessage, type StoredMessage } from './messages';
+import { makeContent, nowIso, textOf, toChatMessage, type StoredMessage } from './messages';
+import { validateSessionId, type NewMessage, type SessionRepository } from './repository';
+import { TurnWriter } from './turns';
 import { showVersion, withNewVersion } from './versions';
 
-/** The answer of `chat`, shaped like the REST server's POST /chat. */
-export interface ChatResponse {
-  message: string;
-  response: string;
-  has_image: boolean;
-  model_used: string;
-  session_id: string;
-  conversation_length: number;
-}
-
-/** GET /chat/history/{id} */
-export interface HistoryResponse {
-  session_id: string;
-  history: ChatMessage[];
-  length: number;
-}
-
-/** DELETE /chat/history/{id} */
-export interface ClearResponse {
-  message: string;
-  session_id: string;
-  removed: number;
-}
-
-/** GET /chat/sessions */
-export interface SessionsResponse {
-  sessions: SessionSummary[];
-  total: number;
-}
-
-export interface ChatSettings {
-  /** Messages the model sees (default 20 = 10 exchanges). */
-  windowSize: number;
-  /** Longest message accepted, in characters. */
-  maxMessageChars: number;
-  imageLimits: ImageLimits;
-  generation: GenerationSettings;
-}
-
-export const DEFAULT_CHAT_SETTINGS: ChatSettings = {
-  windowSize: DEFAULT_WINDOW,
-  maxMessageChars: 8_000,
-  imageLimits: DEFAULT_IMAGE_LIMITS,
-  generation: DEFAULT_GENERATION,
-};
-
-export interface ChatRequest {
-  message: string;
-  image?: Blob | null;
-  session_id?: string;
-  signal?: AbortSignal;
-  /** Streamed text as it arrives. */
-  onToken?: (event: TokenEvent & { sessionId: string; messageId: string }) => void;
-  /** Called once the user's message and the empty assistant turn are saved (the UI shows them at once). */
-  onSaved?: (ids: { sessionId: string; userMessage: StoredMessage | null; assistantMessage: StoredMessage }) => void;
-}
+export { DEFAULT_CHAT_SETTINGS } from './api';
+export type {
+  ChatApi,
+  ChatRequest,
+  ChatResponse,
+  ChatSettings,
+  ClearResponse,
+  ConversationView,
+  HistoryResponse,
+  Picture,
+  PreparedImage,
+  SessionsResponse,
+  TurnOptions,
+} from './api';
 
 export interface ServiceOptions {
   /** Where sessions live: SessionStore (IndexedDB) in the browser, FileSessionStore in the REST server. */
@@ -107,26 +73,26 @@ const INVISIBLE = /^[\p{White_Space}\p{Cf}\p{Cc}\u115f\u1160\u3164\uffa0\u2800]*
  * The chat service: the in-browser equivalent of the REST API the app replaces. The UI and the tests call
  * it; it applies the conversation rules, saves before generating, and keeps partial answers.
  */
-export class ChatService {
+export class ChatService implements ChatApi {
   private readonly store: SessionRepository;
-  private readonly backend: () => ChatBackend;
   private readonly settings: () => ChatSettings;
   private readonly decodeCheck?: ServiceOptions['decodeCheck'];
-  private readonly persistEveryMs: number;
   private readonly locks: SessionLocks;
-  private readonly features?: ImageFeatureStore;
-  private readonly onWarning?: (message: string) => void;
-  private featuresWarned = false;
+  private readonly turns: TurnWriter;
 
   constructor(opts: ServiceOptions) {
     this.store = opts.store;
-    this.backend = opts.backend;
     this.settings = opts.settings ?? (() => DEFAULT_CHAT_SETTINGS);
     this.decodeCheck = opts.decodeCheck;
-    this.persistEveryMs = opts.persistEveryMs ?? 500;
     this.locks = opts.locks ?? defaultSessionLocks();
-    this.features = opts.features;
-    this.onWarning = opts.onWarning;
+    this.turns = new TurnWriter({
+      store: opts.store,
+      backend: opts.backend,
+      settings: this.settings,
+      persistEveryMs: opts.persistEveryMs ?? 500,
+      ...(opts.features ? { features: opts.features } : {}),
+      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+    });
   }
 
   /** Checks a message without saving it; throws the named error the UI shows. */
@@ -147,7 +113,7 @@ export class ChatService {
   }
 
   /** Checks an image without saving it; returns what is needed to store it. */
-  async prepareImage(blob: Blob): Promise<{ blob: Blob; hash: string; info: ImageInfo }> {
+  async prepareImage(blob: Blob): Promise<PreparedImage> {
     const info = await inspectImage(blob, this.settings().imageLimits);
     if (this.decodeCheck) {
       try {
@@ -178,7 +144,7 @@ export class ChatService {
         { role: 'user', content: makeContent(text, !!image), timestamp: nowIso(), status: 'complete' },
         image ? { blob: image.blob, hash: image.hash, width: image.info.width, height: image.info.height } : undefined,
       );
-      return this.respond(sessionId, text, userMessage, req);
+      return this.turns.respond(sessionId, text, userMessage, req);
     });
   }
 
@@ -186,7 +152,7 @@ export class ChatService {
    * Regenerates the last answer and asks again. Where the store keeps versions, the new answer is another
    * version of the last one (‹ 2/2 ›); otherwise the old answer is dropped.
    */
-  async regenerate(sessionId: string, opts: Omit<ChatRequest, 'message' | 'image' | 'session_id'> = {}): Promise<ChatResponse> {
+  async regenerate(sessionId: string, opts: TurnOptions = {}): Promise<ChatResponse> {
     return this.withSessionLock(sessionId, async () => {
       const transcript = await this.store.messages(sessionId);
       await this.store.require(sessionId);
@@ -204,12 +170,12 @@ export class ChatService {
       } else if (answer) {
         await this.store.truncate(sessionId, answer.seq);
       }
-      return this.respond(sessionId, textOf(question), null, { ...opts, message: textOf(question) }, place);
+      return this.turns.respond(sessionId, textOf(question), null, { ...opts, message: textOf(question) }, place);
     });
   }
 
   /** Edits the last user message (text only; its image stays) and answers it again. */
-  async editLast(sessionId: string, newText: string, opts: Omit<ChatRequest, 'message' | 'image' | 'session_id'> = {}): Promise<ChatResponse> {
+  async editLast(sessionId: string, newText: string, opts: TurnOptions = {}): Promise<ChatResponse> {
     const last = [...(await this.store.messages(validateSessionId(sessionId)))].reverse().find((m) => m.role === 'user');
     return this.editMessage(sessionId, last?.id ?? '', newText, opts);
   }
@@ -223,7 +189,7 @@ export class ChatService {
     sessionId: string,
     messageId: string,
     newText: string,
-    opts: Omit<ChatRequest, 'message' | 'image' | 'session_id'> = {},
+    opts: TurnOptions = {},
   ): Promise<ChatResponse> {
     return this.withSessionLock(sessionId, async () => {
       await this.store.require(sessionId);
@@ -242,7 +208,7 @@ export class ChatService {
         await this.store.truncate(sessionId, message.seq + 1);
         await this.store.update({ ...message, content, timestamp: nowIso() });
       }
-      return this.respond(sessionId, text, null, { ...opts, message: text });
+      return this.turns.respond(sessionId, text, null, { ...opts, message: text });
     });
   }
 
@@ -275,7 +241,11 @@ export class ChatService {
    */
   async transcript(sessionId: string): Promise<StoredMessage[]> {
     await this.store.require(validateSessionId(sessionId));
-    const messages = await this.store.messages(sessionId);
+    return this.markInterrupted(sessionId, await this.store.messages(sessionId));
+  }
+
+  /** Marks the turns left `streaming` by a page closed mid-answer (no tab holds the chat's lock) `interrupted`. */
+  private async markInterrupted(sessionId: string, messages: StoredMessage[]): Promise<StoredMessage[]> {
     const stale = messages.filter((m) => m.status === 'streaming');
     if (stale.length > 0 && !(await this.locks.held(sessionId))) {
       for (const m of stale) {
@@ -290,12 +260,60 @@ export class ChatService {
   /** What the model would see now (the UI marks where the window starts and shows the image in context). */
   async context(sessionId: string): Promise<ModelContext> {
     const session = await this.store.require(validateSessionId(sessionId));
+    return this.contextOf(await this.store.messages(sessionId), session.imageHash);
+  }
+
+  /** What the model would see of `messages` with `contextImage` in context, under the current settings. */
+  contextOf(messages: readonly StoredMessage[], contextImage: string | null): ModelContext {
     const s = this.settings();
-    return buildContext(await this.store.messages(sessionId), {
-      windowSize: s.windowSize,
-      systemPrompt: s.generation.systemPrompt,
-      imageHash: session.imageHash,
-    });
+    return buildContext(messages, { windowSize: s.windowSize, systemPrompt: s.generation.systemPrompt, imageHash: contextImage });
+  }
+
+  /** The chat as the UI shows it: the transcript (as `transcript`), its model context and the image in context. */
+  async conversation(sessionId: string): Promise<ConversationView> {
+    const session = await this.store.require(validateSessionId(sessionId));
+    const messages = await this.markInterrupted(sessionId, await this.store.messages(sessionId));
+    return { messages, context: this.contextOf(messages, session.imageHash), contextImage: session.imageHash };
+  }
+
+  /** A stored picture; one stored without its size (an import) counts as 512×512, one frame. */
+  async picture(hash: string): Promise<Picture | undefined> {
+    const record = await this.store.getImage(hash);
+    return record && { hash: record.hash, blob: record.blob, width: record.width ?? 512, height: record.height ?? 512 };
+  }
+
+  /** Takes the image out of the model's context (the transcript keeps it); resolves with its hash (null: none). */
+  async removeContextImage(sessionId: string): Promise<string | null> {
+    const session = await this.store.require(validateSessionId(sessionId));
+    if (session.imageHash === null) return null;
+    await this.writeContextImage(sessionId, null);
+    return session.imageHash;
+  }
+
+  /**
+   * Makes one of this chat's pictures the one image in the model's context (Undo of a removal, or “Ask about
+   * this again” on an older one). A picture no message of the chat sent is refused.
+   */
+  async setContextImage(sessionId: string, hash: string): Promise<void> {
+    const messages = await this.store.messages(validateSessionId(sessionId));
+    if (!messages.some((m) => m.imageHash === hash)) {
+      throw new UnsupportedImageError('This picture is not part of this chat any more, so it cannot be put back in context.', { field: 'image' });
+    }
+    await this.writeContextImage(sessionId, hash);
+  }
+
+  /** Calls `listener` on each change to the stored chats, where the store announces them; returns the unsubscribe. */
+  subscribe(listener: (change: SessionChange) => void): () => void {
+    const store = this.store as Partial<EventTarget>;
+    if (!store.addEventListener || !store.removeEventListener) return () => undefined;
+    const handler = (e: Event) => listener((e as CustomEvent<SessionChange>).detail);
+    store.addEventListener('change', handler);
+    return () => store.removeEventListener?.('change', handler);
+  }
+
+  private async writeContextImage(sessionId: string, hash: string | null): Promise<void> {
+    if (!this.store.setContextImage) throw new Error('This session store cannot change the image in context.');
+    await this.store.setContextImage(sessionId, hash);
   }
 
   /** DELETE /chat/history/{id} */
@@ -308,113 +326,6 @@ export class ChatService {
   async sessions(): Promise<SessionsResponse> {
     const sessions = await this.store.list();
     return { sessions, total: sessions.length };
-  }
-
-  /** `place` stores the empty answer (default: appended; Regenerate makes it a new version of the old one). */
-  private async respond(
-    sessionId: string,
-    text: string,
-    userMessage: StoredMessage | null,
-    req: Omit<ChatRequest, 'session_id'>,
-    place: (answer: NewMessage) => Promise<StoredMessage> = (answer) => this.store.append(sessionId, answer),
-  ): Promise<ChatResponse> {
-    const session = await this.store.require(sessionId);
-    const settings = this.settings();
-    const context = buildContext(await this.store.messages(sessionId), {
-      windowSize: settings.windowSize,
-      systemPrompt: settings.generation.systemPrompt,
-      imageHash: session.imageHash,
-    });
-    const backend = this.backend();
-    const imageRecord = context.imageHash ? await this.store.getImage(context.imageHash) : undefined;
-    const features = imageRecord && this.features ? await this.features.featuresOf(imageRecord.hash).catch(() => []) : undefined;
-
-    const assistant = await place({
-      role: 'assistant',
-      content: [{ type: 'text', text: '' }],
-      timestamp: nowIso(),
-      status: 'streaming',
-      details: { model: settings.generation.model, backend: backend.id },
-    });
-    req.onSaved?.({ sessionId, userMessage, assistantMessage: assistant });
-
-    let lastSaved = Date.now();
-    let partial = '';
-    // The latest stored revision of the answer: each write builds on it (the store refuses stale ones).
-    let current = assistant;
-    const save = async (patch: Partial<StoredMessage>) => {
-      current = await this.store.update({ ...current, ...patch });
-    };
-    let saving: Promise<void> = Promise.resolve();
-    const signal = req.signal ?? new AbortController().signal;
-    try {
-      const result = await backend.generate({
-        sessionId,
-        messages: context.messages,
-        image: imageRecord ? { blob: imageRecord.blob, hash: imageRecord.hash } : null,
-        ...(features?.length ? { features } : {}),
-        settings: settings.generation,
-        signal,
-        onToken: (event) => {
-          partial = event.full;
-          req.onToken?.({ ...event, sessionId, messageId: assistant.id });
-          if (Date.now() - lastSaved >= this.persistEveryMs) {
-            lastSaved = Date.now();
-            // Keep the partial answer on disk so a reload mid-answer loses nothing.
-            const text = partial;
-            saving = saving.then(() => save({ content: [{ type: 'text', text }] }).catch(() => undefined));
-          }
-        },
-      });
-      await saving;
-      if (imageRecord && result.features) await this.keepFeatures(imageRecord.hash, result.features);
-      await save({
-        content: [{ type: 'text', text: result.text }],
-        status: 'complete',
-        details: { ...assistant.details, ...result.details, model: result.model, backend: backend.id },
-      });
-      const after = await this.store.require(sessionId);
-      return {
-        message: text,
-        response: result.text,
-        has_image: context.imageHash !== null,
-        model_used: result.model,
-        session_id: sessionId,
-        conversation_length: after.messageCount,
-      };
-    } catch (err) {
-      await saving;
-      const aborted = isError(err, GenerationAbortedError) || signal.aborted;
-      const kept =
-        err instanceof GlimpseError && typeof err.data.partial === 'string' ? err.data.partial : partial;
-      const { name, message } = serializeError(err);
-      await save({
-        content: [{ type: 'text', text: kept }],
-        status: aborted ? 'stopped' : 'error',
-        ...(aborted ? {} : { error: { name, message } }),
-      }).catch(() => undefined);
-      if (aborted && !isError(err, GenerationAbortedError)) {
-        throw new GenerationAbortedError('Stopped.', { partial: kept });
-      }
-      throw err;
-    }
-  }
-
-  /**
-   * Keeps what the vision encoder computed with the picture. Only an optimisation: a failure (a full disk,
-   * the storage quota) costs no message, and the user is told once.
-   */
-  private async keepFeatures(hash: string, f: ImageFeatures): Promise<void> {
-    try {
-      await this.features?.keepFeatures(hash, f);
-    } catch (err) {
-      if (this.featuresWarned) return;
-      this.featuresWarned = true;
-      this.onWarning?.(
-        `Storage is full, so this picture's analysis was not saved: after a reload it will be read again (slower). ` +
-          `Your messages are saved. (${err instanceof Error ? err.message : String(err)})`,
-      );
-    }
   }
 
   /** One generation per session at a time, across tabs too (Web Locks), so turns never interleave. */

@@ -1,24 +1,12 @@
 import { withFeatures, type ImageFeatures, type ImageFeatureStore } from '../chat/features';
 import { nowIso, textOf, type StoredMessage } from '../chat/messages';
-import {
-  GlimpseError,
-  InvalidSessionIdError,
-  SessionNotFoundError,
-  StorageQuotaError,
-  StorageUnavailableError,
-} from '../errors';
+import type { SessionChange, SessionLibrary } from '../chat/library';
+import { InvalidSessionIdError, SessionNotFoundError } from '../errors';
 import { openDatabase, type Database } from './db';
-import type { IDBPTransaction } from 'idb';
-import {
-  blobToBase64,
-  EXPORT_FORMAT,
-  EXPORT_VERSION,
-  toExportedMessage,
-  type ExportedSession,
-  type ExportFile,
-  type PreparedImport,
-} from './transfer';
-import type { GlimpseDB, ImageRecord, SessionRecord } from './schema';
+import type { ImageRecord, SessionRecord } from './schema';
+import { dropOrphans, guard, write } from './session-writes';
+import { exportSessions, importPrepared, type ImportCounts } from './session-transfer';
+import type { ExportFile, PreparedImport } from './transfer';
 import {
   afterReplace,
   afterTruncate,
@@ -27,7 +15,6 @@ import {
   newSessionRecord,
   nextRevision,
   placeTurn,
-  preview,
   sessionNotFound as notFound,
   summarize,
   titleFrom,
@@ -45,61 +32,11 @@ export type { SessionRecord } from './schema';
 export { DEFAULT_TITLE, validateSessionId } from '../chat/repository';
 export type { NewImage, NewMessage, SessionRepository, SessionSummary } from '../chat/repository';
 
-export type StoreChange =
-  | { kind: 'created' | 'updated' | 'renamed' | 'cleared' | 'deleted'; sessionId: string }
-  | { kind: 'messages'; sessionId: string };
+export type { ImportCounts } from './session-transfer';
+/** A change announced on the store's `change` event (see SessionChange). */
+export type StoreChange = SessionChange;
 
 const CHANNEL = 'glimpse-sessions';
-
-/** Maps IndexedDB failures to named errors a person can act on. */
-function storageError(err: unknown): unknown {
-  if (err instanceof GlimpseError) return err;
-  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
-  if (name === 'QuotaExceededError') {
-    return new StorageQuotaError(
-      'Your browser’s storage for this site is full, so this was not saved. Delete old chats or cached ' +
-        'models (Settings → Storage) and try again; nothing already saved was lost.',
-      {},
-      { cause: err },
-    );
-  }
-  return new StorageUnavailableError(`Saving failed: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
-}
-
-async function guard<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    throw storageError(err);
-  }
-}
-
-type StoreName = 'sessions' | 'messages' | 'images';
-type WriteTx<S extends StoreName[]> = IDBPTransaction<GlimpseDB, S, 'readwrite'>;
-
-/**
- * Runs `fn` in one readwrite transaction. Any error aborts the whole transaction, so a failed write (quota,
- * a missing session) leaves every store exactly as it was.
- */
-async function write<S extends StoreName[], T>(db: Database, stores: S, fn: (tx: WriteTx<S>) => Promise<T>): Promise<T> {
-  return guard(async () => {
-    const tx = db.transaction(stores, 'readwrite');
-    const done = tx.done;
-    done.catch(() => undefined); // awaited below; an abort must not surface as an unhandled rejection
-    try {
-      const result = await fn(tx);
-      await done;
-      return result;
-    } catch (err) {
-      try {
-        tx.abort();
-      } catch {
-        // already finished or aborted
-      }
-      throw err;
-    }
-  });
-}
 
 /**
  * Sessions, their transcripts and their images, in IndexedDB. The only module (with db.ts) that talks to
@@ -107,7 +44,7 @@ async function write<S extends StoreName[], T>(db: Database, stores: S, fn: (tx:
  * data exactly as it was. Changes are announced on `change` events here and to other tabs through a
  * BroadcastChannel.
  */
-export class SessionStore extends EventTarget implements SessionRepository, ImageFeatureStore {
+export class SessionStore extends EventTarget implements SessionRepository, SessionLibrary, ImageFeatureStore {
   private readonly channel: BroadcastChannel | null;
 
   private constructor(private readonly db: Database, name: string) {
@@ -251,7 +188,8 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
       await tx.objectStore('sessions').put(session);
       return next;
     });
-    this.emit({ kind: 'messages', sessionId: message.sessionId });
+    // The message itself goes with the event: a view showing it swaps it in without reading the chat again.
+    this.emit({ kind: 'messages', sessionId: message.sessionId, message: saved });
     return saved;
   }
 
@@ -268,7 +206,7 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
       const remaining = await tx.objectStore('messages').getAll(IDBKeyRange.bound([sessionId, 0], [sessionId, fromSeq], false, true));
       const removedHashes = afterTruncate(session, fromSeq, removed, remaining);
       await tx.objectStore('sessions').put(session);
-      await this.dropOrphans(tx.objectStore('images'), tx.objectStore('messages'), removedHashes);
+      await dropOrphans(tx.objectStore('images'), tx.objectStore('messages'), removedHashes);
     });
     this.emit({ kind: 'messages', sessionId });
   }
@@ -290,7 +228,7 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
       const remaining = fromSeq > 0 ? await messages.getAll(IDBKeyRange.bound([sessionId, 0], [sessionId, fromSeq], false, true)) : [];
       const hashes = afterReplace(session, fromSeq, remaining, placed, removed);
       await tx.objectStore('sessions').put(session);
-      await this.dropOrphans(tx.objectStore('images'), messages, hashes);
+      await dropOrphans(tx.objectStore('images'), messages, hashes);
       return placed;
     });
     this.emit({ kind: 'messages', sessionId });
@@ -326,27 +264,8 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
   }
 
   /** Sessions (all, or the given ids) with their images, as an export file's content. */
-  async exportSessions(ids?: string[]): Promise<ExportFile> {
-    const all = ids ? await Promise.all(ids.map((id) => this.require(id))) : await guard(() => this.db.getAll('sessions'));
-    const images: ExportFile['images'] = {};
-    const sessions: ExportedSession[] = [];
-    for (const s of all) {
-      const history = await this.messages(s.id);
-      for (const hash of new Set(history.map((m) => m.imageHash).filter((h): h is string => !!h))) {
-        const rec = await this.getImage(hash);
-        if (rec) images[hash] = { type: rec.type, data: await blobToBase64(rec.blob) };
-      }
-      sessions.push({
-        session_id: s.id,
-        title: s.title,
-        custom_title: s.customTitle,
-        created_at: s.createdAt,
-        updated_at: s.updatedAt,
-        image_in_context: s.imageHash && images[s.imageHash] ? s.imageHash : null,
-        history: history.map(toExportedMessage),
-      });
-    }
-    return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: nowIso(), sessions, images };
+  exportSessions(ids?: string[]): Promise<ExportFile> {
+    return exportSessions(this, this.db, ids);
   }
 
   /**
@@ -354,71 +273,10 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
    * the same history is skipped, so importing a file twice does not duplicate; a different session under an
    * existing id is imported under a new id.
    */
-  async importPrepared(prepared: PreparedImport): Promise<{ imported: number; skipped: number; images: number }> {
-    let imported = 0;
-    let skipped = 0;
-    let newImages = 0;
-    const changed: string[] = [];
-    await write(this.db, ['sessions', 'messages', 'images'], async (tx) => {
-      const sessions = tx.objectStore('sessions');
-      const messages = tx.objectStore('messages');
-      const images = tx.objectStore('images');
-      for (const s of prepared.sessions) {
-        let id = s.session_id;
-        const existing = await sessions.get(id);
-        if (existing) {
-          const have = await messages.getAll(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]));
-          const same =
-            have.length === s.history.length &&
-            have.every((m, i) => m.timestamp === s.history[i]!.timestamp && m.role === s.history[i]!.role);
-          if (same) {
-            skipped++;
-            continue;
-          }
-          id = crypto.randomUUID();
-        }
-        const used = new Set<string>();
-        for (const [seq, m] of s.history.entries()) {
-          const stored: StoredMessage = {
-            id: crypto.randomUUID(),
-            sessionId: id,
-            seq,
-            role: m.role,
-            content: m.content,
-            timestamp: m.timestamp,
-            status: m.status ?? 'complete',
-            ...(m.image ? { imageHash: m.image } : {}),
-            ...(m.details ? { details: m.details } : {}),
-          };
-          await messages.add(stored);
-          if (m.image) used.add(m.image);
-        }
-        if (s.image_in_context) used.add(s.image_in_context);
-        for (const hash of used) {
-          const blob = prepared.images.get(hash);
-          if (blob && !(await images.getKey(hash))) {
-            await images.put({ hash, blob, type: blob.type, size: blob.size, createdAt: nowIso() });
-            newImages++;
-          }
-        }
-        const last = s.history[s.history.length - 1];
-        await sessions.add({
-          id,
-          title: s.title || DEFAULT_TITLE,
-          customTitle: !!s.custom_title,
-          createdAt: s.created_at,
-          updatedAt: s.updated_at,
-          messageCount: s.history.length,
-          nextSeq: s.history.length,
-          imageHash: s.image_in_context,
-          preview: last ? preview({ ...last, id: '', sessionId: id, seq: 0 }) : '',
-        });
-        imported++;
-        changed.push(id);
-      }
-    });
+  async importPrepared(prepared: PreparedImport): Promise<ImportCounts> {
+    const { changed, ...counts } = await importPrepared(this.db, prepared);
     for (const id of changed) this.emit({ kind: 'created', sessionId: id });
-    return { imported, skipped, images: newImages };
+    return counts;
   }
 
   /**
@@ -487,23 +345,8 @@ export class SessionStore extends EventTarget implements SessionRepository, Imag
         await sessions.put(session);
       }
       const hashes = new Set(removed.flatMap(imagesOf));
-      await this.dropOrphans(tx.objectStore('images'), messages, hashes);
+      await dropOrphans(tx.objectStore('images'), messages, hashes);
       return removed.length;
     });
-  }
-
-  /**
-   * Deletes each image no remaining message refers to, directly or in its versions (images are shared
-   * between sessions by hash).
-   */
-  private async dropOrphans(
-    images: { delete(key: string): Promise<void> },
-    messages: { index(name: 'by-image' | 'by-branch-image'): { count(key: string): Promise<number> } },
-    hashes: Set<string>,
-  ): Promise<void> {
-    for (const hash of hashes) {
-      const used = (await messages.index('by-image').count(hash)) + (await messages.index('by-branch-image').count(hash));
-      if (used === 0) await images.delete(hash);
-    }
   }
 }
