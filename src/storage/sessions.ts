@@ -203,7 +203,8 @@ export class SessionStore extends EventTarget implements SessionRepository, Sess
       const range = IDBKeyRange.bound([sessionId, fromSeq], [sessionId, Number.MAX_SAFE_INTEGER]);
       const removed = await tx.objectStore('messages').getAll(range);
       await tx.objectStore('messages').delete(range);
-      const remaining = await tx.objectStore('messages').getAll(IDBKeyRange.bound([sessionId, 0], [sessionId, fromSeq], false, true));
+      // (An empty range cannot be a key range: from the first message on, nothing remains before it.)
+      const remaining = fromSeq > 0 ? await tx.objectStore('messages').getAll(IDBKeyRange.bound([sessionId, 0], [sessionId, fromSeq], false, true)) : [];
       const removedHashes = afterTruncate(session, fromSeq, removed, remaining);
       await tx.objectStore('sessions').put(session);
       await dropOrphans(tx.objectStore('images'), tx.objectStore('messages'), removedHashes);

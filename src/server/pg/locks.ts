@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { SessionLocks } from '../../chat/locks';
 import { StorageUnavailableError } from '../../errors';
-import { poolConfig, type PgStoreOptions } from './store';
+import { poolConfig, type PgStoreOptions } from './pool';
 
 /** First key of the session locks (the second is hashtext of the session id); other keys never collide. */
 export const SESSION_LOCK = 0x676c6d73; // "glms"

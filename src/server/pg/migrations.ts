@@ -56,6 +56,32 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'pictures the versions of a message refer to',
+    // A turn answered again or edited keeps its other versions (and the turns that followed them) inside its
+    // record; the pictures those refer to must stay while it does. One row per (message, picture): the
+    // foreign keys keep a picture from being deleted while a version refers to it, and the rows go with
+    // their message. Filled from the records' "branchImages" (only a key can spell `"branchImages":[` in a
+    // record's JSON: a quote inside a string is escaped), for the pictures that are stored.
+    sql: `
+      CREATE TABLE glimpse_branch_images (
+        session_id  text NOT NULL,
+        seq         integer NOT NULL,
+        hash        text NOT NULL REFERENCES glimpse_images (hash),
+        PRIMARY KEY (session_id, seq, hash),
+        FOREIGN KEY (session_id, seq) REFERENCES glimpse_messages (session_id, seq) ON DELETE CASCADE
+      );
+      CREATE INDEX glimpse_branch_images_by_hash ON glimpse_branch_images (hash);
+
+      INSERT INTO glimpse_branch_images (session_id, seq, hash)
+      SELECT DISTINCT m.session_id, m.seq, h[1]
+        FROM glimpse_messages m,
+             regexp_matches(m.body, '"branchImages":\\[([^]]*)]') AS list,
+             regexp_matches(list[1], '[0-9a-f]{64}', 'g') AS h
+       WHERE EXISTS (SELECT 1 FROM glimpse_images i WHERE i.hash = h[1]);
+    `,
+  },
 ];
 
 /** The database was migrated by a newer Glimpse than this one: starting would misread its tables. */

@@ -6,85 +6,45 @@
  *   glimpse_messages        (session_id, seq), id, rev, image_hash, the StoredMessage as JSON
  *   glimpse_images          hash (SHA-256), type, size, width, height, the bytes (bytea): once per picture
  *   glimpse_image_features  (hash, key): the vision encoder's output, deleted with its picture (cascade)
+ *   glimpse_branch_images   (session_id, seq, hash): the pictures a message's versions refer to (messages.ts)
  *
  * Each write is one transaction on one client that first locks the session's row (SELECT … FOR UPDATE),
- * so writes to a session from several instances queue instead of losing one another. An image row is
- * guarded by a transaction advisory lock on its hash: a message that starts using a picture and the
- * clean-up of the picture's last use never cross (the picture is either kept or inserted again).
+ * so writes to a session from several instances queue instead of losing one another; then the pictures it
+ * touches (images.ts), all at once.
  */
 import pg from 'pg';
-import type { PoolClient, PoolConfig } from 'pg';
-import { MAX_FEATURE_SETS, type ImageFeatures, type ImageFeatureStore } from '../../chat/features';
+import type { PoolClient } from 'pg';
+import type { ImageFeatures, ImageFeatureStore } from '../../chat/features';
 import { nowIso, type StoredMessage } from '../../chat/messages';
-import { GlimpseError, InvalidSessionIdError, SessionNotFoundError, StorageUnavailableError } from '../../errors';
+import { InvalidSessionIdError, SessionNotFoundError, StorageUnavailableError } from '../../errors';
 import {
+  afterReplace,
   afterTruncate,
   DEFAULT_TITLE,
+  imagesOf,
   newSessionRecord,
   nextRevision,
+  placeTurn,
   sessionNotFound,
   summarize,
   titleFrom,
   touchSummary,
   validateSessionId,
+  withBranchImages,
   type ImageRecord,
   type NewImage,
   type NewMessage,
+  type NewTurn,
   type SessionRecord,
   type SessionRepository,
   type SessionSummary,
 } from '../../chat/repository';
-import { decodeFeatures, encodeFeatures } from '../features';
+import { checkHash, dropOrphans, HASH, insertImage, lockImages, readFeatures, readImage, writeFeatures } from './images';
+import { deleteMessages, insertMessage, readMessage, readMessages, rewriteMessage } from './messages';
 import { migrate } from './migrations';
+import { DatabaseOpenError, poolConfig, quoteIdent, storageError, type PgStoreOptions } from './pool';
 
-const HASH = /^[0-9a-f]{64}$/;
-/** First key of the image advisory locks (the second is the hash's hashtext). */
-const IMAGE_LOCK = 0x676c6d69; // "glmi"
-
-export interface PgStoreOptions {
-  /** postgres://user:password@host:port/database (DATABASE_URL). */
-  connectionString: string;
-  /** Keep the tables in this schema (created if missing) instead of the connection's default. */
-  schema?: string;
-  /** Connections for queries (default 10). */
-  poolSize?: number;
-}
-
-/** The pool settings for a connection string, in a schema of its own when one is named. */
-export function poolConfig(opts: PgStoreOptions): PoolConfig {
-  return {
-    connectionString: opts.connectionString,
-    max: opts.poolSize ?? 10,
-    application_name: 'glimpse',
-    ...(opts.schema ? { options: `-c search_path=${quoteIdent(opts.schema)}` } : {}),
-  };
-}
-
-export function quoteIdent(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new Error(`Not a schema name: ${name}`);
-  return `"${name}"`;
-}
-
-/** Database faults as the storage errors the API maps (503), with what went wrong. */
-function storageError(err: unknown): unknown {
-  if (err instanceof GlimpseError) return err;
-  const code = (err as { code?: string } | undefined)?.code;
-  return new StorageUnavailableError(`The database did not save this: ${err instanceof Error ? err.message : String(err)}`, { code }, { cause: err });
-}
-
-interface MessageRow {
-  body: string;
-}
-
-const parseMessage = (row: MessageRow) => JSON.parse(row.body) as StoredMessage;
-
-/** The database named by DATABASE_URL cannot be used (unreachable, refused, or migrated by a newer Glimpse). */
-export class DatabaseOpenError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(`Cannot open the PostgreSQL database (DATABASE_URL): ${message}`, options);
-    this.name = 'DatabaseOpenError';
-  }
-}
+export { DatabaseOpenError, poolConfig, quoteIdent, type PgStoreOptions } from './pool';
 
 export class PgSessionStore implements SessionRepository, ImageFeatureStore {
   /** Problems found at open (none for PostgreSQL: kept for the server's log, like the file store). */
@@ -177,25 +137,6 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
     await c.query('UPDATE glimpse_sessions SET updated_at = $2, record = $3 WHERE id = $1', [s.id, s.updatedAt, JSON.stringify(s)]);
   }
 
-  /** Locks pictures by hash, in a fixed order (two transactions never wait on each other's in reverse). */
-  private async lockImages(c: PoolClient, hashes: Iterable<string>): Promise<void> {
-    for (const hash of [...new Set(hashes)].sort()) {
-      await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [IMAGE_LOCK, hash]);
-    }
-  }
-
-  /** Deletes the pictures among `hashes` no message uses any more (their features go with them). */
-  private async dropOrphans(c: PoolClient, hashes: Iterable<string>): Promise<void> {
-    const list = [...new Set(hashes)].filter((h) => HASH.test(h));
-    if (list.length === 0) return;
-    await this.lockImages(c, list);
-    await c.query(
-      `DELETE FROM glimpse_images i WHERE i.hash = ANY($1)
-         AND NOT EXISTS (SELECT 1 FROM glimpse_messages m WHERE m.image_hash = i.hash)`,
-      [list],
-    );
-  }
-
   async create(opts: { id?: string; title?: string } = {}): Promise<SessionRecord> {
     const id = opts.id === undefined ? crypto.randomUUID() : validateSessionId(opts.id);
     const session = newSessionRecord(id, opts.title);
@@ -229,51 +170,26 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
 
   async messages(id: string): Promise<StoredMessage[]> {
     validateSessionId(id);
-    const { rows } = await this.read((q) => q.query<MessageRow>('SELECT body FROM glimpse_messages WHERE session_id = $1 ORDER BY seq', [id]));
-    return rows.map(parseMessage);
+    return this.read((q) => readMessages(q, id));
   }
 
   async getImage(hash: string): Promise<ImageRecord | undefined> {
-    if (!HASH.test(hash)) return undefined;
-    const { rows } = await this.read((q) =>
-      q.query<{ type: string; size: number; width: number | null; height: number | null; created_at: string; bytes: Buffer }>(
-        'SELECT type, size, width, height, created_at, bytes FROM glimpse_images WHERE hash = $1',
-        [hash],
-      ),
-    );
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      hash,
-      blob: new Blob([new Uint8Array(r.bytes)], { type: r.type }),
-      type: r.type,
-      size: r.size,
-      ...(r.width !== null ? { width: r.width } : {}),
-      ...(r.height !== null ? { height: r.height } : {}),
-      createdAt: r.created_at,
-    };
+    return HASH.test(hash) ? this.read((q) => readImage(q, hash)) : undefined;
   }
 
   async append(sessionId: string, message: NewMessage, image?: NewImage): Promise<StoredMessage> {
-    if (image && !HASH.test(image.hash)) throw new StorageUnavailableError('An image hash must be 64 hex digits (SHA-256).');
+    checkHash(image);
     const bytes = image ? new Uint8Array(await image.blob.arrayBuffer()) : null;
     return this.tx(async (c) => {
       const session = await this.lockSession(c, validateSessionId(sessionId));
-      const stored: StoredMessage = { ...structuredClone(message), id: message.id ?? crypto.randomUUID(), sessionId, seq: session.nextSeq };
+      const stored: StoredMessage = withBranchImages({ ...structuredClone(message), id: message.id ?? crypto.randomUUID(), sessionId, seq: session.nextSeq });
+      await lockImages(c, [...(image ? [image.hash] : []), ...imagesOf(stored)]);
       if (image && bytes) {
-        await this.lockImages(c, [image.hash]);
-        await c.query(
-          `INSERT INTO glimpse_images (hash, type, size, width, height, created_at, bytes)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (hash) DO NOTHING`,
-          [image.hash, image.blob.type, image.blob.size, image.width ?? null, image.height ?? null, stored.timestamp, bytes],
-        );
+        await insertImage(c, image, bytes, stored.timestamp);
         stored.imageHash = image.hash;
         session.imageHash = image.hash;
       }
-      await c.query(
-        'INSERT INTO glimpse_messages (session_id, seq, id, rev, image_hash, body) VALUES ($1, $2, $3, $4, $5, $6)',
-        [sessionId, stored.seq, stored.id, stored.rev ?? 0, stored.imageHash ?? null, JSON.stringify(stored)],
-      );
+      await insertMessage(c, stored);
       session.nextSeq += 1;
       session.messageCount += 1;
       session.updatedAt = nowIso();
@@ -289,16 +205,15 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
       const session = await this.lockSession(c, validateSessionId(message.sessionId)).catch((err: unknown) => {
         throw err instanceof SessionNotFoundError ? gone() : err;
       });
-      const { rows } = await c.query<MessageRow>('SELECT body FROM glimpse_messages WHERE session_id = $1 AND seq = $2', [message.sessionId, message.seq]);
-      const existing = rows[0] ? parseMessage(rows[0]) : undefined;
+      const existing = await readMessage(c, message.sessionId, message.seq);
       if (!existing || existing.id !== message.id) throw gone();
-      const next = nextRevision(existing, structuredClone(message));
-      await c.query('UPDATE glimpse_messages SET rev = $3, body = $4 WHERE session_id = $1 AND seq = $2', [
-        message.sessionId, message.seq, next.rev, JSON.stringify(next),
-      ]);
+      const next = withBranchImages(nextRevision(existing, structuredClone(message)));
+      await lockImages(c, [...imagesOf(existing), ...imagesOf(next)]);
+      const unused = await rewriteMessage(c, existing, next);
       session.updatedAt = nowIso();
       touchSummary(session, next);
       await this.saveSession(c, session);
+      await dropOrphans(c, unused);
       return next;
     });
   }
@@ -306,14 +221,27 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
   async truncate(sessionId: string, fromSeq: number): Promise<void> {
     await this.tx(async (c) => {
       const session = await this.lockSession(c, validateSessionId(sessionId));
-      const { rows } = await c.query<MessageRow>(
-        'DELETE FROM glimpse_messages WHERE session_id = $1 AND seq >= $2 RETURNING body',
-        [sessionId, fromSeq],
-      );
-      const remaining = await c.query<MessageRow>('SELECT body FROM glimpse_messages WHERE session_id = $1 ORDER BY seq', [sessionId]);
-      const removed = afterTruncate(session, fromSeq, rows.map(parseMessage), remaining.rows.map(parseMessage));
+      const removed = await deleteMessages(c, sessionId, fromSeq);
+      const hashes = afterTruncate(session, fromSeq, removed, await readMessages(c, sessionId));
       await this.saveSession(c, session);
-      await this.dropOrphans(c, removed);
+      await dropOrphans(c, hashes);
+    });
+  }
+
+  /** Replaces the messages from `fromSeq` on (versions: a new answer or edit, another version shown), in one transaction. */
+  async replaceFrom(sessionId: string, fromSeq: number, turns: NewTurn[]): Promise<StoredMessage[]> {
+    return this.tx(async (c) => {
+      const session = await this.lockSession(c, validateSessionId(sessionId));
+      const removed = await readMessages(c, sessionId, fromSeq);
+      const added = turns.map((t, i) => placeTurn(t, sessionId, fromSeq + i, removed[i]));
+      await lockImages(c, [...removed, ...added].flatMap(imagesOf));
+      await deleteMessages(c, sessionId, fromSeq);
+      for (const m of added) await insertMessage(c, m);
+      const remaining = await readMessages(c, sessionId, 0, fromSeq);
+      const hashes = afterReplace(session, fromSeq, remaining, added, removed);
+      await this.saveSession(c, session);
+      await dropOrphans(c, hashes);
+      return added;
     });
   }
 
@@ -321,14 +249,11 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
     validateSessionId(sessionId);
     return this.tx(async (c) => {
       const session = await this.lockSession(c, sessionId);
-      const { rows } = await c.query<{ image_hash: string | null }>(
-        'DELETE FROM glimpse_messages WHERE session_id = $1 RETURNING image_hash',
-        [sessionId],
-      );
+      const removed = await deleteMessages(c, sessionId);
       Object.assign(session, { messageCount: 0, nextSeq: 0, imageHash: null, preview: '', updatedAt: nowIso() });
       await this.saveSession(c, session);
-      await this.dropOrphans(c, rows.map((r) => r.image_hash).filter((h): h is string => !!h));
-      return rows.length;
+      await dropOrphans(c, removed.flatMap(imagesOf));
+      return removed.length;
     });
   }
 
@@ -337,12 +262,9 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
     validateSessionId(sessionId);
     await this.tx(async (c) => {
       await this.lockSession(c, sessionId);
-      const { rows } = await c.query<{ image_hash: string | null }>(
-        'DELETE FROM glimpse_messages WHERE session_id = $1 RETURNING image_hash',
-        [sessionId],
-      );
+      const removed = await deleteMessages(c, sessionId);
       await c.query('DELETE FROM glimpse_sessions WHERE id = $1', [sessionId]);
-      await this.dropOrphans(c, rows.map((r) => r.image_hash).filter((h): h is string => !!h));
+      await dropOrphans(c, removed.flatMap(imagesOf));
     });
   }
 
@@ -358,31 +280,12 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
   }
 
   async featuresOf(hash: string): Promise<ImageFeatures[]> {
-    if (!HASH.test(hash)) return [];
-    const { rows } = await this.read((q) =>
-      q.query<{ data: Buffer }>('SELECT data FROM glimpse_image_features WHERE hash = $1 ORDER BY kept LIMIT $2', [hash, MAX_FEATURE_SETS]),
-    );
-    return rows.map((r) => decodeFeatures(new Uint8Array(r.data))).filter((f): f is ImageFeatures => f !== null);
+    return HASH.test(hash) ? this.read((q) => readFeatures(q, hash)) : [];
   }
 
   /** Replaces the set of the same key (it becomes the most recent); past the limit the oldest kept goes. */
   async keepFeatures(hash: string, features: ImageFeatures): Promise<void> {
     if (!HASH.test(hash)) return;
-    const data = encodeFeatures(features);
-    await this.tx(async (c) => {
-      await this.lockImages(c, [hash]); // the picture cannot go between the check and the insert
-      const { rowCount } = await c.query(
-        `INSERT INTO glimpse_image_features (hash, key, data)
-         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM glimpse_images WHERE hash = $1)
-         ON CONFLICT (hash, key) DO UPDATE SET data = EXCLUDED.data, kept = nextval(pg_get_serial_sequence('glimpse_image_features', 'kept'))`,
-        [hash, features.key, data],
-      );
-      if (!rowCount) return;
-      await c.query(
-        `DELETE FROM glimpse_image_features WHERE hash = $1 AND key NOT IN
-           (SELECT key FROM glimpse_image_features WHERE hash = $1 ORDER BY kept DESC LIMIT $2)`,
-        [hash, MAX_FEATURE_SETS],
-      );
-    });
+    await this.tx((c) => writeFeatures(c, hash, features));
   }
 }

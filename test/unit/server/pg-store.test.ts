@@ -4,7 +4,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeContent, nowIso, textOf } from '../../../src/chat/messages';
+import { makeContent, nowIso, textOf, type StoredMessage } from '../../../src/chat/messages';
+import { withNewVersion } from '../../../src/chat/versions';
 import { StaleWriteError, StorageUnavailableError } from '../../../src/errors';
 import { migrate, MIGRATIONS, SchemaTooNewError } from '../../../src/server/pg/migrations';
 import { PgSessionStore } from '../../../src/server/pg/store';
@@ -48,6 +49,70 @@ describe('PgSessionStore on PostgreSQL', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('upgrades a database from schema 1: the pictures versions refer to are found in the records and kept', async () => {
+    const schema = `up${schemas++}`;
+    const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      expect(await migrate(client as unknown as pg.PoolClient, MIGRATIONS.filter((m) => m.version === 1))).toEqual([1]);
+      // Rows as schema 1 holds them: a question sending picture a, whose earlier version's branch sent b.
+      const [a, b] = [await withImage(31), await withImage(32)];
+      for (const img of [a, b]) {
+        await client.query('INSERT INTO glimpse_images (hash, type, size, created_at, bytes) VALUES ($1, $2, $3, $4, $5)', [
+          img.hash, img.blob.type, img.blob.size, nowIso(), new Uint8Array(await img.blob.arrayBuffer()),
+        ]);
+      }
+      const sent: StoredMessage = { id: 'q1', sessionId: 'old', seq: 0, role: 'user', content: makeContent('a "branchImages":[ in text', true), timestamp: nowIso(), imageHash: a.hash };
+      const branch: StoredMessage = { ...sent, id: 'q0', imageHash: b.hash };
+      const question = withNewVersion(branch, [], { content: sent.content, imageHash: a.hash });
+      const stored = { ...question, branchImages: [b.hash] };
+      await client.query('INSERT INTO glimpse_sessions (id, updated_at, record) VALUES ($1, now(), $2)', ['old', JSON.stringify({ id: 'old', nextSeq: 1, messageCount: 1, imageHash: a.hash })]);
+      await client.query('INSERT INTO glimpse_messages (session_id, seq, id, rev, image_hash, body) VALUES ($1, 0, $2, 0, $3, $4)', ['old', 'q0', a.hash, JSON.stringify(stored)]);
+
+      const store = await open(schema);
+      const { rows } = await client.query('SELECT version FROM glimpse_migrations ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual([1, 2]);
+      expect((await client.query('SELECT session_id, seq, hash FROM glimpse_branch_images')).rows).toEqual([{ session_id: 'old', seq: 0, hash: b.hash }]);
+      expect(await store.messages('old')).toEqual([stored]);
+      // Another chat sends b and is cleared: the version in the old chat still refers to it.
+      const other = await store.create();
+      await store.append(other.id, user('b again', true), b);
+      await store.clear(other.id);
+      expect(await store.getImage(b.hash)).toBeDefined();
+      // The old chat goes on with versions; once nothing refers to the pictures, they go.
+      const [kept] = await store.replaceFrom('old', 0, [{ ...stored, versions: [], version: 0 }]);
+      expect(kept).toMatchObject({ id: 'q0', rev: 1 });
+      expect(kept!.branchImages).toBeUndefined();
+      expect(await store.getImage(b.hash)).toBeUndefined();
+      await store.truncate('old', 0);
+      expect(await store.getImage(a.hash)).toBeUndefined();
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('a version dropped on one store while the other sends the same picture: the picture stays for it', async () => {
+    const schema = `branch${schemas++}`;
+    const [a, b] = [await open(schema), await open(schema)];
+    const img = await withImage(33);
+    const s = await a.create();
+    await a.append(s.id, user('first'));
+    await a.append(s.id, user('look', true), img);
+    const before = await a.messages(s.id);
+    await a.replaceFrom(s.id, 0, [withNewVersion(before[0]!, before.slice(1), { content: makeContent('again', false) })]);
+    const t = await b.create();
+    const dropVersions = async () => {
+      const [turn] = await a.messages(s.id);
+      await a.update({ ...turn!, versions: [], version: 0 });
+    };
+    await Promise.all([dropVersions(), b.append(t.id, user('same picture', true), img)]);
+    expect(await a.getImage(img.hash)).toBeDefined();
+    expect((await a.messages(s.id))[0]!.branchImages).toBeUndefined();
+    await b.clear(t.id);
+    expect(await a.getImage(img.hash)).toBeUndefined();
   });
 
   it('two stores on one database see each other’s sessions, and a stale write from either is refused', async () => {

@@ -1,6 +1,7 @@
 /**
  * The behaviour every SessionRepository keeps, run against each store: SessionStore on fake-indexeddb
- * (sessions.test.ts) and FileSessionStore on a temp folder (test/unit/server/store.test.ts).
+ * (sessions.test.ts), FileSessionStore on a temp folder (test/unit/server/store.test.ts) and PgSessionStore
+ * on a real PostgreSQL (test/unit/server/pg-store.test.ts). Every one of them keeps versions (replaceFrom).
  */
 import { describe, expect, it } from 'vitest';
 import { hashBlob } from '../../../src/chat/images';
@@ -10,8 +11,8 @@ import { InvalidSessionIdError, SessionNotFoundError, StaleWriteError } from '..
 import type { SessionRecord, SessionRepository } from '../../../src/chat/repository';
 import { makeImage } from '../../fixtures/images';
 
-/** The repository plus the two session-list operations both stores have (rename, delete). */
-export type ContractStore = SessionRepository & {
+/** The repository with versions (replaceFrom), plus the two session-list operations every store has (rename, delete). */
+export type ContractStore = SessionRepository & Required<Pick<SessionRepository, 'replaceFrom'>> & {
   delete(id: string): Promise<void>;
   rename(id: string, title: string): Promise<SessionRecord>;
 };
@@ -145,7 +146,7 @@ export function repositoryContract(name: string, open: () => Promise<ContractSto
 
     it('replaceFrom swaps the turns after a message in one write; pictures in other versions stay until no version needs them', async () => {
       const store = await open();
-      if (!store.replaceFrom) return; // optional: a store without it offers no versions
+      expect(store.replaceFrom, `${name} keeps versions: replaceFrom`).toBeTypeOf('function');
       const s = await store.create();
       const [a, b] = [await withImage(11), await withImage(12)];
       await store.append(s.id, user('first', true), a);
@@ -180,6 +181,62 @@ export function repositoryContract(name: string, open: () => Promise<ContractSto
       await expect(store.replaceFrom('no-such-chat', 0, [])).rejects.toThrow(SessionNotFoundError);
       await store.delete(s.id);
       expect(await store.getImage(a.hash)).toBeUndefined();
+    });
+
+    it('replaceFrom bumps the kept turn’s revision: a write built on a read from before it is refused', async () => {
+      const store = await open();
+      const s = await store.create();
+      await store.append(s.id, user('question'));
+      const answer = await store.append(s.id, { role: 'assistant', content: makeContent('A1', false), timestamp: nowIso(), status: 'complete' });
+      const [question] = await store.messages(s.id);
+      // Regenerate: the answer's place holds the old one as a version; the new one streams into it.
+      const empty = { id: crypto.randomUUID(), content: makeContent('', false), status: 'streaming' as const, timestamp: nowIso() };
+      const [placeholder] = await store.replaceFrom(s.id, answer.seq, [withNewVersion(answer, [], empty)]);
+      expect(placeholder).toMatchObject({ id: empty.id, seq: 1, rev: 0, version: 1, versions: [{ content: makeContent('A1', false) }] });
+      // The old answer is gone from its place: a late write to it (its stream's last save) is refused.
+      await expect(store.update({ ...answer, status: 'interrupted' })).rejects.toThrow(SessionNotFoundError);
+      const done = await store.update({ ...placeholder!, content: makeContent('A2', false), status: 'complete' });
+      expect(done).toMatchObject({ rev: 1, versions: [{ content: makeContent('A1', false) }] });
+      await expect(store.update({ ...placeholder!, status: 'interrupted' })).rejects.toThrow(StaleWriteError);
+
+      // Edit the question (its id kept, its revision moves on): the read from before the edit is stale.
+      const edited = await store.replaceFrom(s.id, 0, [withNewVersion(question!, await store.messages(s.id).then((m) => m.slice(1)), { content: makeContent('question, edited', false) })]);
+      expect(edited[0]).toMatchObject({ id: question!.id, rev: (question!.rev ?? 0) + 1 });
+      await expect(store.update({ ...question!, content: makeContent('overwrite', false) })).rejects.toThrow(StaleWriteError);
+      await expect(store.update({ ...done, status: 'error' })).rejects.toThrow(SessionNotFoundError);
+      expect((await store.messages(s.id)).map(textOf)).toEqual(['question, edited']);
+      // The first version's branch still holds both answers, each with its own versions.
+      const { following } = showVersion((await store.messages(s.id))[0]!, [], 0);
+      expect(following.map(textOf)).toEqual(['A2']);
+      expect(following[0]!.versions?.map(textOf)).toEqual(['A1']);
+    });
+
+    it('pictures only a version refers to are kept through updates, shared by hash, and deleted with their last reference', async () => {
+      const store = await open();
+      const [a, b] = [await withImage(21), await withImage(22)];
+      const s = await store.create();
+      const other = await store.create();
+      await store.append(s.id, user('first'));
+      await store.append(s.id, user('look', true), b);
+      await store.append(other.id, user('same picture', true), b); // stored once, for both sessions
+      const before = await store.messages(s.id);
+      const [turn] = await store.replaceFrom(s.id, 0, [withNewVersion(before[0]!, before.slice(1), { content: makeContent('first, again', false) })]);
+      expect(turn!.branchImages).toEqual([b.hash]);
+      // A write of the turn that carries its versions keeps the picture referred to.
+      const updated = await store.update({ ...turn!, status: 'complete' });
+      expect(updated.branchImages).toEqual([b.hash]);
+      await store.delete(other.id);
+      expect(await store.getImage(b.hash)).toBeDefined(); // the version in `s` still refers to it
+      // A new question with another picture, then truncating it: the version's picture stays, the new one goes.
+      await store.append(s.id, user('another', true), a);
+      expect((await store.require(s.id)).imageHash).toBe(a.hash);
+      await store.truncate(s.id, 1);
+      expect(await store.getImage(a.hash)).toBeUndefined();
+      expect(await store.getImage(b.hash)).toBeDefined();
+      // Truncating the turn whose version refers to it: nothing does any more.
+      await store.truncate(s.id, 0);
+      expect(await store.getImage(b.hash)).toBeUndefined();
+      expect(await store.require(s.id)).toMatchObject({ messageCount: 0, nextSeq: 0, imageHash: null });
     });
 
     it('names the problem for unknown and malformed session ids', async () => {
