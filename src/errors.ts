@@ -92,6 +92,13 @@ export function deserializeError(s: SerializedError): GlimpseError {
   return err;
 }
 
+/** `err` itself when it is one of ours, else a {@link GlimpseError} carrying its message (and it as the cause). */
+export function asGlimpseError(err: unknown): GlimpseError {
+  if (err instanceof GlimpseError) return err;
+  const data = err instanceof Error ? { originalName: err.name } : {};
+  return new GlimpseError(err instanceof Error ? err.message : String(err), data, { cause: err });
+}
+
 /** True for an error of the given named class, across realms and worker boundaries. */
 export function isError(err: unknown, cls: typeof GlimpseError): boolean {
   return err instanceof Error && err.name === cls.errorName;

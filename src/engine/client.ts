@@ -5,12 +5,13 @@ import {
   ModelHostUnreachableError,
   UnknownModelError,
   WorkerCrashedError,
-  deserializeError,
+  asGlimpseError,
   isError,
   serializeError,
 } from '../errors';
 import type { EngineController, EngineNotice, EngineSettings } from './api';
 import { isModelCached } from './cache';
+import { WorkerChannel } from './channel';
 import { chooseDevice, chooseDtypes } from './device';
 import { DEFAULT_MODEL_ID } from './models';
 import { resolveModelSource } from './source';
@@ -18,26 +19,13 @@ import type {
   Device,
   DeviceChoice,
   DevicePreference,
-  DoneResults,
-  EngineRequest,
-  EngineResponse,
   EngineStatus,
   GenerateInput,
   GenerateOutput,
   GenerationStage,
   KvUsage,
-  LoadProgress,
   ModelSource,
 } from './protocol';
-
-type RequestBody = EngineRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(err: GlimpseError): void;
-  onProgress?: (p: LoadProgress) => void;
-  onToken?: (text: string, tokens: number) => void;
-}
 
 export interface EngineClientOptions {
   /** Where model files come from (default: the build's VITE_MODEL_HOST, else the Hugging Face hub). */
@@ -60,11 +48,8 @@ const defaultWorker = () => new Worker(new URL('./worker.ts', import.meta.url), 
  * Runtime failure poisons a worker for good, see ../shared/FACTS.md), and WebGPU failures fall back to WASM.
  */
 export class EngineClient extends EventTarget implements EngineController {
-  private worker: Worker | null = null;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly channel: WorkerChannel;
   private readonly source: ModelSource;
-  private readonly createWorker: () => Worker;
   private readonly forceDevice?: Device;
   private prefer: DevicePreference;
   private kvBudgetBytes: number | null;
@@ -90,7 +75,7 @@ export class EngineClient extends EventTarget implements EngineController {
     this.forceDevice = options.forceDevice;
     this.prefer = options.prefer ?? 'auto';
     this.kvBudgetBytes = options.kvBudgetBytes ?? null;
-    this.createWorker = options.createWorker ?? defaultWorker;
+    this.channel = new WorkerChannel(options.createWorker ?? defaultWorker, (message) => this.crashed(message));
   }
 
   get status(): EngineStatus {
@@ -152,8 +137,8 @@ export class EngineClient extends EventTarget implements EngineController {
   /** Sets the KV-cache memory budget; resolves with the worker's usage, or null when no model is loaded yet. */
   async setKvBudget(bytes: number): Promise<KvUsage | null> {
     this.kvBudgetBytes = bytes;
-    if (!this.worker || !this.loadedKey) return null;
-    return (await this.request<'configure'>({ type: 'configure', kvBudgetBytes: bytes })).kvUsage;
+    if (!this.channel.running || !this.loadedKey) return null;
+    return (await this.channel.request('configure', { kvBudgetBytes: bytes })).kvUsage;
   }
 
   /** Whether `model`'s files for this device are in the browser's cache (it would load with no download). */
@@ -178,10 +163,10 @@ export class EngineClient extends EventTarget implements EngineController {
     this._model = model;
     const choice = await this.probe();
     const key = `${model}|${choice.device}`;
-    if (this.loadedKey === key && this.worker) return;
+    if (this.loadedKey === key && this.channel.running) return;
     if (this.loading) {
       await this.loading.catch(() => undefined);
-      if (this.loadedKey === `${this._model}|${this.choice?.device}` && this.worker) return;
+      if (this.loadedKey === `${this._model}|${this.choice?.device}` && this.channel.running) return;
     }
     this.loading = this.doLoad(model).finally(() => (this.loading = null));
     return this.loading;
@@ -191,16 +176,17 @@ export class EngineClient extends EventTarget implements EngineController {
     const choice = this.choice!;
     this.setStatus({ state: 'loading', model, progress: null });
     try {
-      await this.request<'load'>(
-        { type: 'load', model, device: choice.device, dtypes: chooseDtypes(choice), source: this.source },
-        { onProgress: (progress) => this.setStatus({ state: 'loading', model, progress }) },
+      await this.channel.request(
+        'load',
+        { model, device: choice.device, dtypes: chooseDtypes(choice), source: this.source },
+        { progress: ({ progress }) => this.setStatus({ state: 'loading', model, progress }) },
       );
       this.loadedKey = `${model}|${choice.device}`;
       this.downloaded.set(`${model}|${choice.device}|${choice.shaderF16}`, Promise.resolve(true));
-      if (this.kvBudgetBytes !== null) await this.request<'configure'>({ type: 'configure', kvBudgetBytes: this.kvBudgetBytes });
+      if (this.kvBudgetBytes !== null) await this.channel.request('configure', { kvBudgetBytes: this.kvBudgetBytes });
       this.setStatus({ state: 'ready', model });
     } catch (err) {
-      const e = this.explainLoadError(err as GlimpseError);
+      const e = this.explainLoadError(asGlimpseError(err));
       const fileProblem = isError(e, ModelFilesMissingError) || isError(e, UnknownModelError) || isError(e, ModelHostUnreachableError);
       if (choice.device === 'webgpu' && !fileProblem) {
         // WebGPU could not run this model here: a fresh worker on WASM usually can.
@@ -255,11 +241,12 @@ export class EngineClient extends EventTarget implements EngineController {
       opts.onToken?.(text, tokens);
     };
     const onAbort = () => {
-      if (id) this.post({ id: this.nextId++, type: 'abort', target: id });
+      if (id) this.channel.notify('abort', { target: id });
     };
     opts.signal?.addEventListener('abort', onAbort);
     try {
-      const out = await this.request<'generate'>({ type: 'generate', input }, { onToken }, (assigned) => {
+      const token = ({ text, tokens }: { text: string; tokens: number }) => onToken(text, tokens);
+      const out = await this.channel.request('generate', { input }, { token }, (assigned) => {
         id = assigned;
         if (opts.signal?.aborted) onAbort();
       });
@@ -267,7 +254,7 @@ export class EngineClient extends EventTarget implements EngineController {
       if (input.image) this.seenImages.add(input.image.hash);
       return out;
     } catch (err) {
-      if (isError(err, DeviceLostError) || isError(err, WorkerCrashedError)) this.recover(err as GlimpseError);
+      if (isError(err, DeviceLostError) || isError(err, WorkerCrashedError)) this.recover(asGlimpseError(err));
       throw err;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
@@ -283,7 +270,7 @@ export class EngineClient extends EventTarget implements EngineController {
 
   /** Drops the engine's KV cache (e.g. after the user cleared a chat). */
   async reset(): Promise<void> {
-    if (this.worker) await this.request<'reset'>({ type: 'reset' });
+    if (this.channel.running) await this.channel.request('reset', {});
   }
 
   dispose(): void {
@@ -309,13 +296,9 @@ export class EngineClient extends EventTarget implements EngineController {
   }
 
   private restartWorker(): void {
-    this.worker?.terminate();
-    this.worker = null;
     this.loadedKey = null;
     this.forgetWorkerState();
-    const crashed = new WorkerCrashedError('The model stopped (its worker was restarted). Send your message again.');
-    for (const p of this.pending.values()) p.reject(crashed);
-    this.pending.clear();
+    this.channel.stop(new WorkerCrashedError('The model stopped (its worker was restarted). Send your message again.'));
   }
 
   private forgetWorkerState(): void {
@@ -323,68 +306,13 @@ export class EngineClient extends EventTarget implements EngineController {
     this.seenImages.clear();
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const w = this.createWorker();
-    w.onmessage = (e: MessageEvent<EngineResponse>) => this.receive(e.data);
-    w.onerror = (e: ErrorEvent) => {
-      e.preventDefault();
-      this.crashed(`The model's worker crashed: ${e.message || 'unknown error'}.`);
-    };
-    w.onmessageerror = () => this.crashed('The model sent a message the page could not read.');
-    this.worker = w;
-    return w;
-  }
-
   private crashed(message: string): void {
-    const pending = [...this.pending.values()];
-    this.pending.clear();
-    this.worker?.terminate();
-    this.worker = null;
     this.loadedKey = null;
     this.forgetWorkerState();
     const err = new WorkerCrashedError(`${message} It will restart for your next message.`);
-    for (const p of pending) p.reject(err);
+    this.channel.stop(err);
     this.notice({ level: 'error', message: err.message });
     this.setStatus({ state: 'restarting', reason: message });
-  }
-
-  private post(req: EngineRequest): void {
-    this.ensureWorker().postMessage(req);
-  }
-
-  private request<K extends keyof DoneResults>(
-    body: RequestBody,
-    hooks: Pick<Pending, 'onProgress' | 'onToken'> = {},
-    onId?: (id: number) => void,
-  ): Promise<DoneResults[K]> {
-    const id = this.nextId++;
-    return new Promise<DoneResults[K]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...hooks });
-      this.post({ ...body, id } as EngineRequest);
-      onId?.(id);
-    });
-  }
-
-  private receive(msg: EngineResponse): void {
-    const p = this.pending.get(msg.id);
-    if (!p) return;
-    switch (msg.type) {
-      case 'progress':
-        p.onProgress?.(msg.progress);
-        break;
-      case 'token':
-        p.onToken?.(msg.text, msg.tokens);
-        break;
-      case 'done':
-        this.pending.delete(msg.id);
-        p.resolve(msg.result);
-        break;
-      case 'error':
-        this.pending.delete(msg.id);
-        p.reject(deserializeError(msg.error));
-        break;
-    }
   }
 
   private setStatus(status: EngineStatus): void {

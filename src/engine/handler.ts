@@ -1,6 +1,28 @@
 import { serializeError } from '../errors';
 import { VlmEngine } from './engine';
-import type { DoneResults, EngineRequest, EngineResponse } from './protocol';
+import type {
+  EngineCall,
+  EngineEvents,
+  EngineRequest,
+  EngineResponse,
+  EventsOf,
+  ParamsOf,
+  RequestOf,
+  ResultOf,
+} from './protocol';
+
+/** What a request's handler gets besides its parameters: its abort signal and its own events, typed. */
+export interface CallContext<K extends EngineCall> {
+  signal: AbortSignal;
+  emit<E extends EventsOf<K>>(type: E, event: EngineEvents[E]): void;
+}
+
+/** One handler per request type, each returning exactly that type's result (src/engine/protocol.ts). */
+export type EngineHandlers = {
+  [K in EngineCall]: (params: ParamsOf<K>, ctx: CallContext<K>) => Promise<ResultOf<K>>;
+};
+
+type Senders = { [E in keyof EngineEvents]: (id: number, event: EngineEvents[E]) => void };
 
 /**
  * The worker's logic, separate from the worker entry so it runs in-process in tests: it owns one engine,
@@ -10,45 +32,42 @@ import type { DoneResults, EngineRequest, EngineResponse } from './protocol';
 export function createHandler(post: (message: EngineResponse) => void, engine = new VlmEngine()) {
   const aborts = new Map<number, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
+  const send: Senders = {
+    progress: (id, { progress }) => post({ id, type: 'progress', progress }),
+    token: (id, { text, tokens }) => post({ id, type: 'token', text, tokens }),
+  };
 
-  const done = <K extends keyof DoneResults>(id: number, _type: K, result: DoneResults[K]) =>
-    post({ id, type: 'done', result });
+  const handlers: EngineHandlers = {
+    async load({ model, device, dtypes, source }, { emit }) {
+      const onProgress = (progress: EngineEvents['progress']['progress']) => emit('progress', { progress });
+      const { loadMs } = await engine.load({ model, device, dtypes, source, onProgress });
+      return { model, device, dtypes, loadMs };
+    },
+    generate: ({ input }, { signal, emit }) =>
+      engine.generate(input, { signal, onToken: (text, tokens) => emit('token', { text, tokens }) }),
+    async reset() {
+      await engine.resetCache();
+      return { ok: true };
+    },
+    async configure({ kvBudgetBytes }) {
+      // Queued like the rest: a smaller budget evicts caches between answers, never under one.
+      await engine.setKvBudget(kvBudgetBytes);
+      return { kvUsage: engine.kvUsage };
+    },
+    async abort({ target }) {
+      const ctrl = aborts.get(target);
+      ctrl?.abort();
+      return { aborted: !!ctrl };
+    },
+  };
 
-  async function run(req: EngineRequest): Promise<void> {
+  async function run<K extends EngineCall>(req: RequestOf<K>): Promise<void> {
+    const signal = (aborts.get(req.id) ?? new AbortController()).signal;
+    const ctx: CallContext<K> = { signal, emit: (type, event) => send[type](req.id, event) };
     try {
-      switch (req.type) {
-        case 'load': {
-          const { loadMs } = await engine.load({
-            model: req.model,
-            device: req.device,
-            dtypes: req.dtypes,
-            source: req.source,
-            onProgress: (progress) => post({ id: req.id, type: 'progress', progress }),
-          });
-          done(req.id, 'load', { model: req.model, device: req.device, dtypes: req.dtypes, loadMs });
-          break;
-        }
-        case 'generate': {
-          const ctrl = aborts.get(req.id) ?? new AbortController();
-          const result = await engine.generate(req.input, {
-            signal: ctrl.signal,
-            onToken: (text, tokens) => post({ id: req.id, type: 'token', text, tokens }),
-          });
-          done(req.id, 'generate', result);
-          break;
-        }
-        case 'reset':
-          await engine.resetCache();
-          done(req.id, 'reset', { ok: true });
-          break;
-        case 'configure':
-          // Queued like the rest: a smaller budget evicts caches between answers, never under one.
-          await engine.setKvBudget(req.kvBudgetBytes);
-          done(req.id, 'configure', { kvUsage: engine.kvUsage });
-          break;
-        case 'abort':
-          break; // handled immediately in handle()
-      }
+      const call: EngineHandlers[K] = handlers[req.type];
+      const result = await call(req, ctx);
+      post({ id: req.id, type: 'done', call: req.type, result });
     } catch (err) {
       post({ id: req.id, type: 'error', error: serializeError(err) });
     } finally {
@@ -57,13 +76,8 @@ export function createHandler(post: (message: EngineResponse) => void, engine = 
   }
 
   return function handle(req: EngineRequest): Promise<void> {
-    if (req.type === 'abort') {
-      // Not queued: it must reach a running generation (or one still waiting its turn).
-      const ctrl = aborts.get(req.target);
-      ctrl?.abort();
-      done(req.id, 'abort', { aborted: !!ctrl });
-      return Promise.resolve();
-    }
+    // Not queued: an abort must reach a running generation (or one still waiting its turn).
+    if (req.type === 'abort') return run(req);
     if (req.type === 'generate') aborts.set(req.id, new AbortController());
     const next = queue.then(() => run(req));
     queue = next;

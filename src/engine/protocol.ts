@@ -106,27 +106,72 @@ export interface KvUsage {
   budget: number;
 }
 
-export type EngineRequest =
-  | { id: number; type: 'load'; model: string; device: Device; dtypes: DtypeMap; source: ModelSource }
-  | { id: number; type: 'generate'; input: GenerateInput }
-  | { id: number; type: 'abort'; target: number }
-  | { id: number; type: 'reset' }
+/** What the page asks the worker to load. */
+export interface LoadRequest {
+  model: string;
+  device: Device;
+  dtypes: DtypeMap;
+  source: ModelSource;
+}
+
+export interface LoadResult {
+  model: string;
+  device: Device;
+  dtypes: DtypeMap;
+  loadMs: number;
+}
+
+/** The events a running request reports before its one done or error, by event type. */
+export interface EngineEvents {
+  progress: { progress: LoadProgress };
+  token: { text: string; tokens: number };
+}
+
+/**
+ * Every request the worker answers: its parameters, what its `done` carries, and the events it may send
+ * first. The page's `request`, the worker's handlers and the messages between them are all derived from
+ * this one table, so a handler returning the wrong shape (or the page reading the wrong one) does not compile.
+ */
+export interface EngineCalls {
+  load: { params: LoadRequest; result: LoadResult; events: 'progress' };
+  generate: { params: { input: GenerateInput }; result: GenerateOutput; events: 'token' };
+  /** Stops request `target` (a generation running or waiting its turn). */
+  abort: { params: { target: number }; result: { aborted: boolean }; events: never };
+  /** Drops the KV caches. */
+  reset: { params: object; result: { ok: true }; events: never };
   /** Engine settings that apply without reloading the model (sent after each load and on change). */
-  | { id: number; type: 'configure'; kvBudgetBytes: number };
+  configure: { params: { kvBudgetBytes: number }; result: { kvUsage: KvUsage }; events: never };
+}
+
+export type EngineCall = keyof EngineCalls;
+export type ParamsOf<K extends EngineCall> = EngineCalls[K]['params'];
+export type ResultOf<K extends EngineCall> = EngineCalls[K]['result'];
+export type EventsOf<K extends EngineCall> = EngineCalls[K]['events'];
+
+/** One request on the wire: its id, its type and its parameters, flat. */
+export type RequestOf<K extends EngineCall> = { id: number; type: K } & ParamsOf<K>;
+export type EngineRequest = { [K in EngineCall]: RequestOf<K> }[EngineCall];
+
+export type EventOf<E extends keyof EngineEvents> = { id: number; type: E } & EngineEvents[E];
+/** The one `done` of request `id`; `call` names the request type, so the result's type follows from it. */
+export interface DoneOf<K extends EngineCall> {
+  id: number;
+  type: 'done';
+  call: K;
+  result: ResultOf<K>;
+}
 
 export type EngineResponse =
-  | { id: number; type: 'progress'; progress: LoadProgress }
-  | { id: number; type: 'token'; text: string; tokens: number }
-  | { id: number; type: 'done'; result: unknown }
+  | { [E in keyof EngineEvents]: EventOf<E> }[keyof EngineEvents]
+  | DoneOf<EngineCall>
   | { id: number; type: 'error'; error: SerializedError };
 
-/** What `done` carries for each request type. */
-export interface DoneResults {
-  load: { model: string; device: Device; dtypes: DtypeMap; loadMs: number };
-  generate: GenerateOutput;
-  abort: { aborted: boolean };
-  reset: { ok: true };
-  configure: { kvUsage: KvUsage };
+/**
+ * Whether `msg` is the done of a request of type `call`: the page checks this before it reads the result as
+ * that request's (the worker sends `call` with every done, see handler.ts).
+ */
+export function isDoneOf<K extends EngineCall>(msg: EngineResponse, call: K): msg is DoneOf<K> {
+  return msg.type === 'done' && msg.call === call;
 }
 
 /**

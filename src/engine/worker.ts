@@ -10,6 +10,7 @@ import type { EngineRequest, EngineResponse } from './protocol';
 const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; proxy?: boolean } };
 if (onnx.wasm) onnx.wasm.wasmPaths = { mjs: new URL(ortMjs, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href };
 
-const scope = self as unknown as { postMessage(m: EngineResponse): void; onmessage: ((e: MessageEvent<EngineRequest>) => void) | null };
+// The worker's global, typed by the protocol: it posts EngineResponses and hears EngineRequests.
+const scope: { postMessage(m: EngineResponse): void; onmessage: ((e: MessageEvent<EngineRequest>) => void) | null } = self;
 const handle = createHandler((m) => scope.postMessage(m));
 scope.onmessage = (e) => void handle(e.data);

@@ -26,7 +26,7 @@ const DEVICE_LOST_WORKER = `
   self.onmessage = (e) => {
     const req = e.data;
     if (req.type === 'load') {
-      self.postMessage({ id: req.id, type: 'done', result: { model: req.model, device: req.device, dtypes: req.dtypes, loadMs: 1 } });
+      self.postMessage({ id: req.id, type: 'done', call: req.type, result: { model: req.model, device: req.device, dtypes: req.dtypes, loadMs: 1 } });
     } else if (req.type === 'generate') {
       let n = 0;
       for (const t of ['The', ' picture', ' shows']) self.postMessage({ id: req.id, type: 'token', text: t, tokens: ++n });
@@ -34,7 +34,7 @@ const DEVICE_LOST_WORKER = `
         serializeError(new DeviceLostError('The graphics device stopped responding (the GPU driver reset or the tab used too much GPU memory). Glimpse restarted the model; send your message again.')),
       )} }), 20);
     } else {
-      self.postMessage({ id: req.id, type: 'done', result: { ok: true } });
+      self.postMessage({ id: req.id, type: 'done', call: req.type, result: { ok: true } });
     }
   };`;
 
