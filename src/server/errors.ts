@@ -14,6 +14,9 @@ import {
   ModelLoadError,
   OutOfMemoryError,
   PromptTooLongError,
+  RemoteRateLimitedError,
+  RemoteRequestError,
+  RemoteUnavailableError,
   SessionNotFoundError,
   StaleWriteError,
   StorageQuotaError,
@@ -37,6 +40,25 @@ function queueError(err: unknown): ErrorBody | null {
   return null;
 }
 
+/**
+ * The inference server's failures (GLIMPSE_ENGINE=openai, src/server/openai-errors.ts): this server is its
+ * gateway, so 502 (it failed or refused what we sent), 504 (it did not answer in time), 503 (it is loading or
+ * overloaded: llama-server answers 503 while it loads the model) and 429 (it is refusing more for now).
+ */
+function remoteError(err: GlimpseError): ErrorBody | null {
+  const is = (cls: typeof GlimpseError) => err.name === cls.errorName;
+  const base = { message: err.message, code: err.name, type: 'upstream_error' };
+  const seconds = typeof err.data.retryAfterSec === 'number' ? { headers: { 'retry-after': String(err.data.retryAfterSec) } } : {};
+  if (is(RemoteRateLimitedError)) return { ...base, status: 429, type: 'rate_limit_error', ...seconds };
+  if (is(RemoteUnavailableError)) {
+    if (err.data.timeout === true) return { ...base, status: 504 };
+    if (err.data.status === 503) return { ...base, status: 503, type: 'model_unavailable_error', ...seconds };
+    return { ...base, status: 502 };
+  }
+  if (is(RemoteRequestError)) return { ...base, status: 502 };
+  return null;
+}
+
 export function fromError(err: unknown): ErrorBody | null {
   const queued = queueError(err);
   if (queued || !(err instanceof GlimpseError)) return queued;
@@ -56,5 +78,5 @@ export function fromError(err: unknown): ErrorBody | null {
   if (is(ModelFilesMissingError, ModelLoadError, UnknownModelError, OutOfMemoryError)) {
     return { ...base, status: 503, type: 'model_unavailable_error' };
   }
-  return null;
+  return remoteError(err);
 }

@@ -30,6 +30,8 @@ export interface ModelStatus {
   readonly model: string;
   readonly state: 'idle' | 'loading' | 'ready' | 'error';
   readonly error: string | null;
+  /** An inference server answering instead of the local engine (GLIMPSE_ENGINE=openai): never its key. */
+  readonly engineInfo?: { kind: string; host: string; model: string };
 }
 
 export interface ApiDeps {
@@ -154,7 +156,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
       model: model.model,
       model_state: model.state,
       ...(model.error ? { model_error: model.error } : {}),
-      device: 'cpu',
+      ...(model.engineInfo ? { engine: model.engineInfo } : { device: 'cpu' }),
       queue: { running: queue.busy ? 1 : 0, waiting: queue.waiting, max_waiting: queue.maxWaiting },
     }),
   });

@@ -4,16 +4,13 @@
  * (src/node/serve.ts), logs one line per request (never a body). See docs/rest-api.md.
  */
 import { pathToFileURL } from 'node:url';
-import { RawImage } from '@huggingface/transformers';
 import { DEFAULT_GENERATION, type ChatBackend } from '../chat/backend';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../chat/images';
 import { InProcessSessionLocks } from '../chat/locks';
 import { ChatService, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../chat/service';
-import { VlmEngine } from '../engine/engine';
-import { ImageUnreadableError } from '../errors';
 import { machineNames } from '../node/hosts';
 import { serveFetch } from '../node/serve';
-import { NodeBackend } from './backend';
+import { createEngine, decodeCheckFor, type EngineHooks } from './engines';
 import { ApiConfigError, loadApiConfig, type ApiConfig } from './config';
 import { createApiApp, type ModelStatus } from './handler';
 import { PgSessionLocks } from './pg/locks';
@@ -21,7 +18,10 @@ import { DatabaseOpenError, PgSessionStore } from './pg/store';
 import { GenerationQueue } from './queue';
 import { DataDirInUseError, FileSessionStore } from './store';
 
-/** What the server needs of its model: answers, a status for /health, and a close. NodeBackend in production. */
+/**
+ * What the server needs of its model: answers, a status for /health, and a close. NodeBackend (SmolVLM here),
+ * or OpenAIEngine (an inference server, GLIMPSE_ENGINE=openai), see engines.ts.
+ */
 export interface ApiBackend extends ChatBackend, ModelStatus {
   close(): Promise<void>;
 }
@@ -40,6 +40,8 @@ export interface ApiStartOptions {
   log?: (line: string) => void;
   /** Replaces the engine backend (tests wrap the real one to watch it, or answer without a model). */
   backend?: ApiBackend;
+  /** For GLIMPSE_ENGINE=openai: onRetry / onUpstreamError callbacks (metrics) and the retry backoff (tests). */
+  engineHooks?: EngineHooks;
 }
 
 /** Chat settings for the server: the browser's rules, with the generation options of the config. */
@@ -67,28 +69,15 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     : await FileSessionStore.open(config.dataDir);
   const pgLocks = config.databaseUrl ? new PgSessionLocks({ connectionString: config.databaseUrl }) : null;
   for (const w of store.warnings) log(`warning: ${w}`);
-  const backend = opts.backend ?? new NodeBackend({
-    model: config.model,
-    source: config.source,
-    engine: new VlmEngine({ kvBudgetBytes: config.kvCacheMB * 2 ** 20 }),
-    // With ONNX Runtime's CPU memory arena, one long prompt keeps its peak memory for good: 1,584 → 2,725 MB
-    // after one 8,000-character message, 3,621 MB after a second (SECURITY.md, test/bench/long-message.ts).
-    sessionOptions: { enableCpuMemArena: config.ortArena },
-  });
+  const backend = opts.backend ?? await createEngine(config, opts.engineHooks);
   const queue = new GenerationQueue(config.queueSize);
   const settings = apiChatSettings(config);
   const service = new ChatService({
     store,
     backend: () => backend,
     settings: () => settings,
-    // Decode before anything is stored, with the decoder the engine uses (sharp, through transformers.js).
-    decodeCheck: async (blob) => {
-      try {
-        await RawImage.fromBlob(blob);
-      } catch {
-        throw new ImageUnreadableError('This image could not be decoded; it may be damaged or cut short.');
-      }
-    },
+    // Decode before anything is stored (sharp; through transformers.js for the local engine).
+    decodeCheck: decodeCheckFor(config),
     persistEveryMs: 1_000,
     // Node has no Web Locks. PostgreSQL: its advisory locks, seen by every instance on the database. Files:
     // one server per data folder, so a lock in this process covers every writer.
@@ -147,8 +136,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const where = config.source.kind === 'local' ? `from ${config.source.localModelPath}` : 'from the hub (downloaded on the first request)';
-  console.log(`Glimpse REST API on ${api.url}: ${config.model} ${where}, CPU; ${config.databaseUrl ? 'sessions in PostgreSQL' : `data in ${config.dataDir}`}`);
+  const where = config.engine.kind === 'openai' ? `from the inference server at ${new URL(config.engine.baseURL).host}`
+    : config.source.kind === 'local' ? `from ${config.source.localModelPath}, CPU` : 'from the hub (downloaded on the first request), CPU';
+  console.log(`Glimpse REST API on ${api.url}: ${config.model} ${where}; ${config.databaseUrl ? 'sessions in PostgreSQL' : `data in ${config.dataDir}`}`);
   const stop = () => void api.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -1,0 +1,225 @@
+/**
+ * Answers from an OpenAI-compatible inference server (GLIMPSE_ENGINE=openai): llama.cpp's llama-server with a
+ * SmolVLM GGUF and its mmproj, vLLM, or anything speaking /v1/chat/completions. The chat service has already
+ * applied the window and the one-image rule; this sends that context with the image as an `image_url` data
+ * URL, streams the answer, and retries upstream faults with the proxy's rules (src/remote/retry.ts) as long
+ * as no token has arrived: a stream that already produced text is never sent again (no duplicated text).
+ *
+ * Nothing here imports onnxruntime or transformers.js: a server on this engine never loads them.
+ */
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError } from 'openai';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
+import { sniff } from '../chat/images';
+import { toOpenAIMessages } from '../remote/convert';
+import { withRetries, type RetryPolicy } from '../remote/retry';
+import type { OpenAIEngineConfig } from './config';
+import { retryReason, toEngineError, upstreamStatus, type ErrorContext } from './openai-errors';
+
+export interface OpenAIEngineOptions {
+  config: OpenAIEngineConfig;
+  /** Backoff settings (tests shorten them); maxRetries comes from the config. */
+  retry?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
+  /** Before each retry (1-based attempt number; reason: rate_limited, server_error, connection or timeout). */
+  onRetry?(attempt: number, reason: string): void;
+  /** Each failed attempt: the upstream's HTTP status, or null for a connection error, a timeout or a drop. */
+  onUpstreamError?(status: number | null): void;
+}
+
+const DEFAULT_RETRY = { baseDelayMs: 250, maxDelayMs: 4_000, maxRetryAfterMs: 20_000 };
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** The image as a data URL (the upload limit bounds its size); the type from the blob, else its bytes. */
+export async function imageDataUrl(blob: Blob): Promise<string> {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  const type = blob.type.startsWith('image/') ? blob.type : (sniff(bytes) ?? 'application/octet-stream');
+  return `data:${type};base64,${Buffer.from(bytes).toString('base64')}`;
+}
+
+/** One attempt's stream: its own abort (the request's, or silence for `idleMs`) and a watchdog. */
+class Attempt {
+  readonly controller = new AbortController();
+  timedOut = false;
+  private last = Date.now();
+  private readonly watchdog: ReturnType<typeof setInterval>;
+  private readonly onAbort = () => this.controller.abort();
+
+  constructor(private readonly parent: AbortSignal, idleMs: number) {
+    parent.addEventListener('abort', this.onAbort, { once: true });
+    // One interval per attempt, not a timer per chunk (see the proxy's withIdleTimeout).
+    this.watchdog = setInterval(() => {
+      if (Date.now() - this.last < idleMs) return;
+      this.timedOut = true;
+      this.controller.abort();
+    }, clamp(Math.floor(idleMs / 4), 10, 1_000));
+  }
+
+  touch(): void {
+    this.last = Date.now();
+  }
+
+  /** The error this attempt's abort stands for: a timeout, or the caller's stop. */
+  why(err: unknown): unknown {
+    if (this.timedOut) return new APIConnectionTimeoutError();
+    return err;
+  }
+
+  /** The SDK may end a stream quietly when it is aborted mid-read: a stop or a timeout must still fail. */
+  check(): void {
+    if (this.timedOut) throw new APIConnectionTimeoutError();
+    if (this.parent.aborted) throw new APIUserAbortError();
+  }
+
+  close(): void {
+    clearInterval(this.watchdog);
+    this.parent.removeEventListener('abort', this.onAbort);
+    if (!this.controller.signal.aborted) this.controller.abort(); // closes the HTTP response if still open
+  }
+}
+
+interface Opened {
+  attempt: Attempt;
+  it: AsyncIterator<ChatCompletionChunk>;
+  /** The first text (empty when the stream ended without any). */
+  first: string;
+  model: string;
+  done: boolean;
+}
+
+/** The REST API's engine for an OpenAI-compatible server; see the file comment. */
+export class OpenAIEngine implements ChatBackend {
+  readonly id = 'openai';
+  readonly acceptsImages = true;
+  readonly state = 'ready' as const;
+  readonly error = null;
+  private readonly client: OpenAI;
+  private readonly policy: RetryPolicy;
+  private readonly host: string;
+
+  constructor(private readonly opts: OpenAIEngineOptions) {
+    const { config } = opts;
+    this.host = new URL(config.baseURL).host;
+    this.policy = { ...DEFAULT_RETRY, ...opts.retry, maxRetries: config.maxRetries };
+    this.client = new OpenAI({
+      apiKey: config.apiKey || 'none', // llama-server and vLLM without --api-key ignore it
+      baseURL: config.baseURL,
+      timeout: config.timeoutMs,
+      maxRetries: 0, // ours: src/remote/retry.ts
+      logLevel: 'off',
+    });
+  }
+
+  get model(): string {
+    return this.opts.config.model;
+  }
+
+  /** For /health: the kind, the server's host and the model, never the key. */
+  get engineInfo(): { kind: 'openai'; host: string; model: string } {
+    return { kind: 'openai', host: this.host, model: this.opts.config.model };
+  }
+
+  async generate(req: BackendRequest): Promise<BackendResult> {
+    const started = performance.now();
+    const imageUrl = req.image ? await imageDataUrl(req.image.blob) : undefined;
+    const params = this.params(req, imageUrl);
+    const ctx: ErrorContext = { host: this.host, timeoutMs: this.opts.config.timeoutMs, secret: this.opts.config.apiKey,
+      partial: '', tokens: 0 };
+    const opened = await withRetries(() => this.open(params, req.signal), this.policy, req.signal, {
+      fail: (err, attempts) => toEngineError(err, attempts, ctx, req.signal),
+      onRetry: (attempt, err) => this.opts.onRetry?.(attempt, retryReason(err)),
+    });
+    const firstTokenAt = performance.now();
+    const { text, tokens, model } = await this.readRest(opened, req, ctx);
+    const end = performance.now();
+    const answeredBy = model || this.opts.config.model;
+    return {
+      text,
+      model: answeredBy,
+      details: {
+        model: answeredBy,
+        backend: 'openai',
+        tokens,
+        totalMs: Math.round(end - started),
+        timeToFirstTokenMs: Math.round(firstTokenAt - started),
+        ...(tokens > 1 ? { tokensPerSecond: Math.round(((tokens - 1) / (end - firstTokenAt)) * 10_000) / 10 } : {}),
+      },
+    };
+  }
+
+  private params(req: BackendRequest, imageUrl: string | undefined): ChatCompletionCreateParamsStreaming {
+    const { settings } = req;
+    return {
+      model: this.opts.config.model,
+      messages: toOpenAIMessages(req.messages, settings.systemPrompt, imageUrl),
+      temperature: clamp(settings.temperature, 0, 2),
+      top_p: clamp(settings.topP, 0, 1),
+      max_tokens: Math.max(1, Math.floor(settings.maxNewTokens)),
+      stream: true,
+    };
+  }
+
+  /**
+   * Opens the stream and reads up to its first text: everything before it may be retried (a connection
+   * dropped after the headers but before a token is still a connection error); nothing after it is.
+   */
+  private async open(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal): Promise<Opened> {
+    const attempt = new Attempt(signal, this.opts.config.timeoutMs);
+    let model = '';
+    try {
+      const stream = await this.client.chat.completions.create(params, { signal: attempt.controller.signal });
+      const it = stream[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await it.next();
+        attempt.touch();
+        if (next.done) {
+          attempt.check();
+          return { attempt, it, first: '', model, done: true };
+        }
+        model ||= next.value.model;
+        const first = next.value.choices[0]?.delta.content ?? '';
+        if (first.length > 0) return { attempt, it, first, model, done: false };
+      }
+    } catch (err) {
+      attempt.close();
+      throw this.beforeFirstToken(attempt.why(err), signal);
+    }
+  }
+
+  /** Before the first token a cut body (fetch's "terminated") is a dropped connection: worth a retry. */
+  private beforeFirstToken(err: unknown, signal: AbortSignal): unknown {
+    if (signal.aborted || err instanceof APIUserAbortError) return err;
+    this.opts.onUpstreamError?.(upstreamStatus(err, signal));
+    if (err instanceof APIConnectionError) return err;
+    if (upstreamStatus(err, signal) !== null) return err;
+    return new APIConnectionError({ message: err instanceof Error ? err.message : String(err), ...(err instanceof Error ? { cause: err } : {}) });
+  }
+
+  private async readRest(o: Opened, req: BackendRequest, ctx: ErrorContext): Promise<{ text: string; tokens: number; model: string }> {
+    let model = o.model;
+    const add = (text: string) => {
+      ctx.partial += text;
+      ctx.tokens += 1;
+      req.onToken?.({ text, full: ctx.partial, tokens: ctx.tokens });
+    };
+    try {
+      if (o.first) add(o.first);
+      for (let next = o.done ? null : await o.it.next(); next && !next.done; next = await o.it.next()) {
+        o.attempt.touch();
+        model ||= next.value.model;
+        const text = next.value.choices[0]?.delta.content ?? '';
+        if (text.length > 0) add(text);
+      }
+      o.attempt.check();
+      return { text: ctx.partial, tokens: ctx.tokens, model };
+    } catch (err) {
+      const why = o.attempt.why(err);
+      if (!req.signal.aborted && !(why instanceof APIUserAbortError)) this.opts.onUpstreamError?.(upstreamStatus(why, req.signal));
+      throw toEngineError(why, 1, ctx, req.signal);
+    } finally {
+      o.attempt.close();
+    }
+  }
+
+  async close(): Promise<void> {}
+}
