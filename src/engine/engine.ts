@@ -1,7 +1,6 @@
 import {
   AutoModelForVision2Seq,
   AutoProcessor,
-  env,
   type Tensor,
   type PreTrainedModel,
   type Processor,
@@ -10,6 +9,7 @@ import {
 import type { GenerationSettings } from '../chat/backend';
 import type { ChatMessage } from '../chat/messages';
 import { GenerationAbortedError, PromptTooLongError } from '../errors';
+import { configureSource } from './apply-source';
 import { classifyEngineError } from './errors';
 import { featureKey, FeatureMemory, isUsable } from './features';
 import { TOKENS_PER_FRAME } from './image';
@@ -70,20 +70,6 @@ interface TurnPrompt {
 
 
 const IMAGE_PLACEHOLDER = '<image>';
-
-/** Points transformers.js at the hub, a self-hosted copy with the hub's layout, or a local folder. */
-export function configureSource(source: ModelSource): void {
-  if (source.kind === 'local') {
-    env.allowLocalModels = true;
-    env.allowRemoteModels = false;
-    env.localModelPath = source.localModelPath.endsWith('/') ? source.localModelPath : `${source.localModelPath}/`;
-  } else {
-    env.allowLocalModels = false;
-    env.allowRemoteModels = true;
-    env.remoteHost = source.remoteHost ?? 'https://huggingface.co/';
-    env.remotePathTemplate = source.remotePathTemplate ?? '{model}/resolve/{revision}/';
-  }
-}
 
 export class VlmEngine {
   private processor: Processor | null = null;

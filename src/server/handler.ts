@@ -136,16 +136,19 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
     const signal = c.req.raw.signal;
     let assistantId = '';
     let startedAt = 0;
-    const result = await queue.run(async () => {
-      startedAt = performance.now();
-      return service.chat({
-        message: form.message,
-        image: form.image,
-        ...(form.sessionId !== undefined ? { session_id: form.sessionId } : {}),
-        signal,
-        onSaved: ({ assistantMessage }) => (assistantId = assistantMessage.id),
-      });
-    }, signal, place);
+    // The session's lock first, then the model: a turn waiting for another instance to finish its session keeps
+    // its place (counted as waiting, so the queue stays bounded) but leaves the model to other sessions.
+    const result = await service.chat({
+      message: form.message,
+      image: form.image,
+      ...(form.sessionId !== undefined ? { session_id: form.sessionId } : {}),
+      signal,
+      onSaved: ({ assistantMessage }) => (assistantId = assistantMessage.id),
+      whenLocked: (turn) => queue.run(() => {
+        startedAt = performance.now();
+        return turn();
+      }, signal, place),
+    }).finally(() => place.release()); // refused before its turn (the chat deleted meanwhile): the place goes back
     const saved = (await store.messages(result.session_id)).find((m) => m.id === assistantId);
     return jsonResponse(200, result, detailHeaders(saved?.details ?? {}, startedAt - arrived));
   }
