@@ -65,6 +65,11 @@ export interface ChatRequest {
   onToken?: (event: TokenEvent & { sessionId: string; messageId: string }) => void;
   /** Called once the user's message and the empty assistant turn are saved (the UI shows them at once). */
   onSaved?: (ids: { sessionId: string; userMessage: StoredMessage | null; assistantMessage: StoredMessage }) => void;
+  /**
+   * Runs the turn once the session's lock is held (default: at once). The REST API waits for its generation
+   * queue here, so a turn waiting for the lock (another instance answering the session) never holds the model.
+   */
+  whenLocked?: (turn: () => Promise<ChatResponse>) => Promise<ChatResponse>;
 }
 
 /** The options of a turn answered again (regenerate, edit): a request without its own message or image. */

@@ -133,19 +133,23 @@ export class ChatService implements ChatApi {
   /** POST /chat: saves the user's turn, asks the backend, saves the answer. */
   async chat(req: ChatRequest): Promise<ChatResponse> {
     const text = this.validateMessage(req.message, !!req.image);
-    const image = req.image ? await this.prepareImage(req.image) : null;
+    const fresh = req.session_id === undefined;
+    const sessionId = fresh ? crypto.randomUUID() : validateSessionId(req.session_id!);
+    if (!fresh) await this.store.require(sessionId);
+    const whenLocked = req.whenLocked ?? ((turn) => turn());
 
-    const sessionId = req.session_id ?? (await this.store.create()).id;
-    if (req.session_id !== undefined) await this.store.require(validateSessionId(req.session_id));
-
-    return this.withSessionLock(sessionId, async () => {
+    // Decoding the image is part of the turn (in the REST API's queue, one at a time); a new chat is created
+    // once its turn runs, so a request refused or cancelled while it waits leaves nothing behind.
+    return this.withSessionLock(sessionId, () => whenLocked(async () => {
+      const image = req.image ? await this.prepareImage(req.image) : null;
+      if (fresh) await this.store.create({ id: sessionId });
       const userMessage = await this.store.append(
         sessionId,
         { role: 'user', content: makeContent(text, !!image), timestamp: nowIso(), status: 'complete' },
         image ? { blob: image.blob, hash: image.hash, width: image.info.width, height: image.info.height } : undefined,
       );
       return this.turns.respond(sessionId, text, userMessage, req);
-    });
+    }));
   }
 
   /**

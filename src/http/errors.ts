@@ -3,6 +3,7 @@
  * the `openai` SDK surfaces the proxy's errors too), and the error thrown inside handlers to produce it.
  * Portable: no Node APIs (the proxy also runs on edge runtimes).
  */
+import { GlimpseError } from '../errors';
 
 export interface ErrorBody {
   status: number;
@@ -18,10 +19,10 @@ export interface ErrorBody {
 }
 
 /** Thrown inside a handler for a request it refuses; `onError` turns it into the JSON error once. */
-export class HttpError extends Error {
+export class HttpError extends GlimpseError {
+  static override readonly errorName = 'HttpError';
   constructor(readonly body: ErrorBody) {
-    super(body.message);
-    this.name = 'HttpError';
+    super(body.message, { status: body.status, type: body.type, param: body.param ?? null, code: body.code ?? null });
   }
 }
 

@@ -8,6 +8,7 @@
 export type { Env } from '../node/env';
 import type { Env } from '../node/env';
 import { envList, intReader } from '../node/env';
+import { GlimpseError } from '../errors';
 
 export interface ProxyLimits {
   /** Largest request body accepted, in bytes. */
@@ -65,12 +66,10 @@ export const DEFAULT_ORIGINS = [
 ];
 
 /** Thrown when the environment cannot make a working proxy; the message lists every problem at once. */
-export class ProxyConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`The proxy cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ProxyConfigError';
-    this.problems = problems;
+export class ProxyConfigError extends GlimpseError {
+  static override readonly errorName = 'ProxyConfigError';
+  constructor(readonly problems: string[]) {
+    super(`The proxy cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { problems });
   }
 }
 

@@ -15,13 +15,15 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import { retryAfterMs, withRetries } from '../remote/retry';
+import { GlimpseError } from '../errors';
 import type { ProxyConfig } from './config';
 
 /** Kept here for the proxy's callers and tests: the retry rules themselves live in src/remote/retry.ts. */
 export { retryDelay } from '../remote/retry';
 
 /** A failure in a form the handler can answer with directly. */
-export class UpstreamFailure extends Error {
+export class UpstreamFailure extends GlimpseError {
+  static override readonly errorName = 'UpstreamFailure';
   constructor(
     readonly status: number,
     readonly type: string,
@@ -31,8 +33,7 @@ export class UpstreamFailure extends Error {
     /** The upstream's own machine-readable `code` and `param`, when they are plain identifiers. */
     readonly upstream: { code: string | null; param: string | null } = { code: null, param: null },
   ) {
-    super(message);
-    this.name = 'UpstreamFailure';
+    super(message, { status, type, attempts, retryAfterSec, upstream });
   }
 }
 

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ImageDetail } from '../chat/backend';
 import type { ModelSource } from '../engine/protocol';
+import { GlimpseError } from '../errors';
 
 export type { Env } from '../node/env';
 import type { Env } from '../node/env';
@@ -63,10 +64,10 @@ export type EngineConfig = { kind: 'local' } | OpenAIEngineConfig;
 export const DEFAULT_MODEL = 'HuggingFaceTB/SmolVLM-256M-Instruct';
 
 /** Thrown when the environment cannot make a working server; the message lists every problem at once. */
-export class ApiConfigError extends Error {
+export class ApiConfigError extends GlimpseError {
+  static override readonly errorName = 'ApiConfigError';
   constructor(readonly problems: string[]) {
-    super(`The REST API cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ApiConfigError';
+    super(`The REST API cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { problems });
   }
 }
 

@@ -7,10 +7,10 @@ import { open, rename, rm } from 'node:fs/promises';
 import { GlimpseError, StorageQuotaError, StorageUnavailableError } from '../errors';
 
 /** Thrown by open() when another live process holds the folder. */
-export class DataDirInUseError extends Error {
+export class DataDirInUseError extends GlimpseError {
+  static override readonly errorName = 'DataDirInUseError';
   constructor(dir: string, pid: number) {
-    super(`The data folder ${dir} is in use by another Glimpse server (pid ${pid}). Stop it or set another DATA_DIR.`);
-    this.name = 'DataDirInUseError';
+    super(`The data folder ${dir} is in use by another Glimpse server (pid ${pid}). Stop it or set another DATA_DIR.`, { dir, pid });
   }
 }
 

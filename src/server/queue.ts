@@ -5,20 +5,23 @@
  *
  * A request takes its place with admit() before its body is read: places are counted whether their request is
  * still uploading or already waiting, so at most `maxWaiting + 1` bodies are ever held in memory, and a
- * request that would not fit is refused before a byte of its body is read.
+ * request that would not fit is refused before a byte of its body is read. The handler takes the session's
+ * lock before it runs (with PostgreSQL another instance may be answering that session): meanwhile the place
+ * still counts as waiting, and the model runs other sessions' turns.
  */
+import { GlimpseError } from '../errors';
 
-export class QueueFullError extends Error {
+export class QueueFullError extends GlimpseError {
+  static override readonly errorName = 'QueueFullError';
   constructor(readonly waiting: number, readonly retryAfterSec: number) {
-    super(`The server is busy: ${waiting} requests are already waiting for the model. Try again in about ${retryAfterSec} s.`);
-    this.name = 'QueueFullError';
+    super(`The server is busy: ${waiting} requests are already waiting for the model. Try again in about ${retryAfterSec} s.`, { waiting, retryAfterSec });
   }
 }
 
-export class QueueAbortedError extends Error {
+export class QueueAbortedError extends GlimpseError {
+  static override readonly errorName = 'QueueAbortedError';
   constructor() {
     super('The request was cancelled while it waited for the model.');
-    this.name = 'QueueAbortedError';
   }
 }
 

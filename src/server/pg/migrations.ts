@@ -7,6 +7,7 @@
  * which a typed message may hold (the file store keeps them), and nothing queries inside a record.
  */
 import type { PoolClient } from 'pg';
+import { GlimpseError } from '../../errors';
 
 export interface Migration {
   version: number;
@@ -85,10 +86,10 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The database was migrated by a newer Glimpse than this one: starting would misread its tables. */
-export class SchemaTooNewError extends Error {
+export class SchemaTooNewError extends GlimpseError {
+  static override readonly errorName = 'SchemaTooNewError';
   constructor(readonly found: number, readonly known: number) {
-    super(`The database schema is at version ${found}, newer than this Glimpse knows (${known}). Upgrade Glimpse, or use another database.`);
-    this.name = 'SchemaTooNewError';
+    super(`The database schema is at version ${found}, newer than this Glimpse knows (${known}). Upgrade Glimpse, or use another database.`, { found, known });
   }
 }
 

@@ -37,9 +37,9 @@ export function storageError(err: unknown): unknown {
 }
 
 /** The database named by DATABASE_URL cannot be used (unreachable, refused, or migrated by a newer Glimpse). */
-export class DatabaseOpenError extends Error {
+export class DatabaseOpenError extends GlimpseError {
+  static override readonly errorName = 'DatabaseOpenError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(`Cannot open the PostgreSQL database (DATABASE_URL): ${message}`, options);
-    this.name = 'DatabaseOpenError';
+    super(`Cannot open the PostgreSQL database (DATABASE_URL): ${message}`, {}, options);
   }
 }
