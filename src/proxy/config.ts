@@ -9,6 +9,9 @@ export type { Env } from '../node/env';
 import type { Env } from '../node/env';
 import { envList, intReader } from '../node/env';
 import { GlimpseError } from '../errors';
+import { readTrustedProxies } from '../http/client';
+import { readMetricsSettings, type MetricsSettings } from '../http/metrics';
+import { readsImagesByName } from '../remote/image-models';
 
 export interface ProxyLimits {
   /** Largest request body accepted, in bytes. */
@@ -19,6 +22,8 @@ export interface ProxyLimits {
   maxMessages: number;
   /** Upper bound on `max_tokens` sent upstream; larger requests are clamped, absent ones get this value. */
   maxTokens: number;
+  /** Largest image accepted (decoded bytes of its data URL); a /v1 body may be this much larger (base64). */
+  maxImageBytes: number;
 }
 
 export interface ProxyConfig {
@@ -29,6 +34,8 @@ export interface ProxyConfig {
   defaultModel: string;
   /** Always contains `defaultModel`. */
   allowedModels: string[];
+  /** The allowed models that read images (GLIMPSE_IMAGE_MODELS; unset: the GPT-4o family by name). */
+  imageModels: string[];
   systemPrompt: string;
   /** Exact origins allowed by CORS; `*` allows any. Requests without an Origin header (CLI, curl) pass. */
   allowedOrigins: string[];
@@ -38,6 +45,10 @@ export interface ProxyConfig {
    */
   allowedHosts: string[];
   rateLimit: { max: number; windowMs: number };
+  /** Proxies in front whose X-Forwarded-For names the client (GLIMPSE_TRUSTED_PROXIES); none by default. */
+  trustedProxies: string[];
+  /** Where GET /metrics is answered (GLIMPSE_METRICS_PORT, GLIMPSE_METRICS_TOKEN; src/http/metrics.ts). */
+  metrics: MetricsSettings;
   host: string;
   port: number;
   /** Upstream time limit per attempt (headers for streams; then the same limit between chunks). */
@@ -88,6 +99,7 @@ export function loadConfig(env: Env): ProxyConfig {
   }
   const defaultModel = env.GLIMPSE_DEFAULT_MODEL?.trim() || 'gpt-4o-mini';
   const allowedModels = [defaultModel, ...envList(env.GLIMPSE_ALLOWED_MODELS).filter((m) => m !== defaultModel)];
+  const imageModels = readImageModels(env.GLIMPSE_IMAGE_MODELS, allowedModels);
   const origins = env.GLIMPSE_ALLOWED_ORIGINS === undefined ? DEFAULT_ORIGINS : envList(env.GLIMPSE_ALLOWED_ORIGINS);
 
   const config: ProxyConfig = {
@@ -95,6 +107,7 @@ export function loadConfig(env: Env): ProxyConfig {
     baseURL,
     defaultModel,
     allowedModels,
+    imageModels,
     systemPrompt: env.GLIMPSE_SYSTEM_PROMPT?.trim() || DEFAULT_SYSTEM_PROMPT,
     allowedOrigins: origins.map((o) => o.replace(/\/+$/, '')),
     allowedHosts: envList(env.GLIMPSE_ALLOWED_HOSTS),
@@ -102,6 +115,8 @@ export function loadConfig(env: Env): ProxyConfig {
       max: int('GLIMPSE_RATE_LIMIT', 30, 1, 1_000_000),
       windowMs: int('GLIMPSE_RATE_WINDOW_MS', 60_000, 100, 86_400_000),
     },
+    trustedProxies: readTrustedProxies(env.GLIMPSE_TRUSTED_PROXIES, problems),
+    metrics: readMetricsSettings(env, problems),
     host: env.HOST?.trim() || '127.0.0.1',
     port: int('PORT', 8787, 0, 65_535),
     timeoutMs: int('GLIMPSE_UPSTREAM_TIMEOUT_MS', 60_000, 10, 600_000),
@@ -116,8 +131,20 @@ export function loadConfig(env: Env): ProxyConfig {
       maxMessageChars: int('GLIMPSE_MAX_MESSAGE_CHARS', 16_000, 1, 1_000_000),
       maxMessages: int('GLIMPSE_MAX_MESSAGES', 100, 1, 10_000),
       maxTokens: int('GLIMPSE_MAX_TOKENS', 1024, 1, 128_000),
+      maxImageBytes: int('GLIMPSE_MAX_IMAGE_BYTES', 5 * 1024 * 1024, 1024, 20 * 1024 * 1024),
     },
   };
   if (problems.length > 0) throw new ProxyConfigError(problems);
   return config;
+}
+
+/**
+ * GLIMPSE_IMAGE_MODELS: unset = the allowed models whose name is of the GPT-4o family; `*` = every allowed
+ * model; `none` or empty = none; otherwise a comma list (of allowed models; others could not be asked for).
+ */
+function readImageModels(raw: string | undefined, allowed: string[]): string[] {
+  if (raw === undefined) return allowed.filter(readsImagesByName);
+  const list = envList(raw);
+  if (list.includes('*')) return [...allowed];
+  return allowed.filter((m) => list.includes(m));
 }

@@ -15,7 +15,7 @@ import { hostAllowlist } from '../http/hosts';
 import type { ProxyConfig } from './config';
 import { createRateLimiter } from './rate-limit';
 import { createUpstream, redact, toFailure, UpstreamFailure, type Upstream } from './upstream';
-import { readJsonBody, validateChat, validateCompletion, type ValidationFailure } from './validate';
+import { completionBodyLimit, readJsonBody, validateChat, validateCompletion, type ValidationFailure } from './validate';
 
 export interface ProxyDeps {
   /** Replaces the real OpenAI client (tests use the real one against a fake server instead). */
@@ -126,13 +126,14 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
     }
     await next();
   };
-  const json = async (c: Context<HttpEnv>) => {
-    const body = await readJsonBody(c.req.raw, config.limits.maxBodyBytes);
+  const json = async (c: Context<HttpEnv>, maxBytes = config.limits.maxBodyBytes) => {
+    const body = await readJsonBody(c.req.raw, maxBytes);
     if (!body.ok) throw invalid(body.error);
     return body.value;
   };
 
-  route(app, '/health', { GET: (c) => c.json({ status: 'ok', default_model: config.defaultModel, models: config.allowedModels }) });
+  route(app, '/health', { GET: (c) => c.json({ status: 'ok', default_model: config.defaultModel, models: config.allowedModels,
+    image_models: config.imageModels, default_model_reads_images: config.imageModels.includes(config.defaultModel) }) });
   route(app, '/v1/models', {
     GET: (c) => c.json({ object: 'list', data: config.allowedModels.map((id) => ({ id, object: 'model', created: 0, owned_by: 'glimpse-proxy' })) }),
   });
@@ -159,7 +160,7 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
   }] });
 
   route(app, '/v1/chat/completions', { POST: [limited, async (c) => {
-    const v = validateCompletion(await json(c), config);
+    const v = validateCompletion(await json(c, completionBodyLimit(config)), config);
     if (!v.ok) throw invalid(v.error);
     const { stream, include_usage, ...rest } = v.value;
     const params = { ...rest, messages: withSystemPrompt(rest.messages, config) };
