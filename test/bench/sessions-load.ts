@@ -1,5 +1,5 @@
 /**
- * npx tsx test/bench/sessions-load.ts [--seconds 60] [--clients 32] [--sessions 16] [--delay 0] [--out FILE]
+ * npx tsx test/bench/sessions-load.ts [--seconds 60] [--clients 32] [--sessions 16] [--delay 0] [--engine echo|openai] [--out FILE]
  *
  * The REST API under load, the echo backend answering (no model: this measures HTTP, the queue, the store and
  * the session lock, not generation): one instance on the file store against two instances (child processes)
@@ -7,12 +7,18 @@
  * per session, each turn sent to the next instance round-robin; then every transcript is checked: each
  * question directly followed by its answer (none interleaved), and as many questions as were answered 200
  * (none lost). Loopback only.
+ *
+ * `--engine openai`: the instances run GLIMPSE_ENGINE=openai against a fake OpenAI-compatible inference server
+ * in this process (test/fixtures/fake-inference-server.ts), which checks each payload and streams a fixed answer
+ * ending in the question (one word per chunk; `--delay` ms between words): this adds the engine's HTTP client,
+ * the SSE parsing and the upstream round trip to what is measured, still without a model.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { startFakeInferenceServer, type FakeInferenceServer } from '../fixtures/fake-inference-server';
 import { startCluster, stopCluster } from '../fixtures/postgres-cluster';
 import { spawnServer, type ChildServer } from '../fixtures/servers/spawn';
 
@@ -22,6 +28,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '32' },
     sessions: { type: 'string', default: '16' },
     delay: { type: 'string', default: '0' },
+    engine: { type: 'string', default: 'echo' },
     out: { type: 'string' },
   },
 });
@@ -114,8 +121,29 @@ async function load(setup: string, servers: ChildServer[]): Promise<RunResult> {
   };
 }
 
+/** The fake inference server and the settings that point the instances at it (`--engine openai`). */
+async function openaiEngine(): Promise<{ fake: FakeInferenceServer; env: Record<string, string>; refused: () => number }> {
+  const fake = await startFakeInferenceServer();
+  fake.answer = 'A fixed answer from the fake inference server, streamed one word at a time.';
+  if (Number(values.delay) > 0) {
+    fake.defaultMode = 'slow';
+    fake.slowMs = Number(values.delay);
+  }
+  // Count the payloads the fake refused, keeping only the last second's requests (a run sends thousands).
+  let refused = 0;
+  const tally = () => {
+    refused += fake.requests.filter((r) => r.problems.length > 0).length;
+    fake.requests.length = 0;
+  };
+  setInterval(tally, 1_000).unref();
+  return { fake, refused: () => (tally(), refused), env: { GLIMPSE_ENGINE: 'openai', GLIMPSE_ENGINE_URL: fake.url, GLIMPSE_ENGINE_MODEL: 'HuggingFaceTB/SmolVLM-256M-Instruct' } };
+}
+
 async function main(): Promise<void> {
-  const env = { GLIMPSE_API_QUEUE: String(CLIENTS * 2), ECHO_TOKEN_DELAY_MS: values.delay };
+  if (values.engine !== 'echo' && values.engine !== 'openai') throw new Error('--engine is echo or openai');
+  const upstream = values.engine === 'openai' ? await openaiEngine() : null;
+  const env = { GLIMPSE_API_QUEUE: String(CLIENTS * 2), ECHO_TOKEN_DELAY_MS: values.delay,
+    GLIMPSE_RATE_PER_CLIENT: '0', GLIMPSE_RATE_PER_SESSION: '0', ...upstream?.env };
   const results: RunResult[] = [];
 
   const file = await spawnServer('api', env);
@@ -145,9 +173,11 @@ async function main(): Promise<void> {
     rmSync(runDir, { recursive: true, force: true });
   }
 
-  console.log(`${CLIENTS} clients on ${SESSIONS} sessions, ${SECONDS} s each, echo backend (token delay ${values.delay} ms)`);
+  await upstream?.fake.close();
+  const engine = upstream ? `GLIMPSE_ENGINE=openai against the fake inference server (${upstream.refused()} payloads refused)` : 'echo backend';
+  console.log(`${CLIENTS} clients on ${SESSIONS} sessions, ${SECONDS} s each, ${engine} (token delay ${values.delay} ms)`);
   console.table(results.map((r) => ({ ...r, errors: JSON.stringify(r.errors) })));
-  if (values.out) writeFileSync(values.out, `${JSON.stringify({ clients: CLIENTS, sessions: SESSIONS, results }, null, 2)}\n`);
+  if (values.out) writeFileSync(values.out, `${JSON.stringify({ clients: CLIENTS, sessions: SESSIONS, engine: values.engine, results }, null, 2)}\n`);
 }
 
 await main();
