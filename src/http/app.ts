@@ -8,6 +8,7 @@ import { Hono, type Context, type Handler } from 'hono';
 import { cors } from 'hono/cors';
 import { errorResponse, HttpError, type ErrorBody } from './errors';
 import { hostAllowed, hostOfHeader, normalizeHost, type HostAllowlist } from './hosts';
+import { metricsHandler, methodLabel, routeLabel, type MetricsEndpoint, type ServerObserver } from './metrics';
 
 /** What the runtime passes with each request: the client's address, and on Node the raw IncomingMessage. */
 export interface HttpBindings {
@@ -33,6 +34,10 @@ export interface HttpAppOptions {
   endpoints: readonly string[];
   /** Server-side detail of unexpected failures (never sent to the client). */
   log?: (line: string) => void;
+  /** Told of every request (route pattern, method, status, time to headers). */
+  observer?: ServerObserver;
+  /** GET /metrics on this app; `token` non-null = a bearer token is required. Absent: /metrics is a 404. */
+  metrics?: { endpoint: MetricsEndpoint; token: string | null };
 }
 
 const forbidden = (message: string, code: string, param: string): HttpError =>
@@ -66,6 +71,14 @@ function internalError(err: unknown, c: Context<HttpEnv>, log?: (line: string) =
 export function createHttpApp(opts: HttpAppOptions): HttpApp {
   // Not strict: /chat/ is /chat.
   const app = new Hono<HttpEnv>({ strict: false });
+  const observer = opts.observer;
+  if (observer) {
+    app.use(async (c, next) => {
+      const started = performance.now();
+      await next();
+      observer.request(routeLabel(c), methodLabel(c.req.method), c.res.status, (performance.now() - started) / 1000);
+    });
+  }
   app.use(async (c, next) => {
     checkHost(c, opts);
     const origin = c.req.header('origin');
@@ -83,6 +96,7 @@ export function createHttpApp(opts: HttpAppOptions): HttpApp {
     const known = opts.mapError?.(err);
     return known ? errorResponse(known) : internalError(err, c, opts.log);
   });
+  if (opts.metrics) route(app, '/metrics', { GET: metricsHandler(opts.metrics.endpoint, opts.metrics.token) });
   return app;
 }
 

@@ -10,10 +10,12 @@ import type { Context } from 'hono';
 import { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
+import { clientAddress, clientKey } from '../http/client';
 import { HttpError, jsonResponse, type ErrorBody } from '../http/errors';
 import { hostAllowlist } from '../http/hosts';
+import type { AnswerFacts, MetricsEndpoint, ServerObserver } from '../http/metrics';
+import { createRateLimiter, tooManyRequests } from '../http/rate-limit';
 import type { ProxyConfig } from './config';
-import { createRateLimiter } from './rate-limit';
 import { createUpstream, redact, toFailure, UpstreamFailure, type Upstream } from './upstream';
 import { completionBodyLimit, readJsonBody, validateChat, validateCompletion, type ValidationFailure } from './validate';
 
@@ -25,9 +27,19 @@ export interface ProxyDeps {
   now?: () => number;
   /** Host names answered besides the configured ones (the Node entry's machine names on a wildcard bind). */
   extraHosts?: string[];
+  /**
+   * Told of requests, answers and upstream retries and failures. Optional and an interface only, so this file
+   * stays free of prom-client: src/proxy/node.ts injects src/node/metrics.ts; an edge deployment may pass its own.
+   */
+  observer?: ServerObserver;
+  /** GET /metrics on this app (src/proxy/node.ts decides where and for whom); absent: a 404. */
+  metrics?: { endpoint: MetricsEndpoint; token: string | null };
 }
 
-/** What the runtime knows about the caller; the rate limit is keyed by `address`. */
+/**
+ * What the runtime knows about the caller; the rate limit is keyed by `address` (or, when that is a proxy
+ * listed in GLIMPSE_TRUSTED_PROXIES, by the client its X-Forwarded-For names).
+ */
 export interface ClientInfo {
   address?: string;
 }
@@ -68,18 +80,26 @@ function streamFailure(err: unknown, config: ProxyConfig): UpstreamFailure {
   return new UpstreamFailure(502, 'upstream_dropped', 'The model server closed the connection in the middle of an answer.', 1);
 }
 
+/** What a streamed answer tells the metrics: each chunk as it passes, and its end. */
+interface StreamWatch {
+  chunk(c: ChatCompletionChunk): void;
+  end(): void;
+}
+
 /** Re-encodes upstream chunks as SSE; a failure mid-answer becomes an `error` event (the SDK throws it). */
 function sseBody(chunks: AsyncIterable<ChatCompletionChunk>, signal: AbortSignal,
-  onFailure: (err: unknown) => UpstreamFailure): ReadableStream<Uint8Array> {
+  onFailure: (err: unknown) => UpstreamFailure, watch?: StreamWatch): ReadableStream<Uint8Array> {
   const it = chunks[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       try {
         const next = await it.next();
         if (next.done) {
+          watch?.end();
           ctrl.enqueue(DONE.slice());
           ctrl.close();
         } else {
+          watch?.chunk(next.value);
           ctrl.enqueue(sse(next.value));
         }
       } catch (err) {
@@ -95,11 +115,33 @@ function sseBody(chunks: AsyncIterable<ChatCompletionChunk>, signal: AbortSignal
   });
 }
 
+const usageFacts = (u: { prompt_tokens?: number; completion_tokens?: number } | null | undefined): AnswerFacts =>
+  (u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } : {});
+
+/** Times a streamed answer (first content, end) and reads its usage chunk, for the metrics. */
+function streamWatch(observer: ServerObserver, started: number, messages: number): StreamWatch {
+  let ttftSeconds: number | undefined;
+  let usage: AnswerFacts = {};
+  return {
+    chunk(c) {
+      if (ttftSeconds === undefined && c.choices.some((ch) => ch.delta?.content)) ttftSeconds = (performance.now() - started) / 1000;
+      if (c.usage) usage = usageFacts(c.usage);
+    },
+    end: () => observer.answer({ ...usage, ttftSeconds, totalSeconds: (performance.now() - started) / 1000, messages }),
+  };
+}
+
 /** The proxy's Hono app. `config` is already validated (see loadConfig). */
 export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpApp {
-  const upstream = deps.upstream ?? createUpstream(config);
+  const observer = deps.observer;
+  const upstream = deps.upstream ?? createUpstream(config, {
+    onRetry: (reason) => observer?.upstreamRetry(reason),
+    onAttemptFailed: (status) => observer?.upstreamError(status),
+  });
   const log = (line: string) => deps.log?.(redact(line, config.apiKey));
   const limiter = createRateLimiter(config.rateLimit, deps.now ?? Date.now);
+  const answered = (started: number, messages: number, u?: Parameters<typeof usageFacts>[0]) =>
+    observer?.answer({ ...usageFacts(u), totalSeconds: (performance.now() - started) / 1000, messages });
   const report = (path: string, f: UpstreamFailure) => {
     if (f.status !== 499) log(`upstream ${path}: ${f.status} ${f.type} attempts=${f.attempts}`);
   };
@@ -115,14 +157,17 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
     hostsSetting: 'GLIMPSE_ALLOWED_HOSTS',
     originsSetting: 'GLIMPSE_ALLOWED_ORIGINS',
     corsMethods: ['GET', 'POST', 'OPTIONS'],
-    endpoints: ENDPOINTS,
+    endpoints: deps.metrics ? [...ENDPOINTS, 'GET /metrics'] : ENDPOINTS,
     log,
+    ...(observer ? { observer } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   const limited = async (c: Context<HttpEnv>, next: () => Promise<void>) => {
-    const wait = limiter(c.env?.address ?? 'unknown');
+    const wait = limiter(clientKey(clientAddress(c.env?.address, c.req.header('x-forwarded-for'), config.trustedProxies)));
     if (wait > 0) {
-      throw new HttpError({ status: 429, type: 'rate_limited', code: 'RateLimitedError', param: null,
-        message: `Too many requests from this client; try again in ${wait} s.`, headers: { 'retry-after': String(wait) } });
+      observer?.rateLimited('client');
+      throw tooManyRequests({ code: 'RateLimitedError', waitSec: wait,
+        message: `Too many requests from this client (GLIMPSE_RATE_LIMIT); try again in ${wait} s.` });
     }
     await next();
   };
@@ -144,11 +189,13 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
     if (!v.ok) throw invalid(v.error);
     const { message, history, temperature, model } = v.value;
     const messages = withSystemPrompt([...history, { role: 'user', content: message }], config);
+    const started = performance.now();
     try {
       const completion = await upstream.complete({
         model, messages, max_tokens: config.limits.maxTokens, ...(temperature === undefined ? {} : { temperature }),
       }, c.req.raw.signal);
       const response = completion.choices[0]?.message.content ?? '';
+      answered(started, history.length + 2, completion.usage);
       return jsonResponse(200, {
         response,
         conversation_history: [...history, { role: 'user', content: message }, { role: 'assistant', content: response }],
@@ -165,16 +212,23 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
     const { stream, include_usage, ...rest } = v.value;
     const params = { ...rest, messages: withSystemPrompt(rest.messages, config) };
     const signal = c.req.raw.signal;
+    const started = performance.now();
+    const messages = rest.messages.length + 1;
     try {
-      if (!stream) return jsonResponse(200, await upstream.complete({ ...params, stream: false }, signal));
+      if (!stream) {
+        const completion = await upstream.complete({ ...params, stream: false }, signal);
+        answered(started, messages, completion.usage);
+        return jsonResponse(200, completion);
+      }
       const chunks = await upstream.stream({
         ...params, stream: true, ...(include_usage ? { stream_options: { include_usage: true } } : {}),
       }, signal);
       const body = sseBody(chunks, signal, (err) => {
         const f = streamFailure(err, config);
         report('/v1/chat/completions (stream)', f);
+        observer?.upstreamError(null);
         return f;
-      });
+      }, observer ? streamWatch(observer, started, messages) : undefined);
       return new Response(body, { status: 200, headers: {
         'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' } });
     } catch (err) {

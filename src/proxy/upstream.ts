@@ -95,9 +95,37 @@ export function toFailure(err: unknown, attempts: number, config: ProxyConfig): 
   return new UpstreamFailure(500, 'internal_error', 'The proxy failed unexpectedly.', attempts);
 }
 
+/** What the metrics hear of the upstream calls (src/proxy/node.ts counts them; optional, portable). */
+export interface UpstreamHooks {
+  /** Before each retry, why: rate_limited, server_error, timeout, connection, or the status. */
+  onRetry?(reason: string): void;
+  /** Each failed attempt: the upstream's HTTP status, or null when none came (a timeout, a connection error). */
+  onAttemptFailed?(status: number | null): void;
+}
+
+const attemptStatus = (err: unknown): number | null =>
+  err instanceof APIError && typeof err.status === 'number' ? err.status : null;
+
+function retryReason(err: unknown): string {
+  if (err instanceof APIConnectionTimeoutError) return 'timeout';
+  if (err instanceof APIConnectionError) return 'connection';
+  const status = attemptStatus(err);
+  if (status === 429) return 'rate_limited';
+  return status !== null && status >= 500 ? 'server_error' : String(status ?? 'other');
+}
+
 /** Runs `call` with retries on timeouts, connection errors, 408/409/429/5xx; throws an UpstreamFailure. */
-function retried<T>(call: () => Promise<T>, config: ProxyConfig, signal: AbortSignal): Promise<T> {
-  return withRetries(call, config.retry, signal, { fail: (err, attempts) => toFailure(err, attempts, config) });
+function retried<T>(call: () => Promise<T>, config: ProxyConfig, signal: AbortSignal, hooks: UpstreamHooks): Promise<T> {
+  return withRetries(call, config.retry, signal, {
+    fail: (err, attempts) => {
+      if (!(err instanceof APIUserAbortError)) hooks.onAttemptFailed?.(attemptStatus(err));
+      return toFailure(err, attempts, config);
+    },
+    onRetry: (_attempt, err) => {
+      hooks.onAttemptFailed?.(attemptStatus(err));
+      hooks.onRetry?.(retryReason(err));
+    },
+  });
 }
 
 /** Yields the chunks of `source`, failing with a 504 when none arrives for `idleMs`. */
@@ -137,7 +165,7 @@ async function* withIdleTimeout<T>(source: AsyncIterable<T>, idleMs: number, onI
 }
 
 /** The real upstream: the `openai` SDK with the key from the config. */
-export function createUpstream(config: ProxyConfig): Upstream {
+export function createUpstream(config: ProxyConfig, hooks: UpstreamHooks = {}): Upstream {
   const client = new OpenAI({
     apiKey: config.apiKey,
     baseURL: config.baseURL,
@@ -147,9 +175,9 @@ export function createUpstream(config: ProxyConfig): Upstream {
   });
   return {
     complete: (params, signal) =>
-      retried(() => client.chat.completions.create(params, { signal }), config, signal),
+      retried(() => client.chat.completions.create(params, { signal }), config, signal, hooks),
     async stream(params, signal) {
-      const s = await retried(() => client.chat.completions.create(params, { signal }), config, signal);
+      const s = await retried(() => client.chat.completions.create(params, { signal }), config, signal, hooks);
       return withIdleTimeout(s, config.timeoutMs, () => s.controller.abort());
     },
   };

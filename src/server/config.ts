@@ -11,6 +11,8 @@ import { GlimpseError } from '../errors';
 export type { Env } from '../node/env';
 import type { Env } from '../node/env';
 import { envList, intReader } from '../node/env';
+import { readTrustedProxies } from '../http/client';
+import { readMetricsSettings, type MetricsSettings } from '../http/metrics';
 
 export interface ApiConfig {
   host: string;
@@ -34,6 +36,12 @@ export interface ApiConfig {
    * on a wildcard bind (HOST=0.0.0.0) the machine's own names and addresses.
    */
   allowedHosts: string[];
+  /** Requests per client address and POST /chat turns per session, per window; 0 = no limit (docs/rest-api.md). */
+  rateLimit: { perClient: number; perSession: number; windowMs: number };
+  /** Proxies in front whose X-Forwarded-For names the client (GLIMPSE_TRUSTED_PROXIES); none by default. */
+  trustedProxies: string[];
+  /** Where GET /metrics is answered (GLIMPSE_METRICS_PORT, GLIMPSE_METRICS_TOKEN). */
+  metrics: MetricsSettings;
   /** DATABASE_URL: sessions in PostgreSQL (shared by every instance on it) instead of files in dataDir. */
   databaseUrl: string | null;
   /** Memory for the KV caches of recent sessions (GLIMPSE_KV_CACHE_MB), least recently used evicted. */
@@ -171,6 +179,13 @@ export function loadApiConfig(env: Env): ApiConfig {
     systemPrompt: env.GLIMPSE_SYSTEM_PROMPT?.trim() ?? '',
     allowedOrigins: envList(env.GLIMPSE_API_ORIGINS).map((s) => s.replace(/\/+$/, '')),
     allowedHosts: envList(env.GLIMPSE_API_HOSTS),
+    rateLimit: {
+      perClient: int('GLIMPSE_RATE_PER_CLIENT', 600, 0, 1_000_000),
+      perSession: int('GLIMPSE_RATE_PER_SESSION', 60, 0, 1_000_000),
+      windowMs: int('GLIMPSE_RATE_WINDOW_MS', 60_000, 1_000, 86_400_000),
+    },
+    trustedProxies: readTrustedProxies(env.GLIMPSE_TRUSTED_PROXIES, problems),
+    metrics: readMetricsSettings(env, problems),
     ortArena: arena === 'on',
     engine,
   };

@@ -39,6 +39,8 @@ class Gathered {
   messages: string[] = [];
   sessionIds: string[] = [];
   images: { chunks: Buffer[]; name: string; type: string }[] = [];
+  /** Told each session_id as soon as it is read (the handler's per-session rate limit); may throw. */
+  onSessionId?: (id: string) => void;
 
   toForm(): ChatForm {
     const message = this.messages[0];
@@ -65,6 +67,7 @@ function onField(g: Gathered, limits: FormLimits, name: string, value: string, t
   } else if (name === 'session_id') {
     if (truncated) throw invalid('"session_id" is far too long to be a session id.', 'session_id', 'InvalidSessionIdError');
     g.sessionIds.push(value);
+    g.onSessionId?.(value.trim());
   } else if (name === 'image') {
     throw invalid('"image" must be a file upload (curl -F "image=@photo.jpg"), not a text field.', 'image', 'InvalidFieldError');
   }
@@ -134,9 +137,11 @@ function parser(contentType: string, limits: FormLimits): BusboyInstance {
  * MessageTooLongError, 413 RequestTooLargeError…) as soon as a bound is passed; the rest of the body is left
  * unread (src/node/serve.ts drops it after the answer).
  */
-export function readChatForm(source: Readable, contentType: string, limits: FormLimits): Promise<ChatForm> {
+export function readChatForm(source: Readable, contentType: string, limits: FormLimits,
+  onSessionId?: (id: string) => void): Promise<ChatForm> {
   const boy = parser(contentType, limits);
   const g = new Gathered();
+  g.onSessionId = onSessionId;
   return new Promise<ChatForm>((resolve, reject) => {
     let done = false;
     let received = 0;

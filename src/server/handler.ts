@@ -19,10 +19,13 @@ import type { ChatService } from '../chat/service';
 import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
 import { invalid, jsonResponse } from '../http/errors';
 import { hostAllowlist } from '../http/hosts';
+import type { MetricsEndpoint, ServerObserver } from '../http/metrics';
 import { validateSessionId, type SessionRepository } from '../chat/repository';
 import type { ApiConfig } from './config';
 import { fromError } from './errors';
 import { readChatForm, requestTooLarge, type ChatForm } from './form';
+import { createApiLimits } from './limits';
+import { answerFacts } from './observe';
 import type { GenerationQueue } from './queue';
 
 /** What /health reports about the model. */
@@ -46,6 +49,12 @@ export interface ApiDeps {
   log?: (line: string) => void;
   /** Host names answered besides the configured ones (the machine's names on a wildcard bind). */
   extraHosts?: string[];
+  /** Told of every request and answer (src/node/metrics.ts on Node). */
+  observer?: ServerObserver;
+  /** GET /metrics on this port (src/node/metrics-listener.ts decides); absent: a 404. */
+  metrics?: { endpoint: MetricsEndpoint; token: string | null };
+  /** The rate limits' clock (tests move it instead of waiting). */
+  now?: () => number;
 }
 
 const ENDPOINTS = [
@@ -74,6 +83,15 @@ function formType(c: Context<HttpEnv>): string {
       `got ${type ? `"${type.split(';')[0]!.slice(0, 100)}"` : 'no content type'}.`,
     null, 'UnsupportedMediaTypeError', 415,
   );
+}
+
+function isSessionId(id: string): boolean {
+  try {
+    validateSessionId(id);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** ?limit (1–1000, default 100) and ?offset (default 0), as whole numbers. */
@@ -108,10 +126,17 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
     hostsSetting: 'GLIMPSE_API_HOSTS',
     originsSetting: 'GLIMPSE_API_ORIGINS',
     corsMethods: ['GET', 'POST', 'DELETE'],
-    endpoints: ENDPOINTS,
+    endpoints: deps.metrics ? [...ENDPOINTS, 'GET /metrics'] : ENDPOINTS,
     mapError: fromError,
     ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.observer ? { observer: deps.observer } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
+  const rate = createApiLimits(config, deps.now, deps.observer);
+  /** The per-session limit, for ids that are ids (a malformed one is refused with its own error later). */
+  const sessionTurn = (id: string) => {
+    if (isSessionId(id)) rate.session(id);
+  };
 
   /** Cheap checks first: a bad request is refused at once, never after reading a body or waiting. */
   async function admitAndRead(c: Context<HttpEnv>): Promise<{ form: ChatForm; place: ReturnType<GenerationQueue['admit']> }> {
@@ -119,7 +144,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
     if (Number(c.req.header('content-length') ?? 0) > maxBody) throw requestTooLarge(maxBody);
     const place = queue.admit();
     try {
-      const form = await readChatForm(bodyOf(c), type, limits);
+      const form = await readChatForm(bodyOf(c), type, limits, sessionTurn);
       service.validateMessage(form.message, form.image !== null);
       if (form.image) await inspectImage(form.image, deps.imageLimits);
       if (form.sessionId !== undefined) await store.require(validateSessionId(form.sessionId));
@@ -150,6 +175,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
       }, signal, place),
     }).finally(() => place.release()); // refused before its turn (the chat deleted meanwhile): the place goes back
     const saved = (await store.messages(result.session_id)).find((m) => m.id === assistantId);
+    deps.observer?.answer(answerFacts(saved?.details ?? {}, result, form.sessionId === undefined));
     return jsonResponse(200, result, detailHeaders(saved?.details ?? {}, startedAt - arrived));
   }
 
@@ -164,25 +190,25 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
     }),
   });
   route(app, '/', { GET: (c) => c.json({ name: 'Glimpse REST API', model: model.model, endpoints: ENDPOINTS }) });
-  route(app, '/chat', { POST: chat });
+  route(app, '/chat', { POST: [rate.client, chat] });
   route(app, '/chat/sessions', {
-    GET: async (c) => {
+    GET: [rate.client, async (c) => {
       const { limit, offset } = page(c);
       const all = await store.list();
       const next = offset + limit < all.length ? offset + limit : null;
       return jsonResponse(200, { sessions: all.slice(offset, offset + limit), total: all.length, limit, offset, next_offset: next });
-    },
+    }],
   });
   route(app, '/chat/sessions/:id', {
-    DELETE: async (c) => {
+    DELETE: [rate.client, async (c) => {
       const id = validateSessionId(c.req.param('id') ?? '');
       await store.delete(id);
       return jsonResponse(200, { message: `Session ${id} deleted`, session_id: id, deleted: true });
-    },
+    }],
   });
   route(app, '/chat/history/:id', {
-    GET: async (c) => jsonResponse(200, await service.history(c.req.param('id') ?? '')),
-    DELETE: async (c) => jsonResponse(200, await service.clear(c.req.param('id') ?? '')),
+    GET: [rate.client, async (c) => jsonResponse(200, await service.history(c.req.param('id') ?? ''))],
+    DELETE: [rate.client, async (c) => jsonResponse(200, await service.clear(c.req.param('id') ?? ''))],
   });
   return app;
 }

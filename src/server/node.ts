@@ -8,8 +8,11 @@ import { DEFAULT_GENERATION, type ChatBackend } from '../chat/backend';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../chat/images';
 import { InProcessSessionLocks } from '../chat/locks';
 import { ChatService, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../chat/service';
+import type { ServerObserver } from '../http/metrics';
 import { machineNames } from '../node/hosts';
-import { serveFetch } from '../node/serve';
+import { createServerMetrics, type ServerMetrics } from '../node/metrics';
+import { planMetrics } from '../node/metrics-listener';
+import { serveFetch, type Served } from '../node/serve';
 import { createEngine, decodeCheckFor, type EngineHooks } from './engines';
 import { ApiConfigError, loadApiConfig, type ApiConfig } from './config';
 import { createApiApp, type ModelStatus } from './handler';
@@ -33,6 +36,9 @@ export interface RunningApi {
   store: FileSessionStore | PgSessionStore;
   backend: ApiBackend;
   queue: GenerationQueue;
+  /** The registry behind GET /metrics, and the loopback-only metrics listener's URL when there is one. */
+  metrics: ServerMetrics;
+  metricsUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,8 @@ export interface ApiStartOptions {
   backend?: ApiBackend;
   /** For GLIMPSE_ENGINE=openai: onRetry / onUpstreamError callbacks (metrics) and the retry backoff (tests). */
   engineHooks?: EngineHooks;
+  /** The rate limits' clock (tests move it instead of waiting). */
+  now?: () => number;
 }
 
 /** Chat settings for the server: the browser's rules, with the generation options of the config. */
@@ -60,6 +68,21 @@ export function apiChatSettings(config: ApiConfig): ChatSettings {
   };
 }
 
+/** The inference-server engine's retries and failed attempts go to the metrics, and to the caller's hooks. */
+function observedEngine(hooks: EngineHooks = {}, observer: ServerObserver): EngineHooks {
+  return {
+    ...hooks,
+    onRetry: (attempt, reason) => {
+      observer.upstreamRetry(reason);
+      hooks.onRetry?.(attempt, reason);
+    },
+    onUpstreamError: (status) => {
+      observer.upstreamError(status);
+      hooks.onUpstreamError?.(status);
+    },
+  };
+}
+
 /** Opens the data folder and starts listening on config.host:config.port (port 0 = any free port). */
 export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = {}): Promise<RunningApi> {
   const log = opts.log ?? ((line: string) => console.log(line));
@@ -69,8 +92,12 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     : await FileSessionStore.open(config.dataDir);
   const pgLocks = config.databaseUrl ? new PgSessionLocks({ connectionString: config.databaseUrl }) : null;
   for (const w of store.warnings) log(`warning: ${w}`);
-  const backend = opts.backend ?? await createEngine(config, opts.engineHooks);
   const queue = new GenerationQueue(config.queueSize);
+  const metrics = createServerMetrics({ gauges: {
+    queue: () => ({ running: queue.busy ? 1 : 0, waiting: queue.waiting }),
+    sessions: async () => (await store.list()).length,
+  } });
+  const backend = opts.backend ?? await createEngine(config, observedEngine(opts.engineHooks, metrics.observer));
   const settings = apiChatSettings(config);
   const service = new ChatService({
     store,
@@ -86,18 +113,26 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     features: store,
     onWarning: (message) => log(`warning: ${message}`),
   });
+  const plan = planMetrics(config.host, config.metrics, metrics.endpoint);
   const app = createApiApp(config, {
     service, store, queue, model: backend, imageLimits: settings.imageLimits, maxMessageChars: settings.maxMessageChars,
-    log, extraHosts: machineNames(config.host),
+    log, extraHosts: machineNames(config.host), observer: metrics.observer,
+    ...(plan.main ? { metrics: plan.main } : {}), ...(opts.now ? { now: opts.now } : {}),
   });
-  let served;
+  let served: Served;
+  let metricsServed: Served | null = null;
   try {
     served = await serveFetch(app.fetch, { host: config.host, port: config.port, log });
+    metricsServed = await plan.startSeparate(log).catch(async (err: unknown) => {
+      await served.close();
+      throw err;
+    });
   } catch (err) {
     await store.close();
     await pgLocks?.close();
     throw err;
   }
+  log(plan.line(served.url, metricsServed));
   let closing: Promise<void> | null = null;
   return {
     server: served.server,
@@ -105,9 +140,12 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     store,
     backend,
     queue,
+    metrics,
+    metricsUrl: metricsServed?.url ?? null,
     close: () =>
       (closing ??= (async () => {
         await served.close();
+        await metricsServed?.close();
         await store.close();
         await pgLocks?.close();
         await backend.close();
