@@ -7,7 +7,7 @@
  *
  * Nothing here imports onnxruntime or transformers.js: a server on this engine never loads them.
  */
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIUserAbortError } from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
 import { sniff } from '../chat/images';
@@ -186,12 +186,14 @@ export class OpenAIEngine implements ChatBackend {
     }
   }
 
-  /** Before the first token a cut body (fetch's "terminated") is a dropped connection: worth a retry. */
+  /**
+   * Before the first token a cut body (fetch's "terminated") is a dropped connection: worth a retry. The
+   * server's own answers (a status, or an error event in the stream) stay what they are.
+   */
   private beforeFirstToken(err: unknown, signal: AbortSignal): unknown {
     if (signal.aborted || err instanceof APIUserAbortError) return err;
     this.opts.onUpstreamError?.(upstreamStatus(err, signal));
-    if (err instanceof APIConnectionError) return err;
-    if (upstreamStatus(err, signal) !== null) return err;
+    if (err instanceof APIError) return err; // APIConnectionError included
     return new APIConnectionError({ message: err instanceof Error ? err.message : String(err), ...(err instanceof Error ? { cause: err } : {}) });
   }
 

@@ -172,6 +172,16 @@ describe('answers from an OpenAI-compatible server', () => {
     expect(upstreamErrors).toEqual([400]);
   });
 
+  it('an error event in the stream is the server\'s answer, not a drop: not retried, 502 with its words', async () => {
+    fake.script.push('error-event');
+    const r = await postChat({ message: 'look' });
+    expect(r.res.status).toBe(502);
+    expect(r.body.error.code).toBe('RemoteUnavailableError');
+    expect(r.body.error.message).toContain('failed to process the image');
+    expect(fake.requests).toHaveLength(1);
+    expect(upstreamErrors).toEqual([null]);
+  });
+
   it('a server still loading (503 every time): retried, then 503', async () => {
     fake.defaultMode = 'loading';
     const r = await postChat({ message: 'hello?' });
