@@ -1,6 +1,7 @@
 /**
- * The remote backend: the session's context goes, as text, to the user's Glimpse proxy, which holds the
- * OpenAI key and forwards to the fine-tuned model. This side uses the `openai` SDK pointed at
+ * The remote backend: the session's context goes to the user's Glimpse proxy, which holds the OpenAI key and
+ * forwards to the fine-tuned model. For a model that reads images (the setting), the image in context goes
+ * with it, once, downscaled for the chosen detail (src/remote/image.ts); otherwise the text only. This side uses the `openai` SDK pointed at
  * `${proxyUrl}/v1` with a placeholder key: the real key never exists in the browser.
  */
 import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
@@ -13,12 +14,17 @@ import {
   type GlimpseError,
 } from '../errors';
 import { toOpenAIMessages } from './convert';
+import { encodeForRemote, type ImageEncoder } from './image';
 
 export interface RemoteBackendOptions {
   /** The proxy's base URL, e.g. http://127.0.0.1:8787 (a function so a settings change applies at once). */
   proxyUrl: string | (() => string);
   /** Per-request time limit in ms (the proxy has its own upstream limit and retries). Default 120 s. */
   timeoutMs?: number;
+  /** Whether the chosen remote model reads images (Settings); read at each call. Default: no. */
+  acceptsImages?: boolean | (() => boolean);
+  /** Turns the picture into the data: URL sent (default: the browser's downscale and re-encode). */
+  encodeImage?: ImageEncoder;
 }
 
 /** Placeholder the SDK insists on; the proxy ignores whatever key the browser sends. */
@@ -28,11 +34,21 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 
 export class RemoteBackend implements ChatBackend {
   readonly id = 'remote';
-  readonly acceptsImages = false;
   readonly #options: RemoteBackendOptions;
 
   constructor(options: RemoteBackendOptions) {
     this.#options = options;
+  }
+
+  get acceptsImages(): boolean {
+    const a = this.#options.acceptsImages;
+    return typeof a === 'function' ? a() : a ?? false;
+  }
+
+  /** The image in context as a data: URL, when the model reads images; undefined otherwise. */
+  async #imageUrl(request: BackendRequest): Promise<string | undefined> {
+    if (!request.image || !this.acceptsImages) return undefined;
+    return (this.#options.encodeImage ?? encodeForRemote)(request.image.blob, request.settings.imageDetail);
   }
 
   /** The proxy URL, without a trailing slash; '' when unset. */
@@ -63,9 +79,10 @@ export class RemoteBackend implements ChatBackend {
     let model = '';
     let firstTokenAt: number | undefined;
     try {
+      const imageUrl = await this.#imageUrl(request);
       const stream = await client.chat.completions.create({
         model: settings.model,
-        messages: toOpenAIMessages(request.messages, settings.systemPrompt),
+        messages: toOpenAIMessages(request.messages, settings.systemPrompt, imageUrl),
         temperature: clamp(settings.temperature, 0, 2),
         top_p: clamp(settings.topP, 0, 1),
         max_tokens: Math.max(1, Math.floor(settings.maxNewTokens)),

@@ -7,6 +7,7 @@ import {
 } from '../../../src/errors';
 import { RemoteBackend } from '../../../src/remote/backend';
 import { toOpenAIMessages } from '../../../src/remote/convert';
+import { makeImage } from '../../fixtures/images';
 import { FT_MODEL, OTHER_MODEL, startStack, TEST_KEY, type Stack } from '../proxy/stack';
 
 let s: Stack;
@@ -48,6 +49,33 @@ describe('RemoteBackend through the real proxy', () => {
     const b = new RemoteBackend({ proxyUrl: s.proxy.url });
     expect(b.id).toBe('remote');
     expect(b.acceptsImages).toBe(false);
+  });
+
+  it('for a model that reads images, sends the picture in context once, encoded for the chosen detail', async () => {
+    const png = await makeImage('png', 32, 24);
+    const url = `data:image/png;base64,${Buffer.from(await png.arrayBuffer()).toString('base64')}`;
+    const encoded: [Blob, string][] = [];
+    let reads = true;
+    const b = new RemoteBackend({ proxyUrl: s.proxy.url, acceptsImages: () => reads,
+      encodeImage: async (blob, detail) => (encoded.push([blob, detail]), url) });
+    expect(b.acceptsImages).toBe(true);
+    const history = [msg('user', 'A poster?', true), msg('assistant', 'Yes.'), msg('user', 'Bolder?')];
+    const image = { blob: png, hash: 'a'.repeat(64) };
+    await b.generate(request(history, { image }, { imageDetail: 'low' }));
+    expect(encoded).toEqual([[png, 'low']]);
+    const sent = s.fake.requests[0]?.body.messages as { role: string; content: unknown }[];
+    expect(sent.slice(1)).toEqual([
+      { role: 'user', content: [{ type: 'image_url', image_url: { url } }, { type: 'text', text: 'A poster?' }] },
+      { role: 'assistant', content: 'Yes.' }, { role: 'user', content: 'Bolder?' }]);
+    expect(JSON.stringify(s.fake.requests[0]?.body).split(url).length - 1).toBe(1);
+
+    // The setting turned off: the same turn goes as text, and nothing is encoded.
+    reads = false;
+    s.fake.reset();
+    expect(b.acceptsImages).toBe(false);
+    await b.generate(request(history, { image }));
+    expect(encoded).toHaveLength(1);
+    expect(JSON.stringify(s.fake.requests[0]?.body)).not.toContain('image_url');
   });
 
   it('streams tokens into onToken and returns the text and the model that answered', async () => {
