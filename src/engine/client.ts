@@ -10,7 +10,7 @@ import {
   serializeError,
 } from '../errors';
 import type { EngineController, EngineNotice, EngineSettings } from './api';
-import { isModelCached } from './cache';
+import { isModelCached } from './model-files';
 import { WorkerChannel } from './channel';
 import { chooseDevice, chooseDtypes } from './device';
 import { DEFAULT_MODEL_ID } from './models';

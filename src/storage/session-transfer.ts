@@ -118,3 +118,11 @@ export async function importPrepared(db: Database, prepared: PreparedImport): Pr
   });
   return { imported, skipped, images: newImages, changed };
 }
+
+/** Export and import of chats, as the Storage tab uses them (SessionStore implements it). */
+export interface ChatArchive {
+  /** Sessions (all, or the given ids) with their images, as an export file's content. */
+  exportSessions(ids?: string[]): Promise<ExportFile>;
+  /** Writes a validated import in one transaction (all or nothing). */
+  importPrepared(prepared: PreparedImport): Promise<ImportCounts>;
+}

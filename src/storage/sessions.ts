@@ -5,7 +5,7 @@ import { InvalidSessionIdError, SessionNotFoundError } from '../errors';
 import { openDatabase, type Database } from './db';
 import type { ImageRecord, SessionRecord } from './schema';
 import { dropOrphans, guard, write } from './session-writes';
-import { exportSessions, importPrepared, type ImportCounts } from './session-transfer';
+import { exportSessions, importPrepared, type ChatArchive, type ImportCounts } from './session-transfer';
 import type { ExportFile, PreparedImport } from './transfer';
 import {
   afterReplace,
@@ -32,7 +32,7 @@ export type { SessionRecord } from './schema';
 export { DEFAULT_TITLE, validateSessionId } from '../chat/repository';
 export type { NewImage, NewMessage, SessionRepository, SessionSummary } from '../chat/repository';
 
-export type { ImportCounts } from './session-transfer';
+export type { ChatArchive, ImportCounts } from './session-transfer';
 /** A change announced on the store's `change` event (see SessionChange). */
 export type StoreChange = SessionChange;
 
@@ -44,7 +44,7 @@ const CHANNEL = 'glimpse-sessions';
  * data exactly as it was. Changes are announced on `change` events here and to other tabs through a
  * BroadcastChannel.
  */
-export class SessionStore extends EventTarget implements SessionRepository, SessionLibrary, ImageFeatureStore {
+export class SessionStore extends EventTarget implements SessionRepository, SessionLibrary, ChatArchive, ImageFeatureStore {
   private readonly channel: BroadcastChannel | null;
 
   private constructor(private readonly db: Database, name: string) {

@@ -1,23 +1,26 @@
 import { provide } from '@lit/context';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import type { ChatService } from '../chat/service';
+import type { ChatApi } from '../chat/api';
 import type { EngineController } from '../engine/api';
 import type { ModelSource } from '../engine/protocol';
-import type { SessionStore } from '../storage/sessions';
 import type { ChatView } from './chat-view';
 import {
   chatContext,
   engineContext,
   generationContext,
+  modelFilesContext,
   modelSourceContext,
   settingsContext,
+  storageSpaceContext,
   storeContext,
   type AppServices,
+  type ChatStore,
 } from './contexts';
 import { ListenController } from './controllers/listen';
 import type { SessionSelectEvent, SettingsFocus, SettingsTab, SettingsToggleEvent } from './events';
 import type { GenerationTracker } from './services/generation';
+import { browserModelFiles, browserStorageSpace, type ModelFiles, type StorageSpace } from './services/model-files';
 import { toEngineSettings, type SettingsStore } from './services/settings';
 import { base, themeTokens } from './styles/theme';
 import { icons } from './styles/icons';
@@ -173,12 +176,14 @@ export class AppRoot extends LitElement {
   /** Set when a new version of the app is waiting: calling it activates the new version and reloads. */
   @property({ attribute: false }) applyUpdate: (() => Promise<void>) | null = null;
 
-  @provide({ context: storeContext }) store!: SessionStore;
-  @provide({ context: chatContext }) chat!: ChatService;
+  @provide({ context: storeContext }) store!: ChatStore;
+  @provide({ context: chatContext }) chat!: ChatApi;
   @provide({ context: engineContext }) engine!: EngineController;
   @provide({ context: settingsContext }) settings!: SettingsStore;
   @provide({ context: generationContext }) generation!: GenerationTracker;
   @provide({ context: modelSourceContext }) modelSource: ModelSource = { kind: 'hub' };
+  @provide({ context: modelFilesContext }) modelFiles: ModelFiles = browserModelFiles;
+  @provide({ context: storageSpaceContext }) storageSpace: StorageSpace = browserStorageSpace;
 
   @state() private _sessionId: string | null = null;
   @state() private _settingsOpen = false;
@@ -217,6 +222,8 @@ export class AppRoot extends LitElement {
       this.settings = s.settings;
       this.generation = s.generation;
       this.modelSource = s.modelSource ?? { kind: 'hub' };
+      this.modelFiles = s.modelFiles ?? browserModelFiles;
+      this.storageSpace = s.storageSpace ?? browserStorageSpace;
       this.applyTheme();
       this.configureEngine();
       void this.start();

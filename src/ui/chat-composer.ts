@@ -2,7 +2,7 @@ import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { ImageDetail } from '../chat/backend';
-import type { ChatService } from '../chat/service';
+import type { ChatApi } from '../chat/api';
 import { planImage } from '../engine/image';
 import { chatContext } from './contexts';
 import { estimateTextTokens } from './tokens';
@@ -128,7 +128,7 @@ export class ChatComposer extends LitElement {
     `,
   ];
 
-  @consume({ context: chatContext }) @property({ attribute: false }) chat?: ChatService;
+  @consume({ context: chatContext }) @property({ attribute: false }) chat?: ChatApi;
 
   /** An answer is being written in this chat: show Stop instead of Send. */
   @property({ type: Boolean }) generating = false;

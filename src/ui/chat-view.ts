@@ -2,12 +2,11 @@ import { consume } from '@lit/context';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { ChatService } from '../chat/service';
+import type { ChatApi } from '../chat/api';
 import type { EngineController } from '../engine/api';
 import { planImage } from '../engine/image';
-import type { SessionStore } from '../storage/sessions';
 import type { ChatComposer } from './chat-composer';
-import { chatContext, engineContext, generationContext, settingsContext, storeContext } from './contexts';
+import { chatContext, engineContext, generationContext, settingsContext } from './contexts';
 import { ConversationController } from './controllers/conversation';
 import { DropZoneController } from './controllers/drop-zone';
 import { FollowBottomController } from './controllers/follow-bottom';
@@ -111,8 +110,7 @@ export class ChatView extends LitElement {
     `,
   ];
 
-  @consume({ context: storeContext }) @property({ attribute: false }) store?: SessionStore;
-  @consume({ context: chatContext }) @property({ attribute: false }) chat?: ChatService;
+  @consume({ context: chatContext }) @property({ attribute: false }) chat?: ChatApi;
   @consume({ context: generationContext }) @property({ attribute: false }) generation?: GenerationTracker;
   @consume({ context: settingsContext }) @property({ attribute: false }) settings?: SettingsStore;
   @consume({ context: engineContext }) @property({ attribute: false }) engine?: EngineController;
@@ -137,7 +135,6 @@ export class ChatView extends LitElement {
   readonly #onKey = (e: KeyboardEvent) => this.onGlobalKey(e);
 
   readonly conversation = new ConversationController(this, {
-    store: () => this.store,
     chat: () => this.chat,
     generation: () => this.generation,
     onCreated: (id) => {

@@ -3,14 +3,14 @@ import { Task } from '@lit/task';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { deleteCachedModel, importModelFolder, listCachedModels, type CachedModel } from '../engine/cache';
 import type { EngineController } from '../engine/api';
 import { DEFAULT_MODEL_ID, findModel } from '../engine/models';
 import type { ModelSource } from '../engine/protocol';
-import { engineContext, modelSourceContext, settingsContext } from './contexts';
+import { engineContext, modelFilesContext, modelSourceContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
 import { StorageChangeEvent, type SettingsFocus } from './events';
 import { modelLabel, size } from './format';
+import { browserModelFiles, type CachedModel, type ModelFiles } from './services/model-files';
 import { modelSourceFor } from './services/model-source';
 import { isLocalModel, type SettingsStore } from './services/settings';
 import { panelStyles } from './styles/panel';
@@ -88,6 +88,7 @@ export class ModelManager extends LitElement {
   @consume({ context: settingsContext, subscribe: true }) @property({ attribute: false }) settings?: SettingsStore;
   @consume({ context: engineContext, subscribe: true }) @property({ attribute: false }) engine?: EngineController;
   @consume({ context: modelSourceContext, subscribe: true }) @property({ attribute: false }) modelSource?: ModelSource;
+  @consume({ context: modelFilesContext, subscribe: true }) @property({ attribute: false }) modelFiles: ModelFiles = browserModelFiles;
 
   /** The model whose Delete waits for confirmation. */
   @state() private _confirming: string | null = null;
@@ -99,7 +100,7 @@ export class ModelManager extends LitElement {
   @state() private _folderMessage = '';
 
   private readonly _models = new Task(this, {
-    task: () => listCachedModels(),
+    task: () => this.modelFiles.list(),
     args: () => [],
   });
 
@@ -255,7 +256,7 @@ export class ModelManager extends LitElement {
     this._error = null;
     const inUse = this.inUse(m.model);
     try {
-      const freed = await deleteCachedModel(m.model);
+      const freed = await this.modelFiles.delete(m.model);
       const settings = this.settings;
       if (settings && isLocalModel(m.model)) {
         const s = settings.value;
@@ -293,7 +294,7 @@ export class ModelManager extends LitElement {
     this._folderMessage = '';
     try {
       const choice = engine?.device ?? (engine ? await engine.probe() : { device: 'wasm' as const, shaderF16: false });
-      const { model, bytes } = await importModelFolder(files, this.modelSource ?? { kind: 'hub' }, choice);
+      const { model, bytes } = await this.modelFiles.importFolder(files, this.modelSource ?? { kind: 'hub' }, choice);
       const settings = this.settings;
       if (settings) {
         const s = settings.value;

@@ -3,8 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { SessionNotFoundError, isError } from '../errors';
-import type { SessionStore } from '../storage/sessions';
-import { storeContext } from './contexts';
+import { storeContext, type ChatStore } from './contexts';
 import { SessionsController } from './controllers/sessions';
 import { SessionSelectEvent, type SessionDeleteEvent, type SessionRenameEvent } from './events';
 import { base } from './styles/theme';
@@ -114,7 +113,7 @@ export class SessionList extends LitElement {
     `,
   ];
 
-  @consume({ context: storeContext, subscribe: true }) @property({ attribute: false }) store?: SessionStore;
+  @consume({ context: storeContext, subscribe: true }) @property({ attribute: false }) store?: ChatStore;
 
   /** The open chat (null = a new chat). */
   @property({ attribute: false }) selected: string | null = null;

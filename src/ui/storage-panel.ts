@@ -1,10 +1,12 @@
 import { Task } from '@lit/task';
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { consume } from '@lit/context';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import { requestPersistence, storageInfo } from '../engine/cache';
+import { storageSpaceContext } from './contexts';
 import type { SettingsFocus } from './events';
 import { percent, size } from './format';
 import type { ModelManager } from './model-manager';
+import { browserStorageSpace, type StorageSpace } from './services/model-files';
 import { base } from './styles/theme';
 import { panelStyles } from './styles/panel';
 import './error-banner';
@@ -70,6 +72,8 @@ export class StoragePanel extends LitElement {
   /** A part to bring into view when shown (loading a model from a folder, the model host). */
   @property({ attribute: false }) focusOn: SettingsFocus | null = null;
 
+  @consume({ context: storageSpaceContext, subscribe: true }) @property({ attribute: false }) storage: StorageSpace = browserStorageSpace;
+
   @query('model-manager') private _models?: ModelManager;
 
   /** The outcome of the last “Keep my data” press, in words. */
@@ -77,7 +81,7 @@ export class StoragePanel extends LitElement {
   @state() private _asking = false;
 
   private readonly _info = new Task(this, {
-    task: () => storageInfo(),
+    task: () => this.storage.info(),
     args: () => [],
   });
 
@@ -137,7 +141,7 @@ export class StoragePanel extends LitElement {
   private async keep() {
     this._asking = true;
     try {
-      const granted = await requestPersistence();
+      const granted = await this.storage.persist();
       this._persistOutcome = granted
         ? 'Done: the browser will keep Glimpse’s data.'
         : 'The browser said no. Browsers decide from how you use a site; installing Glimpse or bookmarking it usually helps. Your data is still saved.';

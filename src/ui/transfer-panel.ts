@@ -1,8 +1,7 @@
 import { consume } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import type { SessionStore } from '../storage/sessions';
-import { storeContext } from './contexts';
+import { storeContext, type ChatStore } from './contexts';
 import { StorageChangeEvent } from './events';
 import { describeImport, download, exportChats, importChats } from './services/transfer';
 import { panelStyles } from './styles/panel';
@@ -28,7 +27,7 @@ export class TransferPanel extends LitElement {
     `,
   ];
 
-  @consume({ context: storeContext, subscribe: true }) @property({ attribute: false }) store?: SessionStore;
+  @consume({ context: storeContext, subscribe: true }) @property({ attribute: false }) store?: ChatStore;
 
   /** The open chat (offered for export on its own); null = none. */
   @property({ attribute: false }) sessionId: string | null = null;

@@ -1,8 +1,8 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ChatMessage, StoredMessage } from '../../chat/messages';
-import type { ChatService } from '../../chat/service';
+import type { ChatApi, ConversationView, TurnOptions } from '../../chat/api';
+import type { SessionChange } from '../../chat/library';
 import { GenerationAbortedError, StorageQuotaError, StorageUnavailableError, isError } from '../../errors';
-import type { SessionStore, StoreChange } from '../../storage/sessions';
 import type { GenerationTracker } from '../services/generation';
 
 export interface ContextImage {
@@ -13,8 +13,7 @@ export interface ContextImage {
 }
 
 export interface ConversationDeps {
-  store: () => SessionStore | undefined;
-  chat: () => ChatService | undefined;
+  chat: () => ChatApi | undefined;
   generation: () => GenerationTracker | undefined;
   /** Called with the id of a chat created by its first message. */
   onCreated: (sessionId: string) => void;
@@ -26,9 +25,10 @@ export interface ConversationDeps {
 
 /**
  * The open conversation: its transcript, where the model's window starts, the image in context, object
- * URLs for the images, and the actions (send, stop, regenerate, edit, remove the image). Reloads on the
- * store's change events, so another tab's changes show up too: a message it appends, a clear, and a
- * delete (which closes the chat here).
+ * URLs for the images, and the actions (send, stop, regenerate, edit, remove the image). Follows the chat
+ * service's change events, so another tab's changes show up too: a message rewritten in place (each partial
+ * save of a streaming answer) replaces that message without reading the chat again; a message appended or
+ * removed, the image in context changed or a clear re-read it; a delete closes the chat here.
  */
 export class ConversationController implements ReactiveController {
   sessionId: string | null = null;
@@ -43,19 +43,26 @@ export class ConversationController implements ReactiveController {
   /** A failure to load the conversation itself. */
   loadError: unknown = null;
 
-  readonly #urls = new Map<string, string>();
+  /** Object URLs and sizes of the pictures shown, by hash (a picture never changes under its hash). */
+  readonly #pictures = new Map<string, { url: string; width: number; height: number }>();
   /** Answers that could not be saved (storage full): shown with the error until the chat is closed. */
   readonly #unsaved = new Map<string, StoredMessage>();
-  #store: SessionStore | null = null;
+  /** Messages rewritten in place since the chat was opened, so a read that started before one cannot undo it. */
+  readonly #rewritten = new Map<string, StoredMessage>();
+  /** The image in the model's context as last read (the one-image rule itself lives in the chat service). */
+  #contextHash: string | null = null;
+  #chat: ChatApi | null = null;
+  #unsubscribe: (() => void) | null = null;
   #loadSeq = 0;
-  readonly #onChange = (e: Event) => {
-    const change = (e as CustomEvent<StoreChange & { remote?: boolean }>).detail;
+  readonly #onChange = (change: SessionChange) => {
     if (change.sessionId !== this.sessionId) return;
     if (change.kind === 'deleted') {
       void this.open(null);
       this.deps.onDeleted?.(change.sessionId, change.remote === true);
       return;
     }
+    if (change.kind === 'renamed') return; // nothing shown here changes
+    if (change.kind === 'messages' && change.message && this.rewrite(change.message)) return;
     void this.reload();
   };
 
@@ -68,20 +75,25 @@ export class ConversationController implements ReactiveController {
   }
 
   hostUpdate(): void {
-    if ((this.deps.store() ?? null) !== this.#store) this.attach();
+    if ((this.deps.chat() ?? null) !== this.#chat) this.attach();
   }
 
   hostDisconnected(): void {
-    this.#store?.removeEventListener('change', this.#onChange);
-    this.#store = null;
-    for (const url of this.#urls.values()) URL.revokeObjectURL(url);
-    this.#urls.clear();
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#chat = null;
+    this.forgetPictures();
   }
 
   private attach(): void {
-    this.#store?.removeEventListener('change', this.#onChange);
-    this.#store = this.deps.store() ?? null;
-    this.#store?.addEventListener('change', this.#onChange);
+    this.#unsubscribe?.();
+    this.#chat = this.deps.chat() ?? null;
+    this.#unsubscribe = this.#chat?.subscribe(this.#onChange) ?? null;
+  }
+
+  private forgetPictures(): void {
+    for (const p of this.#pictures.values()) URL.revokeObjectURL(p.url);
+    this.#pictures.clear();
   }
 
   /** Opens a session (null = a new chat). */
@@ -92,45 +104,34 @@ export class ConversationController implements ReactiveController {
     this.windowStartSeq = null;
     this.contextMessages = [];
     this.contextImage = null;
+    this.#contextHash = null;
     this.inputError = null;
     this.loadError = null;
     this.#unsaved.clear();
-    for (const url of this.#urls.values()) URL.revokeObjectURL(url);
-    this.#urls.clear();
+    this.#rewritten.clear();
+    this.forgetPictures();
     this.host.requestUpdate();
     await this.reload();
   }
 
   imageUrl(hash: string | undefined): string | null {
-    return hash ? (this.#urls.get(hash) ?? null) : null;
+    return hash ? (this.#pictures.get(hash)?.url ?? null) : null;
   }
 
-  /** Reloads the transcript, the window start and the image in context. */
+  /** Reads the chat again: the transcript, the window start and the image in context. */
   async reload(): Promise<void> {
-    const store = this.deps.store();
     const chat = this.deps.chat();
     const id = this.sessionId;
     const seq = ++this.#loadSeq;
-    if (!store || !chat || id === null) return;
+    if (!chat || id === null) return;
     this.loading = this.messages.length === 0;
     try {
-      const [messages, context, session] = await Promise.all([chat.transcript(id), chat.context(id), store.get(id)]);
-      const hashes = new Set(messages.map((m) => m.imageHash).filter((h): h is string => !!h));
-      if (session?.imageHash) hashes.add(session.imageHash);
-      const records = new Map<string, { width: number; height: number }>();
-      for (const hash of hashes) {
-        const record = await store.getImage(hash);
-        if (!record) continue;
-        if (!this.#urls.has(hash)) this.#urls.set(hash, URL.createObjectURL(record.blob));
-        records.set(hash, { width: record.width ?? 512, height: record.height ?? 512 });
-      }
+      const view = await chat.conversation(id);
+      await this.readPictures(chat, view);
       if (seq !== this.#loadSeq) return; // a newer load (or another session) won
-      this.messages = messages.map((m) => this.#unsaved.get(m.id) ?? m);
-      this.windowStartSeq = context.windowStartSeq;
-      this.contextMessages = context.messages;
-      const h = session?.imageHash ?? null;
-      const dims = h ? records.get(h) : undefined;
-      this.contextImage = h && dims ? { hash: h, url: this.#urls.get(h)!, ...dims } : null;
+      this.messages = view.messages.map((m) => this.shown(m));
+      this.#contextHash = view.contextImage;
+      this.showContext(chat);
       this.loadError = null;
     } catch (err) {
       if (seq === this.#loadSeq) this.loadError = err;
@@ -138,6 +139,53 @@ export class ConversationController implements ReactiveController {
       if (seq === this.#loadSeq) this.loading = false;
       this.host.requestUpdate();
     }
+  }
+
+  /** Object URLs and sizes for the pictures of `view` not read yet. */
+  private async readPictures(chat: ChatApi, view: ConversationView): Promise<void> {
+    const hashes = new Set(view.messages.map((m) => m.imageHash).filter((h): h is string => !!h));
+    if (view.contextImage) hashes.add(view.contextImage);
+    for (const hash of hashes) {
+      if (this.#pictures.has(hash)) continue;
+      const picture = await chat.picture(hash);
+      if (picture) this.#pictures.set(hash, { url: URL.createObjectURL(picture.blob), width: picture.width, height: picture.height });
+    }
+  }
+
+  /** The window, the model's context and the image in context, from the messages shown (no store read). */
+  private showContext(chat: ChatApi): void {
+    const context = chat.contextOf(this.messages, this.#contextHash);
+    this.windowStartSeq = context.windowStartSeq;
+    this.contextMessages = context.messages;
+    const h = this.#contextHash;
+    const picture = h ? this.#pictures.get(h) : undefined;
+    this.contextImage = h && picture ? { hash: h, ...picture } : null;
+  }
+
+  /** The version of a message to show: one that could not be saved, or the latest rewrite seen. */
+  private shown(m: StoredMessage): StoredMessage {
+    const unsaved = this.#unsaved.get(m.id);
+    if (unsaved) return unsaved;
+    const rewritten = this.#rewritten.get(m.id);
+    return rewritten && (rewritten.rev ?? 0) > (m.rev ?? 0) ? rewritten : m;
+  }
+
+  /**
+   * A partial save of a streaming answer: swapped in without reading the chat. Returns false for anything
+   * else (an answer's final status, a message not shown here as it was): then the chat is read again, once
+   * per answer, so its outcome shows in one step with what goes with it.
+   */
+  private rewrite(message: StoredMessage): boolean {
+    const chat = this.deps.chat();
+    const at = this.messages.findIndex((m) => m.id === message.id);
+    const old = this.messages[at];
+    if (!chat || !old || message.status !== 'streaming' || old.seq !== message.seq || old.imageHash !== message.imageHash) return false;
+    const known = this.#rewritten.get(message.id);
+    if (!known || (known.rev ?? 0) < (message.rev ?? 0)) this.#rewritten.set(message.id, message);
+    this.messages = this.messages.map((m, i) => (i === at ? this.shown(message) : m));
+    this.showContext(chat);
+    this.host.requestUpdate();
+    return true;
   }
 
   /** Sends a message; resolves true once it is saved (the composer then clears), false if refused. */
@@ -200,30 +248,30 @@ export class ConversationController implements ReactiveController {
 
   /** Takes the image out of the model's context (the transcript keeps it); resolves with it, for Undo. */
   async removeContextImage(): Promise<string | null> {
-    const hash = this.contextImage?.hash ?? null;
-    return (await this.setContextImage(null)) ? hash : null;
+    return this.imageAction((chat, id) => chat.removeContextImage(id));
   }
 
   /**
    * Makes a picture of this chat the image in the model's context (Undo of a removal, or “Ask about this
-   * again” on an older one); null takes it out. Resolves false when it could not be saved (shown near the composer).
+   * again” on an older one). Resolves false when it could not be saved (shown near the composer).
    */
-  async setContextImage(hash: string | null): Promise<boolean> {
-    const store = this.deps.store();
-    if (!store || !this.sessionId) return false;
+  async setContextImage(hash: string): Promise<boolean> {
+    return (await this.imageAction((chat, id) => chat.setContextImage(id, hash).then(() => hash))) !== null;
+  }
+
+  private async imageAction(fn: (chat: ChatApi, sessionId: string) => Promise<string | null>): Promise<string | null> {
+    const chat = this.deps.chat();
+    if (!chat || !this.sessionId) return null;
     try {
-      await store.setContextImage(this.sessionId, hash);
-      return true;
+      return await fn(chat, this.sessionId);
     } catch (err) {
       this.inputError = err;
       this.host.requestUpdate();
-      return false;
+      return null;
     }
   }
 
-  private async run(
-    fn: (chat: ChatService, id: string, opts: Parameters<ChatService['regenerate']>[1]) => Promise<{ response: string }>,
-  ): Promise<void> {
+  private async run(fn: (chat: ChatApi, id: string, opts: TurnOptions) => Promise<{ response: string }>): Promise<void> {
     const chat = this.deps.chat();
     const generation = this.deps.generation();
     const id = this.sessionId;

@@ -1,5 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { SessionStore, SessionSummary } from '../../storage/sessions';
+import type { SessionLibrary } from '../../chat/library';
+import type { SessionSummary } from '../../chat/repository';
 
 export interface SessionMatch {
   session: SessionSummary;
@@ -20,14 +21,14 @@ export class SessionsController implements ReactiveController {
   query = '';
   readonly hidden = new Set<string>();
 
-  #store: SessionStore | null = null;
+  #store: SessionLibrary | null = null;
   #refreshing: Promise<void> | null = null;
   #again = false;
   readonly #onChange = () => void this.refresh();
 
   constructor(
     private readonly host: ReactiveControllerHost,
-    private readonly store: () => SessionStore | undefined,
+    private readonly store: () => SessionLibrary | undefined,
   ) {
     host.addController(this);
   }
@@ -97,7 +98,7 @@ export class SessionsController implements ReactiveController {
   }
 }
 
-async function search(store: SessionStore, sessions: SessionSummary[], q: string): Promise<SessionMatch[]> {
+async function search(store: SessionLibrary, sessions: SessionSummary[], q: string): Promise<SessionMatch[]> {
   const hits = sessions.some((s) => !s.title.toLowerCase().includes(q)) ? await store.searchMessages(q) : new Map<string, string>();
   const out: SessionMatch[] = [];
   for (const session of sessions) {

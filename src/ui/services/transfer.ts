@@ -1,4 +1,4 @@
-import type { SessionStore } from '../../storage/sessions';
+import type { ChatArchive } from '../../storage/session-transfer';
 import { prepareImport } from '../../storage/transfer';
 import { isoDay } from '../format';
 
@@ -37,7 +37,7 @@ export function exportFileName(date = new Date(), title?: string): string {
 }
 
 /** All chats (no ids) or the given ones, as a JSON file with their images. */
-export async function exportChats(store: SessionStore, ids?: string[], date = new Date()): Promise<ExportedChats> {
+export async function exportChats(store: ChatArchive, ids?: string[], date = new Date()): Promise<ExportedChats> {
   const file = await store.exportSessions(ids);
   const blob = new Blob([JSON.stringify(file)], { type: 'application/json' });
   const title = ids?.length === 1 ? (file.sessions[0]?.title ?? 'chat') : undefined;
@@ -60,7 +60,7 @@ export function download(blob: Blob, name: string): void {
 }
 
 /** Validates the whole file first (InvalidImportError: nothing changed), then writes it in one transaction. */
-export async function importChats(store: SessionStore, file: Blob): Promise<ImportResult> {
+export async function importChats(store: ChatArchive, file: Blob): Promise<ImportResult> {
   const prepared = await prepareImport(file);
   return store.importPrepared(prepared);
 }

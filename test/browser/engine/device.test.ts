@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATION, type GenerationSettings } from '../../../src/chat/backend';
 import { hashBlob } from '../../../src/chat/images';
 import { makeContent, type ChatMessage } from '../../../src/chat/messages';
-import { CACHE_NAME, isModelCached, modelFileUrl, requiredFiles } from '../../../src/engine/cache';
+import { CACHE_NAME, isModelCached, modelFileUrl, requiredFiles } from '../../../src/engine/model-files';
 import { EngineClient } from '../../../src/engine/client';
 import { ModelHostUnreachableError, type GlimpseError } from '../../../src/errors';
 import type { EngineStatus, GenerateInput } from '../../../src/engine/protocol';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATION } from '../../../src/chat/backend';
 import { makeContent } from '../../../src/chat/messages';
-import { deleteCachedModel, importModelFolder, listCachedModels, requiredFiles, storageInfo } from '../../../src/engine/cache';
+import { deleteCachedModel, importModelFolder, listCachedModels, requiredFiles, storageInfo } from '../../../src/engine/model-files';
 import { EngineClient } from '../../../src/engine/client';
 import { ModelFilesMissingError } from '../../../src/errors';
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hashBlob } from '../../../src/chat/images';
 import { makeContent, nowIso } from '../../../src/chat/messages';
 import { ChatService } from '../../../src/chat/service';
-import { CACHE_NAME, requiredFiles } from '../../../src/engine/cache';
+import { CACHE_NAME, requiredFiles } from '../../../src/engine/model-files';
 import { SessionStore } from '../../../src/storage/sessions';
 import { prepareImport } from '../../../src/storage/transfer';
 import { FakeBackend, FakeEngine } from '../../../src/ui/dev/fake-engine';
