@@ -1,12 +1,7 @@
 /**
  * Sessions on disk for the headless REST server: the same {@link SessionRepository} contract as the
- * browser's IndexedDB SessionStore, with no native dependency.
- *
- *   DATA_DIR/sessions/<id>.json   {version, session, messages}: one file per session, replaced atomically
- *   DATA_DIR/images/<sha256>      the image bytes, shared by every message that sent them
- *   DATA_DIR/images/<sha256>.json {type, size, width, height, createdAt}
- *   DATA_DIR/features/<sha256>/   the picture's image features per encoder (features.ts), deleted with it
- *   DATA_DIR/.lock                the pid of the server using the folder
+ * browser's IndexedDB SessionStore, with no native dependency. The folder's layout, its lock and reading it
+ * at open are in store-folder.ts.
  *
  * Every write goes to a temp file, is fsynced, then renamed over the old one, so a crash leaves either the
  * old or the new file, never half of one. Writes are serialised in this process and the in-memory copy is
@@ -14,15 +9,26 @@
  * message refers to are deleted, and swept at open (a crash between writing an image and its session).
  * Deleting and clearing work on a full disk (they free space before they write), so one can always make room.
  */
-import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StoredMessage } from '../chat/messages';
 import { nowIso } from '../chat/messages';
 import { IMAGE_HASH_PATTERN } from '../chat/ids';
 import { InvalidSessionIdError, SessionNotFoundError, StorageQuotaError, StorageUnavailableError } from '../errors';
-import { atomicWrite, DataDirInUseError, fileName, isAlive, isDiskFull, storageError } from './disk';
-import { readFeatures, removeFeatures, sweepFeatures, writeFeatures } from './features';
+import { atomicWrite, fileName, isDiskFull, storageError } from './disk';
+import { readFeatures, writeFeatures } from './features';
 import type { ImageFeatures, ImageFeatureStore } from '../chat/features';
+import {
+  FILE_VERSION,
+  loadFolder,
+  lockFolder,
+  removeImage,
+  unlockFolder,
+  usedHashes,
+  writeImage,
+  type ImageMeta,
+  type SessionFile,
+} from './store-folder';
 
 export { DataDirInUseError } from './disk';
 import {
@@ -48,26 +54,7 @@ import {
   type SessionSummary,
 } from '../chat/repository';
 
-const FILE_VERSION = 1;
-
-interface SessionFile {
-  version: number;
-  session: SessionRecord;
-  messages: StoredMessage[];
-}
-
-interface ImageMeta {
-  type: string;
-  size: number;
-  width?: number;
-  height?: number;
-  createdAt: string;
-}
-
 const clone = <T>(value: T): T => structuredClone(value);
-
-/** Folders open in this process (the lock file holds the same pid for all of them). */
-const openHere = new Set<string>();
 
 export class FileSessionStore implements SessionRepository, ImageFeatureStore {
   private readonly sessions = new Map<string, SessionFile>();
@@ -84,9 +71,12 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
     const store = new FileSessionStore(dir);
     await mkdir(join(dir, 'sessions'), { recursive: true });
     await mkdir(join(dir, 'images'), { recursive: true });
-    await store.lock();
+    await lockFolder(dir);
     try {
-      await store.load();
+      const loaded = await loadFolder(dir);
+      for (const [id, file] of loaded.sessions) store.sessions.set(id, file);
+      for (const [hash, meta] of loaded.imageMeta) store.imageMeta.set(hash, meta);
+      store.warnings.push(...loaded.warnings);
     } catch (err) {
       await store.close();
       throw storageError(err);
@@ -99,64 +89,7 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
     if (this.closed) return;
     this.closed = true;
     await this.tail.catch(() => undefined);
-    await unlink(join(this.dir, '.lock')).catch(() => undefined);
-    openHere.delete(resolve(this.dir));
-  }
-
-  private async lock(): Promise<void> {
-    const path = join(this.dir, '.lock');
-    if (openHere.has(resolve(this.dir))) throw new DataDirInUseError(this.dir, process.pid);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await writeFile(path, String(process.pid), { flag: 'wx' });
-        openHere.add(resolve(this.dir));
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(err);
-        const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new DataDirInUseError(this.dir, pid);
-        await unlink(path).catch(() => undefined); // stale: its process is gone
-      }
-    }
-    throw new StorageUnavailableError(`Could not lock the data folder ${this.dir}.`);
-  }
-
-  private async load(): Promise<void> {
-    const sessionsDir = join(this.dir, 'sessions');
-    for (const name of await readdir(sessionsDir)) {
-      const path = join(sessionsDir, name);
-      if (name.includes('.tmp-')) {
-        await rm(path, { force: true }); // a write that never finished: the previous file is intact
-        continue;
-      }
-      if (!name.endsWith('.json')) continue;
-      try {
-        const file = JSON.parse(await readFile(path, 'utf8')) as SessionFile;
-        if (file.version !== FILE_VERSION || !file.session?.id || !Array.isArray(file.messages)) throw new Error('unknown layout');
-        if (fileName(file.session.id) !== name) throw new Error('file name does not match the session id');
-        this.sessions.set(file.session.id, file);
-      } catch (err) {
-        const aside = `${path}.corrupt-${Date.now()}`;
-        await rename(path, aside).catch(() => undefined);
-        this.warnings.push(`${name} could not be read (${err instanceof Error ? err.message : String(err)}); moved to ${aside}`);
-      }
-    }
-    const imagesDir = join(this.dir, 'images');
-    const used = this.usedHashes();
-    for (const name of await readdir(imagesDir)) {
-      const hash = name.slice(0, 64);
-      const orphan = !IMAGE_HASH_PATTERN.test(hash) || !used.has(hash) || name.includes('.tmp-');
-      if (orphan) {
-        await rm(join(imagesDir, name), { force: true });
-      } else if (name === `${hash}.json`) {
-        try {
-          this.imageMeta.set(hash, JSON.parse(await readFile(join(imagesDir, name), 'utf8')) as ImageMeta);
-        } catch {
-          this.warnings.push(`images/${name} could not be read`);
-        }
-      }
-    }
-    await sweepFeatures(this.dir, (hash) => IMAGE_HASH_PATTERN.test(hash) && used.has(hash));
+    await unlockFolder(this.dir);
   }
 
   async featuresOf(hash: string): Promise<ImageFeatures[]> {
@@ -188,23 +121,13 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
     return atomicWrite(join(this.dir, 'sessions', fileName(file.session.id)), JSON.stringify(file));
   }
 
-  private usedHashes(): Set<string> {
-    const used = new Set<string>();
-    for (const f of this.sessions.values()) {
-      for (const m of f.messages) for (const hash of imagesOf(m)) used.add(hash);
-    }
-    return used;
-  }
-
   /** Deletes the image files among `hashes` that no stored message refers to any more. */
   private async dropOrphans(hashes: Iterable<string>): Promise<void> {
-    const used = this.usedHashes();
+    const used = usedHashes(this.sessions.values());
     for (const hash of hashes) {
       if (used.has(hash) || !IMAGE_HASH_PATTERN.test(hash)) continue;
       this.imageMeta.delete(hash);
-      await rm(join(this.dir, 'images', hash), { force: true });
-      await rm(join(this.dir, 'images', `${hash}.json`), { force: true });
-      await removeFeatures(this.dir, hash);
+      await removeImage(this.dir, hash);
     }
   }
 
@@ -273,17 +196,8 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
         stored.imageHash = image.hash;
         session.imageHash = image.hash;
         if (!this.imageMeta.has(image.hash)) {
-          const meta: ImageMeta = {
-            type: image.blob.type,
-            size: image.blob.size,
-            ...(image.width !== undefined ? { width: image.width } : {}),
-            ...(image.height !== undefined ? { height: image.height } : {}),
-            createdAt: stored.timestamp,
-          };
-          await atomicWrite(join(this.dir, 'images', image.hash), new Uint8Array(await image.blob.arrayBuffer()));
-          await atomicWrite(join(this.dir, 'images', `${image.hash}.json`), JSON.stringify(meta));
+          this.imageMeta.set(image.hash, await writeImage(this.dir, image, stored.timestamp));
           newImage = image.hash;
-          this.imageMeta.set(image.hash, meta);
         }
       }
       file.messages.push(stored);
@@ -310,12 +224,14 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
       if (!file || at < 0 || file.messages[at]!.id !== message.id) {
         throw new SessionNotFoundError('This message no longer exists (the chat was cleared or deleted).', { id: message.sessionId });
       }
-      const next = withBranchImages(nextRevision(file.messages[at]!, clone(message)));
+      const before = file.messages[at]!;
+      const next = withBranchImages(nextRevision(before, clone(message)));
       file.messages[at] = next;
       file.session.updatedAt = nowIso();
       touchSummary(file.session, next);
       await this.saveSession(file);
       this.sessions.set(message.sessionId, file);
+      await this.dropOrphans(imagesOf(before)); // versions dropped: pictures only they referred to go
       return clone(next);
     });
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeContent, nowIso } from '../../../src/chat/messages';
+import { withNewVersion } from '../../../src/chat/versions';
 import { SessionNotFoundError, StorageUnavailableError } from '../../../src/errors';
 import { DataDirInUseError, FileSessionStore } from '../../../src/server/store';
 import { repositoryContract, user, withImage } from '../storage/repository-contract';
@@ -45,6 +46,22 @@ describe('FileSessionStore on disk', () => {
     await store.clear(a.id);
     expect(readdirSync(join(dir, 'images'))).toHaveLength(2);
     await store.clear(b.id);
+    expect(readdirSync(join(dir, 'images'))).toEqual([]);
+    await store.close();
+  });
+
+  it('a picture only a version referred to is deleted when an update drops the versions', async () => {
+    const dir = freshDir();
+    const store = await FileSessionStore.open(dir);
+    const img = await withImage(6);
+    const s = await store.create();
+    await store.append(s.id, user('first'));
+    await store.append(s.id, user('look', true), img);
+    const before = await store.messages(s.id);
+    const [turn] = await store.replaceFrom(s.id, 0, [withNewVersion(before[0]!, before.slice(1), { content: makeContent('again', false) })]);
+    expect(readdirSync(join(dir, 'images'))).toHaveLength(2);
+    await store.update({ ...turn!, versions: [], version: 0 });
+    expect(await store.getImage(img.hash)).toBeUndefined();
     expect(readdirSync(join(dir, 'images'))).toEqual([]);
     await store.close();
   });
