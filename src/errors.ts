@@ -100,6 +100,6 @@ export function asGlimpseError(err: unknown): GlimpseError {
 }
 
 /** True for an error of the given named class, across realms and worker boundaries. */
-export function isError(err: unknown, cls: typeof GlimpseError): boolean {
+export function isError(err: unknown, cls: { readonly errorName: string }): boolean {
   return err instanceof Error && err.name === cls.errorName;
 }

@@ -146,7 +146,7 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
     if (f.status !== 499) log(`upstream ${path}: ${f.status} ${f.type} attempts=${f.attempts}`);
   };
   const failure = (path: string, err: unknown) => {
-    const f = err instanceof UpstreamFailure ? err : toFailure(err, 1, config);
+    const f = toFailure(err, 1, config); // an UpstreamFailure already is one
     report(path, f);
     return new HttpError(failed(f));
   };

@@ -26,20 +26,6 @@ import {
 import type { ErrorBody } from '../http/errors';
 import { QueueAbortedError, QueueFullError } from './queue';
 
-function queueError(err: unknown): ErrorBody | null {
-  if (err instanceof QueueFullError) {
-    return {
-      status: 503, type: 'overloaded_error', message: err.message, code: 'QueueFullError',
-      headers: { 'retry-after': String(err.retryAfterSec) },
-    };
-  }
-  if (err instanceof QueueAbortedError || (err instanceof GlimpseError && err.name === GenerationAbortedError.errorName)) {
-    // The client went away; nobody reads this.
-    return { status: 499, type: 'cancelled', code: 'ClientClosedRequest', message: 'The client closed the request.' };
-  }
-  return null;
-}
-
 /**
  * The inference server's failures (GLIMPSE_ENGINE=openai, src/server/openai-errors.ts): this server is its
  * gateway, so 502 (it failed or refused what we sent), 504 (it did not answer in time), 503 (it is loading or
@@ -59,10 +45,26 @@ function remoteError(err: GlimpseError): ErrorBody | null {
   return null;
 }
 
+/** The queue's refusals, and a request whose client went away while it waited or was answered. */
+function queueError(err: GlimpseError, is: (...classes: { readonly errorName: string }[]) => boolean): ErrorBody | null {
+  if (is(QueueFullError)) {
+    return {
+      status: 503, type: 'overloaded_error', message: err.message, code: err.name,
+      headers: { 'retry-after': String(err.data.retryAfterSec) },
+    };
+  }
+  if (is(QueueAbortedError, GenerationAbortedError)) {
+    // The client went away; nobody reads this.
+    return { status: 499, type: 'cancelled', code: 'ClientClosedRequest', message: 'The client closed the request.' };
+  }
+  return null;
+}
+
 export function fromError(err: unknown): ErrorBody | null {
-  const queued = queueError(err);
-  if (queued || !(err instanceof GlimpseError)) return queued;
-  const is = (...classes: (typeof GlimpseError)[]) => classes.some((c) => err.name === c.errorName);
+  if (!(err instanceof GlimpseError)) return null;
+  const is = (...classes: { readonly errorName: string }[]) => classes.some((c) => err.name === c.errorName);
+  const queued = queueError(err, is);
+  if (queued) return queued;
   const param = typeof err.data.field === 'string' ? err.data.field : null;
   const base = { message: err.message, code: err.name };
   const invalid = { ...base, type: 'invalid_request_error' };

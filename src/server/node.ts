@@ -14,12 +14,13 @@ import { createServerMetrics, type ServerMetrics } from '../node/metrics';
 import { planMetrics } from '../node/metrics-listener';
 import { serveFetch, type Served } from '../node/serve';
 import { createEngine, decodeCheckFor, type EngineHooks } from './engines';
-import { ApiConfigError, loadApiConfig, type ApiConfig } from './config';
+import { GlimpseError } from '../errors';
+import { loadApiConfig, type ApiConfig } from './config';
 import { createApiApp, type ModelStatus } from './handler';
 import { PgSessionLocks } from './pg/locks';
-import { DatabaseOpenError, PgSessionStore } from './pg/store';
+import { PgSessionStore } from './pg/store';
 import { GenerationQueue } from './queue';
-import { DataDirInUseError, FileSessionStore } from './store';
+import { FileSessionStore } from './store';
 
 /**
  * What the server needs of its model: answers, a status for /health, and a close. NodeBackend (SmolVLM here),
@@ -153,26 +154,26 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
   };
 }
 
+/**
+ * A failure at start that a person can act on (one of our named errors: the settings, the data folder in
+ * use, the database; or the port in use) is its message and exit code 1; anything else is a bug, thrown.
+ */
+function exitOnStartError(err: unknown): never {
+  if (err instanceof GlimpseError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  }
+  throw err;
+}
+
 async function main(): Promise<void> {
   let config: ApiConfig;
-  try {
-    config = loadApiConfig(process.env);
-  } catch (err) {
-    if (err instanceof ApiConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
   let api: RunningApi;
   try {
+    config = loadApiConfig(process.env);
     api = await startApiServer(config);
   } catch (err) {
-    if (err instanceof DataDirInUseError || err instanceof DatabaseOpenError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      console.error(err instanceof Error ? err.message : String(err));
-      process.exit(1);
-    }
-    throw err;
+    return exitOnStartError(err);
   }
   const where = config.engine.kind === 'openai' ? `from the inference server at ${new URL(config.engine.baseURL).host}`
     : config.source.kind === 'local' ? `from ${config.source.localModelPath}, CPU` : 'from the hub (downloaded on the first request), CPU';
