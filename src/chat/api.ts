@@ -70,6 +70,12 @@ export interface ChatRequest {
    * queue here, so a turn waiting for the lock (another instance answering the session) never holds the model.
    */
   whenLocked?: (turn: () => Promise<ChatResponse>) => Promise<ChatResponse>;
+  /**
+   * Stops waiting for the session's lock when it aborts: nothing is saved, and the call rejects with
+   * GenerationAbortedError. The REST API passes its client's signal; the page leaves it unset, so a question
+   * stopped while another tab answers is still saved (its answer marked stopped).
+   */
+  waitSignal?: AbortSignal;
 }
 
 /** The options of a turn answered again (regenerate, edit): a request without its own message or image. */

@@ -5,21 +5,47 @@
  * process (one server per data folder, so that is every writer).
  */
 
+import { GenerationAbortedError } from '../errors';
+
 export interface SessionLocks {
-  /** Runs `fn` holding the session's lock, after every earlier holder. */
-  run<T>(sessionId: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` holding the session's lock, after every earlier holder. When `signal` aborts while it waits,
+   * it stops waiting at once and rejects with GenerationAbortedError (`fn` never runs).
+   */
+  run<T>(sessionId: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Whether someone holds (or waits for) the session's lock now. */
   held(sessionId: string): Promise<boolean>;
 }
 
 const lockName = (sessionId: string) => `glimpse-session:${sessionId}`;
 
+/** The error of a wait for a session's lock cut short (the request was cancelled). */
+export function lockWaitAborted(): GenerationAbortedError {
+  return new GenerationAbortedError('The request was cancelled while it waited for this chat.', { partial: '' });
+}
+
+/** `promise`, or a rejection with lockWaitAborted() as soon as `signal` aborts. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(lockWaitAborted());
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Web Locks: every tab of the app shares them. */
 export class WebSessionLocks implements SessionLocks {
   constructor(private readonly locks: LockManager) {}
 
-  run<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
-    return this.locks.request(lockName(sessionId), fn) as Promise<T>;
+  async run<T>(sessionId: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    try {
+      return (await this.locks.request(lockName(sessionId), signal ? { signal } : {}, fn)) as T;
+    } catch (err) {
+      if (signal?.aborted && (err as Error | undefined)?.name === 'AbortError') throw lockWaitAborted();
+      throw err;
+    }
   }
 
   async held(sessionId: string): Promise<boolean> {
@@ -32,14 +58,21 @@ export class WebSessionLocks implements SessionLocks {
 export class InProcessSessionLocks implements SessionLocks {
   private readonly chains = new Map<string, { tail: Promise<unknown>; holders: number }>();
 
-  async run<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
+  async run<T>(sessionId: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw lockWaitAborted();
     const chain = this.chains.get(sessionId) ?? { tail: Promise.resolve(), holders: 0 };
     chain.holders += 1;
     this.chains.set(sessionId, chain);
-    const turn = chain.tail.then(fn);
+    let started = false;
+    const turn = chain.tail.then(() => {
+      if (signal?.aborted) throw lockWaitAborted(); // gave up waiting: its turn passes
+      started = true;
+      return fn();
+    });
     chain.tail = turn.catch(() => undefined);
     try {
-      return await turn;
+      // A caller that gives up stops waiting now; once `fn` runs, it is waited for like any holder.
+      return await unlessAborted(turn, signal).catch((err: unknown) => (started ? turn : Promise.reject(err)));
     } finally {
       chain.holders -= 1;
       if (chain.holders === 0) this.chains.delete(sessionId);

@@ -149,7 +149,7 @@ export class ChatService implements ChatApi {
         image ? { blob: image.blob, hash: image.hash, width: image.info.width, height: image.info.height } : undefined,
       );
       return this.turns.respond(sessionId, text, userMessage, req);
-    }));
+    }), req.waitSignal);
   }
 
   /**
@@ -333,7 +333,7 @@ export class ChatService implements ChatApi {
   }
 
   /** One generation per session at a time, across tabs too (Web Locks), so turns never interleave. */
-  private withSessionLock<T>(sessionId: string, fn: () => Promise<T>): Promise<T> {
-    return this.locks.run(sessionId, fn);
+  private withSessionLock<T>(sessionId: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.locks.run(sessionId, fn, signal);
   }
 }

@@ -168,12 +168,13 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
       image: form.image,
       ...(form.sessionId !== undefined ? { session_id: form.sessionId } : {}),
       signal,
+      waitSignal: signal, // a client gone while it waits for the lock frees its place at once
       onSaved: ({ assistantMessage }) => (assistantId = assistantMessage.id),
       whenLocked: (turn) => queue.run(() => {
         startedAt = performance.now();
         return turn();
       }, signal, place),
-    }).finally(() => place.release()); // refused before its turn (the chat deleted meanwhile): the place goes back
+    }).finally(() => place.release()); // refused or cancelled before its turn: the place goes back
     const saved = (await store.messages(result.session_id)).find((m) => m.id === assistantId);
     deps.observer?.answer(answerFacts(saved?.details ?? {}, result, form.sessionId === undefined));
     return jsonResponse(200, result, detailHeaders(saved?.details ?? {}, startedAt - arrived));

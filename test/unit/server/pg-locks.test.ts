@@ -3,6 +3,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GenerationAbortedError } from '../../../src/errors';
 import { PgSessionLocks, SESSION_LOCK } from '../../../src/server/pg/locks';
 import { createDatabase } from '../../fixtures/postgres';
 
@@ -109,6 +110,40 @@ describe('PgSessionLocks (PostgreSQL advisory locks)', () => {
       never.open();
       await held; // the stuck holder finishes without crashing its process
       expect(await a.run('chat-4', async () => 'a again')).toBe('a again');
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('a wait cut short by its signal ends at once; the holder and the next waiter are unaffected', async () => {
+    const a = locks();
+    const b = locks();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const entered = gate();
+      const done = gate();
+      const holder = a.run('chat-5', async () => {
+        entered.open();
+        await done.promise;
+        return 'held';
+      });
+      await entered.promise;
+      const gone = new AbortController();
+      let ran = false;
+      const abandoned = b.run('chat-5', async () => void (ran = true), gone.signal).catch((err: unknown) => err);
+      await until(() => waiting(admin), 'b waits for the lock');
+      gone.abort();
+      expect(await abandoned).toBeInstanceOf(GenerationAbortedError);
+      await until(async () => !(await waiting(admin)), 'nobody waits for the lock any more');
+      expect(await b.held('chat-5')).toBe(true); // a still holds it
+      const next = b.run('chat-5', async () => 'next');
+      await until(() => waiting(admin), 'the next turn waits for the lock');
+      done.open();
+      expect(await holder).toBe('held');
+      expect(await next).toBe('next');
+      expect(ran).toBe(false);
+      await expect(b.run('chat-5', async () => 'x', AbortSignal.abort())).rejects.toThrow(GenerationAbortedError);
     } finally {
       await admin.end();
     }

@@ -41,11 +41,11 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function chat(api: RunningApi, message: string, sessionId?: string): Promise<ChatResponse> {
+async function chat(api: RunningApi, message: string, sessionId?: string, signal?: AbortSignal): Promise<ChatResponse> {
   const form = new FormData();
   form.set('message', message);
   if (sessionId) form.set('session_id', sessionId);
-  const res = await fetch(`${api.url}/chat`, { method: 'POST', body: form });
+  const res = await fetch(`${api.url}/chat`, { method: 'POST', body: form, ...(signal ? { signal } : {}) });
   const body = (await res.json()) as ChatResponse;
   if (res.status !== 200) throw new Error(`POST /chat answered ${res.status}: ${JSON.stringify(body)}`);
   return body;
@@ -112,6 +112,31 @@ describe('the session lock before the queue, across instances', () => {
     } finally {
       held.release();
       await Promise.all([slow, waits].map((p) => p?.catch(() => undefined)));
+    }
+  });
+
+  it('a client that goes away while its turn waits for the lock gives its place back at once, and nothing is saved', async () => {
+    const [a, b] = [await instance('c'), await instance('d')];
+    const s = await chat(a.api, 'S, first');
+    const held = a.backend.holdNext();
+    const slow = chat(a.api, 'S, slow', s.session_id);
+    try {
+      await held.entered;
+      const gone = new AbortController();
+      const abandoned = chat(b.api, 'S, abandoned', s.session_id, gone.signal).catch((err: unknown) => err);
+      await until(async () => (await lockWaiters()) === 1, 'the turn for S on d waits for S’s lock');
+      expect(await queueOf(b.api)).toMatchObject({ running: 0, waiting: 1 });
+      gone.abort();
+      expect(await abandoned).toBeInstanceOf(Error);
+      // While c still answers S: the place is free again and nobody waits for the lock any more.
+      await until(async () => (await queueOf(b.api)).waiting === 0 && (await lockWaiters()) === 0, 'd gives the place and the lock wait up');
+      held.release();
+      await slow;
+      expect((await a.api.store.messages(s.session_id)).map(textOf).filter((t) => !t.startsWith('saw '))).toEqual(['S, first', 'S, slow']);
+      expect((await chat(b.api, 'S, next', s.session_id)).conversation_length).toBe(6);
+    } finally {
+      held.release();
+      await slow.catch(() => undefined);
     }
   });
 });
