@@ -207,15 +207,14 @@ export class EngineClient extends EventTarget implements EngineController {
   }
 
   /**
-   * A request that could not connect at all ("Failed to fetch", Firefox's "NetworkError…", Safari's "Load
-   * failed") means the host cannot be reached: say which. A download cut half-way ("network error" while
-   * reading the body) reached it, and stays "files missing" (retry keeps what arrived).
+   * A request that could not connect at all (`data.network` is `unreachable`: "Failed to fetch", Firefox's
+   * "NetworkError…", Safari's "Load failed", see error-facts.ts) means the host cannot be reached: say which.
+   * A download cut half-way (`interrupted`) reached it, and stays "files missing" (retry keeps what arrived).
    */
   private explainLoadError(e: GlimpseError): GlimpseError {
     if (!isError(e, ModelFilesMissingError) || this.source.kind !== 'hub') return e;
-    const detail = String(e.data.detail ?? '');
     const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
-    if (!offline && !/failed to fetch|networkerror|load failed|err_internet|err_connection|err_name/i.test(detail)) return e;
+    if (!offline && e.data.network !== 'unreachable') return e;
     const host = new URL(this.source.remoteHost ?? 'https://huggingface.co/').host;
     return new ModelHostUnreachableError(
       `${host} does not answer: ${offline ? 'this device is offline' : 'this device is offline, or the site is blocked here'}. ` +

@@ -7,34 +7,41 @@ import {
   OutOfMemoryError,
   UnknownModelError,
 } from '../errors';
+import { errorText, httpStatus, isDeviceLost, isOutOfMemory, networkFailure, ORT_STATUS, ortStatus } from './error-facts';
+
+interface Context {
+  model: string;
+  phase: 'load' | 'generate';
+}
 
 /**
- * Maps what ONNX Runtime / transformers.js throw (plain Errors with varied wording) to named errors with a
- * message a person can act on. The original text is kept in `data.detail` for the details view.
+ * Maps what ONNX Runtime / WebGPU / fetch / transformers.js throw to named errors with a message a person can
+ * act on, on structured facts (see error-facts.ts). The original text is kept in `data.detail`, with the
+ * facts found (`status`, `ortCode`, `network`).
  */
-export function classifyEngineError(err: unknown, ctx: { model: string; phase: 'load' | 'generate' }): GlimpseError {
+export function classifyEngineError(err: unknown, ctx: Context): GlimpseError {
   if (err instanceof GlimpseError) return err;
-  const detail = err instanceof Error ? err.message : String(err);
-  const data = { model: ctx.model, detail };
-  const t = detail.toLowerCase();
-  if (/device (was )?lost|gpudevicelostinfo|device is lost|webgpu device/.test(t) && !/adapter/.test(t)) {
+  const detail = errorText(err);
+  const ort = ortStatus(detail);
+  const status = httpStatus(err);
+  const network = networkFailure(err);
+  const data = { model: ctx.model, detail, ...(ort && { ortCode: ort.code }), ...(status !== null && { status }), ...(network && { network }) };
+  const text = ort?.message ?? detail;
+  if (isDeviceLost(err, text)) {
     return new DeviceLostError(
       'The graphics device stopped responding (the GPU driver reset or the tab used too much GPU memory). ' +
         'Glimpse restarted the model; send your message again.',
       data,
     );
   }
-  if (/out of memory|oom|allocation failed|failed to allocate|bad_alloc|memory access out of bounds|maxbuffersize/.test(t)) {
+  if (isOutOfMemory(err, text)) {
     return new OutOfMemoryError(
       'The model ran out of memory. Close other tabs, choose a smaller model or a lower image detail, and try again.',
       data,
     );
   }
-  if (/unauthorized access|401|repository not found|invalid model id|not a valid model identifier/.test(t)) {
-    return new UnknownModelError(`The model “${ctx.model}” does not exist or is not public.`, data);
-  }
-  // "network error": Chromium's TypeError when a download is cut half-way through its body.
-  if (/could not locate file|404|not found|file .* does not exist|failed to fetch|networkerror|network error|load failed|err_internet|unexpected token '<'/.test(t)) {
+  if (isUnknownModel(err, status)) return new UnknownModelError(`The model “${ctx.model}” does not exist or is not public.`, data);
+  if (isMissingFile(err, status, network, ort?.code)) {
     return new ModelFilesMissingError(
       ctx.phase === 'load'
         ? `Some files of “${ctx.model}” could not be downloaded. Check your connection and retry: files already downloaded are kept.`
@@ -42,8 +49,23 @@ export function classifyEngineError(err: unknown, ctx: { model: string; phase: '
       data,
     );
   }
-  if (ctx.phase === 'load') {
-    return new ModelLoadError(`The model “${ctx.model}” could not be started: ${detail}`, data);
-  }
+  if (ctx.phase === 'load') return new ModelLoadError(`The model “${ctx.model}” could not be started: ${detail}`, data);
   return new EngineError(`The model failed while answering: ${detail}`, data);
+}
+
+/** The hub answers 401 for a repository that does not exist or is private (and 403 for a gated one). */
+function isUnknownModel(err: unknown, status: number | null): boolean {
+  if (status === 401 || status === 403) return true;
+  // transformers.js refuses an id that is not `owner/name` before any request.
+  return err instanceof Error && err.name === 'ModelFileNotFoundError' && /\binvalid model ID\b/.test(err.message);
+}
+
+function isMissingFile(err: unknown, status: number | null, network: string | null, ortCode: number | undefined): boolean {
+  // 404, and the statuses a retry may get past (408, 429, 5xx): the host answered, a file did not come.
+  if (status !== null || network !== null || ortCode === ORT_STATUS.NO_SUCHFILE) return true;
+  if (!(err instanceof Error)) return false;
+  // Not on the hub layout / not in the local folder (transformers.js, status null).
+  if (err.name === 'ModelFileNotFoundError') return true;
+  // An HTML page where a JSON file should be (a static host's 404 page or an app's index.html).
+  return err instanceof SyntaxError && /^Unexpected token '<'|\bis not valid JSON\b/.test(err.message);
 }
