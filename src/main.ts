@@ -13,7 +13,7 @@ import './ui/app-root';
 import { LazyRemoteBackend, LoadingBackend } from './ui/services/backends';
 import { GenerationTracker } from './ui/services/generation';
 import { modelSourceFor } from './ui/services/model-source';
-import { SettingsStore, toChatSettings, toEngineSettings, type AppSettings } from './ui/services/settings';
+import { remoteReadsImages, SettingsStore, toChatSettings, toEngineSettings, type AppSettings } from './ui/services/settings';
 
 interface LocalEngine {
   engine: EngineController;
@@ -50,7 +50,9 @@ async function main(): Promise<void> {
   const modelSource = modelSourceFor(settings.value.modelHost).source;
   const [store, local] = await Promise.all([SessionStore.open(), createLocalEngine(params, modelSource, settings.value)]);
   const localBackend = new LoadingBackend(local.engine, local.backend);
-  const remoteBackend = new LazyRemoteBackend({ proxyUrl: () => settings.value.proxyUrl });
+  const remoteBackend = new LazyRemoteBackend({
+    proxyUrl: () => settings.value.proxyUrl, acceptsImages: () => remoteReadsImages(settings.value),
+  });
   const chat = new ChatService({
     store,
     backend: () => (settings.value.backend === 'remote' ? remoteBackend : localBackend),

@@ -21,7 +21,7 @@ import { ListenController } from './controllers/listen';
 import type { SessionSelectEvent, SettingsFocus, SettingsTab, SettingsToggleEvent } from './events';
 import type { GenerationTracker } from './services/generation';
 import { browserModelFiles, browserStorageSpace, type ModelFiles, type StorageSpace } from './services/model-files';
-import { toEngineSettings, type SettingsStore } from './services/settings';
+import { acceptsImages, toEngineSettings, type SettingsStore } from './services/settings';
 import { base, themeTokens } from './styles/theme';
 import { icons } from './styles/icons';
 import './chat-view';
@@ -232,7 +232,7 @@ export class AppRoot extends LitElement {
 
   override render() {
     if (!this.services || !this._restored) return nothing;
-    const remote = this.settings?.value.backend === 'remote';
+    const seesImages = !this.settings || acceptsImages(this.settings.value);
     return html`
       <a class="skip" href="#composer" @click=${this.skipToComposer}>Skip to the message box</a>
       <aside id="sidebar" aria-label="Chats" @keydown=${this.onSidebarKey}>
@@ -270,7 +270,7 @@ export class AppRoot extends LitElement {
             </button>
           </div>
         </header>
-        <chat-view .sessionId=${this._sessionId} .acceptsImages=${!remote} @session-select=${this.onSelect}></chat-view>
+        <chat-view .sessionId=${this._sessionId} .acceptsImages=${seesImages} @session-select=${this.onSelect}></chat-view>
       </main>
       ${this._settingsLoaded
         ? html`<settings-panel .open=${this._settingsOpen} .tab=${this._settingsTab} .focusOn=${this._settingsFocus} .sessionId=${this._sessionId}></settings-panel>`

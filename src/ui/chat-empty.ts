@@ -5,7 +5,7 @@ import type { EngineController } from '../engine/api';
 import { engineContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
 import { ModelAvailability } from './controllers/model-availability';
-import type { SettingsStore } from './services/settings';
+import { remoteReadsImages, type SettingsStore } from './services/settings';
 import { base } from './styles/theme';
 import { icons } from './styles/icons';
 
@@ -73,15 +73,18 @@ export class ChatEmpty extends LitElement {
 
   override render() {
     const remote = this.settings?.value.backend === 'remote';
+    const textOnly = remote && !remoteReadsImages(this.settings!.value);
     return html`<section aria-labelledby="empty-title">
       <h2 id="empty-title">What would you like to look at?</h2>
       <p class="muted">Glimpse is a private chat about your photos, powered by a small vision model.</p>
       <ol class="steps">
         <li>Attach a photo: the image button, drag it here, or paste it.</li>
         <li>Ask a question about it, then follow up without attaching it again.</li>
-        ${remote ? html`<li>The remote model reads text only; images stay in this browser.</li>` : this.modelStep()}
+        ${textOnly ? html`<li>The remote model reads text only; images stay in this browser.</li>`
+          : remote ? html`<li>The remote model sees the photo in context, downscaled, with your question.</li>` : this.modelStep()}
       </ol>
-      <p class="promise">${icons.lock} ${remote ? 'Remote mode: text goes to your own proxy' : 'Runs on your device; nothing is uploaded'}</p>
+      <p class="promise">${icons.lock} ${textOnly ? 'Remote mode: text goes to your own proxy'
+        : remote ? 'Remote mode: your question and photo go to your own proxy' : 'Runs on your device; nothing is uploaded'}</p>
     </section>`;
   }
 

@@ -252,7 +252,7 @@ export class ChatView extends LitElement {
         ></chat-composer>
         <p class="privacy" ?hidden=${c.messages.length === 0 && !c.loading}>
           ${settings?.backend === 'remote'
-            ? 'Remote model: your messages (text only) go to your Glimpse proxy. Chats are stored only in this browser.'
+            ? `Remote model: your messages ${this.acceptsImages ? 'and the photo in context' : '(text only)'} go to your Glimpse proxy. Chats are stored only in this browser.`
             : 'Runs on your device; nothing is uploaded. Chats are stored only in this browser.'}
         </p>
       </div>

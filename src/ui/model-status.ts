@@ -13,7 +13,7 @@ import { describeError } from './errors';
 import { LoadModelEvent } from './events';
 import { GPU_HELP_URL, deviceName, deviceWhy, gpuHelps, mb, modelLabel, percent } from './format';
 import type { GenerationTracker } from './services/generation';
-import { isLocalModel, type SettingsStore } from './services/settings';
+import { isLocalModel, remoteReadsImages, type SettingsStore } from './services/settings';
 import { stageText } from './stage';
 import { progressStyles } from './styles/controls';
 import { base } from './styles/theme';
@@ -285,7 +285,7 @@ export class ModelStatus extends LitElement {
     const word = busy ? this.speed('Answering') : down ? 'Proxy not reachable' : proxy?.ok ? 'Remote model ready' : 'Checking the proxy…';
     return html`<div class="line" role="status">
         ${this.head(dot, word)}
-        <span class="device">${settings.remoteModel || proxy?.model || 'proxy default'} via ${settings.proxyUrl || 'no proxy set'} · text only</span>
+        <span class="device">${settings.remoteModel || proxy?.model || 'proxy default'} via ${settings.proxyUrl || 'no proxy set'}${remoteReadsImages(settings) ? '' : ' · text only'}</span>
       </div>
       ${down
         ? html`<error-banner level="warning" .dismissible=${false} .error=${{ name: 'RemoteUnavailableError', message: proxy.message }}>

@@ -9,7 +9,7 @@ import { engineContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
 import { SettingsToggleEvent } from './events';
 import { deviceName, devicePath, deviceWhy, downloadText, modelLabel } from './format';
-import { LIMITS, type AppSettings, type SettingsStore } from './services/settings';
+import { LIMITS, remoteReadsImages, type AppSettings, type SettingsStore } from './services/settings';
 import { fieldStyles } from './styles/controls';
 import { base } from './styles/theme';
 
@@ -200,7 +200,7 @@ export class SettingsGeneral extends LitElement {
       >
       <label class="radio"
         ><input type="radio" name="backend" value="remote" .checked=${!local} @change=${() => this.set({ backend: 'remote' })} />
-        <span>Remote model through your Glimpse proxy <span class="help">text only; messages leave this device</span></span></label
+        <span>Remote model through your Glimpse proxy <span class="help">messages (and the photo, if the model reads images) leave this device</span></span></label
       >
       ${local
         ? nothing
@@ -211,7 +211,12 @@ export class SettingsGeneral extends LitElement {
             <div class="field">
               <label for="remote-model">Remote model name</label>
               <input id="remote-model" type="text" .value=${s.remoteModel} placeholder="the proxy’s default" @change=${(e: Event) => this.set({ remoteModel: this.val(e) })} />
-            </div>`}
+            </div>
+            <label class="radio"
+              ><input id="remote-images" type="checkbox" .checked=${remoteReadsImages(s)}
+                @change=${(e: Event) => this.set({ remoteImages: { ...s.remoteImages, [s.remoteModel]: (e.target as HTMLInputElement).checked } })} />
+              <span>This model reads images <span class="help">the photo in context goes with your question, downscaled; off: text only</span></span></label
+            >`}
     </fieldset>`;
   }
 

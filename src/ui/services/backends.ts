@@ -36,10 +36,15 @@ export class LoadingBackend implements ChatBackend {
  */
 export class LazyRemoteBackend implements ChatBackend {
   readonly id = 'remote';
-  readonly acceptsImages = false;
   #inner: Promise<ChatBackend> | null = null;
 
   constructor(private readonly options: RemoteBackendOptions) {}
+
+  /** Follows the "This model reads images" setting (options.acceptsImages, read at each call). */
+  get acceptsImages(): boolean {
+    const a = this.options.acceptsImages;
+    return typeof a === 'function' ? a() : a ?? false;
+  }
 
   async generate(request: BackendRequest): Promise<BackendResult> {
     this.#inner ??= import('../../remote/backend').then(({ RemoteBackend }) => new RemoteBackend(this.options));

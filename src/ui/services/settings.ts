@@ -1,64 +1,16 @@
+import * as v from 'valibot';
 import { DEFAULT_GENERATION, type GenerationSettings, type ImageDetail } from '../../chat/backend';
 import { DEFAULT_WINDOW } from '../../chat/context';
 import { DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../chat/service';
 import type { EngineSettings } from '../../engine/api';
 import { DEFAULT_MODEL_ID, findModel } from '../../engine/models';
 import type { DevicePreference } from '../../engine/protocol';
+import { readsImagesByName } from '../../remote/image-models';
 
-export type ThemeChoice = 'system' | 'light' | 'dark';
-export type BackendChoice = 'local' | 'remote';
-
-/** Everything the settings panel edits. Plain JSON, persisted in localStorage. */
-export interface AppSettings {
-  theme: ThemeChoice;
-  backend: BackendChoice;
-  /** The Glimpse proxy for the remote backend, e.g. http://127.0.0.1:8787. */
-  proxyUrl: string;
-  /** Model id from the local model list. */
-  localModel: string;
-  /** Model name asked of the proxy ('' = the proxy's default). */
-  remoteModel: string;
-  imageDetail: ImageDetail;
-  temperature: number;
-  /** Nucleus sampling: only used when temperature > 0. */
-  topP: number;
-  /** > 1 discourages repeating tokens already in the conversation. */
-  repetitionPenalty: number;
-  maxNewTokens: number;
-  systemPrompt: string;
-  /** Messages the model sees. */
-  windowSize: number;
-  /**
-   * Where model files are downloaded from ('' = the Hugging Face hub, or the build's VITE_MODEL_HOST):
-   * a URL or a path relative to the page, laid out as {owner}/{name}/resolve/main/{file}. Read at start-up.
-   */
-  modelHost: string;
-  /** Models loaded from a folder on this device (`local/<folder>`), offered next to the built-in ones. */
-  localModels: string[];
-  /** Where the local model runs: Auto (the faster device here), the GPU, or the processor (WebAssembly). */
-  device: DevicePreference;
-  /** Memory the model may keep for recent chats (their KV caches), in MB: going back to one resumes at once. */
-  kvBudgetMB: number;
-}
-
-export const DEFAULT_SETTINGS: AppSettings = {
-  theme: 'system',
-  backend: 'local',
-  proxyUrl: 'http://127.0.0.1:8787',
-  localModel: DEFAULT_MODEL_ID,
-  remoteModel: '',
-  imageDetail: DEFAULT_GENERATION.imageDetail,
-  temperature: DEFAULT_GENERATION.temperature,
-  topP: DEFAULT_GENERATION.topP,
-  repetitionPenalty: DEFAULT_GENERATION.repetitionPenalty,
-  maxNewTokens: DEFAULT_GENERATION.maxNewTokens,
-  systemPrompt: DEFAULT_GENERATION.systemPrompt,
-  windowSize: DEFAULT_WINDOW,
-  modelHost: '',
-  localModels: [],
-  device: 'auto',
-  kvBudgetMB: 512,
-};
+const THEMES = ['system', 'light', 'dark'] as const;
+const BACKENDS = ['local', 'remote'] as const;
+const DETAILS = ['low', 'auto', 'high'] as const satisfies readonly ImageDetail[];
+const DEVICES = ['auto', 'webgpu', 'wasm'] as const satisfies readonly DevicePreference[];
 
 /** The bounds every numeric setting is held to; the settings panel says so when a value is corrected. */
 export const LIMITS = {
@@ -72,46 +24,88 @@ export const LIMITS = {
 
 const LOCAL_MODEL = /^local\/[A-Za-z0-9._-]{1,90}$/;
 
-/** Whether an id names a model loaded from a folder (see importModelFolder in src/engine/cache.ts). */
+/** Whether an id names a model loaded from a folder (see importModelFolder in src/engine/model-files.ts). */
 export function isLocalModel(id: string): boolean {
   return LOCAL_MODEL.test(id);
 }
 
-const clamp = (v: number, lo: number, hi: number, fallback: number): number =>
-  Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : fallback;
-const within = (v: number, key: keyof typeof LIMITS, fallback: number) => clamp(v, LIMITS[key].min, LIMITS[key].max, fallback);
+/** A number held to its LIMITS (corrected, not refused), whole when `round`. */
+const bounded = (key: keyof typeof LIMITS, round = false) => v.pipe(v.number(), v.transform((n) => {
+  const held = Math.min(LIMITS[key].max, Math.max(LIMITS[key].min, n));
+  return round ? Math.round(held) : held;
+}));
+const text = (max: number, trim = false) => v.pipe(v.string(), v.transform((t) => (trim ? t.trim() : t).slice(0, max)));
 
-/** Repairs whatever was stored (an older version, a hand edit) into valid settings. */
-export function normalizeSettings(raw: unknown): AppSettings {
-  const r = (raw && typeof raw === 'object' ? raw : {}) as Partial<Record<keyof AppSettings, unknown>>;
-  const d = DEFAULT_SETTINGS;
-  const str = (v: unknown, f: string) => (typeof v === 'string' ? v : f);
-  const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);
-  const pick = <T extends string>(v: unknown, allowed: readonly T[], f: T): T =>
-    allowed.includes(v as T) ? (v as T) : f;
-  const localModels = Array.isArray(r.localModels)
-    ? [...new Set(r.localModels.filter((m): m is string => typeof m === 'string' && isLocalModel(m)))].slice(0, 50)
-    : d.localModels;
-  const localModel = str(r.localModel, d.localModel);
-  return {
-    theme: pick(r.theme, ['system', 'light', 'dark'] as const, d.theme),
-    backend: pick(r.backend, ['local', 'remote'] as const, d.backend),
-    proxyUrl: str(r.proxyUrl, d.proxyUrl),
-    localModel: findModel(localModel) || localModels.includes(localModel) ? localModel : d.localModel,
-    remoteModel: str(r.remoteModel, d.remoteModel),
-    imageDetail: pick(r.imageDetail, ['low', 'auto', 'high'] as const, d.imageDetail),
-    temperature: within(num(r.temperature), 'temperature', d.temperature),
-    topP: within(num(r.topP), 'topP', d.topP),
-    repetitionPenalty: within(num(r.repetitionPenalty), 'repetitionPenalty', d.repetitionPenalty),
-    maxNewTokens: Math.round(within(num(r.maxNewTokens), 'maxNewTokens', d.maxNewTokens)),
-    systemPrompt: str(r.systemPrompt, d.systemPrompt).slice(0, 4000),
-    windowSize: Math.round(within(num(r.windowSize), 'windowSize', d.windowSize)),
-    modelHost: str(r.modelHost, d.modelHost).trim().slice(0, 500),
-    localModels,
-    device: pick(r.device, ['auto', 'webgpu', 'wasm'] as const, d.device),
-    kvBudgetMB: Math.round(within(num(r.kvBudgetMB), 'kvBudgetMB', d.kvBudgetMB)),
-  };
+/**
+ * Everything the settings panel edits, as stored in localStorage. Each field falls back to its default on its
+ * own when what was stored does not fit (an older version, a hand edit): the others are kept.
+ */
+function settingsSchema() {
+  return v.object({
+    theme: v.fallback(v.picklist(THEMES), 'system'),
+    backend: v.fallback(v.picklist(BACKENDS), 'local'),
+    /** The Glimpse proxy for the remote backend, e.g. http://127.0.0.1:8787. */
+    proxyUrl: v.fallback(text(2000), 'http://127.0.0.1:8787'),
+    /** Model id from the local model list (or one of `localModels`; checked after parsing). */
+    localModel: v.fallback(v.string(), DEFAULT_MODEL_ID),
+    /** Model name asked of the proxy ('' = the proxy's default). */
+    remoteModel: v.fallback(text(200), ''),
+    /**
+     * "This model reads images", per remote model name ('' = the proxy's default), where the user said so;
+     * otherwise the name decides (readsImagesByName). See remoteReadsImages.
+     */
+    remoteImages: v.fallback(v.pipe(v.record(v.pipe(v.string(), v.maxLength(200)), v.boolean()),
+      v.check((r) => Object.keys(r).length <= 50)), () => ({})),
+    imageDetail: v.fallback(v.picklist(DETAILS), DEFAULT_GENERATION.imageDetail),
+    temperature: v.fallback(bounded('temperature'), DEFAULT_GENERATION.temperature),
+    /** Nucleus sampling: only used when temperature > 0. */
+    topP: v.fallback(bounded('topP'), DEFAULT_GENERATION.topP),
+    /** > 1 discourages repeating tokens already in the conversation. */
+    repetitionPenalty: v.fallback(bounded('repetitionPenalty'), DEFAULT_GENERATION.repetitionPenalty),
+    maxNewTokens: v.fallback(bounded('maxNewTokens', true), DEFAULT_GENERATION.maxNewTokens),
+    systemPrompt: v.fallback(text(4000), DEFAULT_GENERATION.systemPrompt),
+    /** Messages the model sees. */
+    windowSize: v.fallback(bounded('windowSize', true), DEFAULT_WINDOW),
+    /**
+     * Where model files are downloaded from ('' = the Hugging Face hub, or the build's VITE_MODEL_HOST):
+     * a URL or a path relative to the page, laid out as {owner}/{name}/resolve/main/{file}. Read at start-up.
+     */
+    modelHost: v.fallback(text(500, true), ''),
+    /** Models loaded from a folder on this device (`local/<folder>`), offered next to the built-in ones. */
+    localModels: v.fallback(v.pipe(v.array(v.unknown()), v.transform((list) =>
+      [...new Set(list.filter((m): m is string => typeof m === 'string' && isLocalModel(m)))].slice(0, 50))), () => []),
+    /** Where the local model runs: Auto (the faster device here), the GPU, or the processor (WebAssembly). */
+    device: v.fallback(v.picklist(DEVICES), 'auto'),
+    /** Memory the model may keep for recent chats (their KV caches), in MB: going back to one resumes at once. */
+    kvBudgetMB: v.fallback(bounded('kvBudgetMB', true), 512),
+  });
 }
+
+const SettingsSchema = settingsSchema();
+
+/** Everything the settings panel edits. Plain JSON, persisted in localStorage. */
+export type AppSettings = v.InferOutput<typeof SettingsSchema>;
+export type ThemeChoice = AppSettings['theme'];
+export type BackendChoice = AppSettings['backend'];
+
+/** Every field's default: what the schema gives for nothing stored. */
+export const DEFAULT_SETTINGS: AppSettings = v.parse(SettingsSchema, {});
+
+/** Repairs whatever was stored (an older version, a hand edit) into valid settings, field by field. */
+export function normalizeSettings(raw: unknown): AppSettings {
+  const r = v.safeParse(SettingsSchema, raw);
+  const s = r.success ? r.output : v.parse(SettingsSchema, {});
+  const known = findModel(s.localModel) || s.localModels.includes(s.localModel);
+  return known ? s : { ...s, localModel: DEFAULT_SETTINGS.localModel };
+}
+
+/** Whether the chosen remote model reads images: what the user said for it, else by its name. */
+export function remoteReadsImages(s: Pick<AppSettings, 'remoteModel' | 'remoteImages'>): boolean {
+  return s.remoteImages[s.remoteModel] ?? readsImagesByName(s.remoteModel);
+}
+
+/** Whether the chosen backend sees images: the local model always does, the remote one per the setting. */
+export const acceptsImages = (s: AppSettings): boolean => s.backend === 'local' || remoteReadsImages(s);
 
 /** What the local engine needs from the app settings. */
 export function toEngineSettings(s: AppSettings): EngineSettings {

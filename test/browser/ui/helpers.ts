@@ -5,7 +5,7 @@ import '../../../src/ui/app-root';
 import { FakeBackend, FakeEngine, type FakeEngineOptions } from '../../../src/ui/dev/fake-engine';
 import { LazyRemoteBackend, LoadingBackend } from '../../../src/ui/services/backends';
 import { GenerationTracker } from '../../../src/ui/services/generation';
-import { SettingsStore, toChatSettings } from '../../../src/ui/services/settings';
+import { remoteReadsImages, SettingsStore, toChatSettings } from '../../../src/ui/services/settings';
 
 export interface Mounted {
   root: AppRoot;
@@ -33,7 +33,8 @@ export async function mountApp(opts: { tokenDelayMs?: number; undoMs?: number; e
   const backend = new FakeBackend(engine, { tokenDelayMs: opts.tokenDelayMs ?? 3 });
   const local = new LoadingBackend(engine, backend);
   // As src/main.ts: the backend chosen in Settings (the remote one talks to the proxy URL set there).
-  const remote = new LazyRemoteBackend({ proxyUrl: () => settings.value.proxyUrl, timeoutMs: 5000 });
+  const remote = new LazyRemoteBackend({ proxyUrl: () => settings.value.proxyUrl, timeoutMs: 5000,
+    acceptsImages: () => remoteReadsImages(settings.value) });
   const chat = new ChatService({
     store,
     backend: () => (settings.value.backend === 'remote' ? remote : local),

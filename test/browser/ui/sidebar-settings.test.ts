@@ -160,6 +160,25 @@ describe('settings', () => {
     expect($(m.root, 'chat-view', '.privacy').textContent).toContain('go to your Glimpse proxy');
   });
 
+  it('a remote model that reads images: the photo goes, and "text only" is said only for one that does not', async () => {
+    m = await mountApp();
+    vi.spyOn(window, 'fetch').mockResolvedValue(Response.json({ status: 'ok', default_model: 'ft:demo' }));
+    m.settings.update({ backend: 'remote', remoteModel: 'gpt-4o-mini' });
+    await m.root.updateComplete;
+    const line = () => $maybe(m.root, 'model-status', '.line')?.textContent ?? '';
+    await waitFor(() => line().includes('Remote model ready'), 30_000, 'remote status');
+    expect(line()).not.toContain('text only');
+    await waitFor(() => $maybe(m.root, 'chat-view', 'chat-composer', 'button.attach'), 30_000, 'the attach button');
+    expect($(m.root, 'chat-view', '.privacy').textContent).toContain('and the photo in context');
+
+    // The toggle, for this model: off.
+    m.settings.update({ remoteImages: { 'gpt-4o-mini': false } });
+    await m.root.updateComplete;
+    await waitFor(() => line().includes('text only'), 30_000, '"text only"');
+    await waitFor(() => !$maybe(m.root, 'chat-view', 'chat-composer', 'button.attach'), 30_000, 'no attach button');
+    expect($(m.root, 'chat-view', '.privacy').textContent).toContain('(text only)');
+  });
+
   it('theme switch cycles system → light → dark and is saved', async () => {
     m = await mountApp();
     expect(m.root.hasAttribute('theme')).toBe(false);
