@@ -75,6 +75,8 @@ export interface SessionRepository {
   require(id: string): Promise<SessionRecord>;
   /** All sessions, most recently updated first. */
   list(): Promise<SessionSummary[]>;
+  /** How many sessions there are, without reading them (the REST API's `glimpse_sessions` gauge, each scrape). */
+  count(): Promise<number>;
   /** The full transcript, oldest first. */
   messages(id: string): Promise<StoredMessage[]>;
   getImage(hash: string): Promise<ImageRecord | undefined>;

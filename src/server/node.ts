@@ -96,7 +96,7 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
   const queue = new GenerationQueue(config.queueSize);
   const metrics = createServerMetrics({ gauges: {
     queue: () => ({ running: queue.busy ? 1 : 0, waiting: queue.waiting }),
-    sessions: async () => (await store.list()).length,
+    sessions: () => store.count(),
   } });
   const backend = opts.backend ?? await createEngine(config, observedEngine(opts.engineHooks, metrics.observer));
   const settings = apiChatSettings(config);

@@ -168,6 +168,10 @@ export class FileSessionStore implements SessionRepository, ImageFeatureStore {
       .map(summarize);
   }
 
+  async count(): Promise<number> {
+    return this.sessions.size;
+  }
+
   async messages(id: string): Promise<StoredMessage[]> {
     validateSessionId(id);
     return clone(this.sessions.get(id)?.messages ?? []);

@@ -101,6 +101,11 @@ export class SessionStore extends EventTarget implements SessionRepository, Sess
     return all.reverse().map(summarize);
   }
 
+  /** How many sessions there are (IDB count(): no record is read). */
+  async count(): Promise<number> {
+    return guard(() => this.db.count('sessions'));
+  }
+
   /** The full transcript, oldest first. */
   async messages(id: string): Promise<StoredMessage[]> {
     validateSessionId(id);

@@ -168,6 +168,12 @@ export class PgSessionStore implements SessionRepository, ImageFeatureStore {
     return rows.map((r) => summarize(JSON.parse(r.record) as SessionRecord));
   }
 
+  async count(): Promise<number> {
+    // count(*) returns a bigint, which pg gives as a string.
+    const { rows } = await this.read((q) => q.query<{ n: string }>('SELECT count(*) AS n FROM glimpse_sessions'));
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async messages(id: string): Promise<StoredMessage[]> {
     validateSessionId(id);
     return this.read((q) => readMessages(q, id));

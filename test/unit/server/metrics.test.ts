@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackendRequest, BackendResult } from '../../../src/chat/backend';
 import type { ChatResponse } from '../../../src/chat/service';
 import { loadApiConfig, type Env } from '../../../src/server/config';
@@ -97,6 +97,16 @@ describe('GET /metrics after a few chats', () => {
     expect(metric(s, 'glimpse_queue_waiting')).toBe(0);
     expect(metric(s, 'glimpse_queue_running')).toBe(0);
     expect(metric(s, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+
+  it('the glimpse_sessions gauge counts the sessions without reading them (no list() per scrape)', async () => {
+    const list = vi.spyOn(api.store, 'list');
+    try {
+      expect(metric(await scrape(api.url), 'glimpse_sessions')).toBe(1);
+      expect(list).not.toHaveBeenCalled();
+    } finally {
+      list.mockRestore();
+    }
   });
 
   it('1,000 random paths leave the route label set small', async () => {

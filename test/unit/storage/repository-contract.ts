@@ -50,6 +50,20 @@ export function repositoryContract(name: string, open: () => Promise<ContractSto
       expect(list[1]).toMatchObject({ title: 'hello', message_count: 1, has_image: false });
     });
 
+    it('counts sessions, empty ones included, as list() does; a deleted one is no longer counted', async () => {
+      const store = await open();
+      expect(await store.count()).toBe((await store.list()).length);
+      const before = await store.count();
+      const a = await store.create();
+      const b = await store.create();
+      await store.append(a.id, user('hello'));
+      await store.clear(a.id);
+      expect(await store.count()).toBe(before + 2);
+      await store.delete(b.id);
+      expect(await store.count()).toBe(before + 1);
+      expect(await store.count()).toBe((await store.list()).length);
+    });
+
     it('renames, and a custom title is not overwritten by later messages', async () => {
       const store = await open();
       const s = await store.create();
