@@ -1,5 +1,7 @@
+import * as v from 'valibot';
+import { IMAGE_HASH_PATTERN, SESSION_ID_PATTERN } from '../chat/ids';
 import { hashBlob } from '../chat/images';
-import type { ChatMessage, ContentPart, MessageStatus, ReplyDetails, Role, StoredMessage } from '../chat/messages';
+import type { MessageStatus, ReplyDetails, Role, StoredMessage } from '../chat/messages';
 import { InvalidImportError } from '../errors';
 
 /**
@@ -16,33 +18,76 @@ export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
 const MAX_SESSIONS = 10_000;
 const MAX_MESSAGES = 100_000;
 
-export interface ExportedMessage extends ChatMessage {
-  image?: string;
-  status?: MessageStatus;
-  details?: ReplyDetails;
-}
+const ROLES = ['user', 'assistant', 'system'] as const satisfies readonly Role[];
+const STATUSES = ['complete', 'streaming', 'stopped', 'error', 'interrupted'] as const satisfies readonly MessageStatus[];
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp'] as const;
 
-export interface ExportedSession {
-  session_id: string;
-  title: string;
-  custom_title?: boolean;
-  created_at: string;
-  updated_at: string;
-  image_in_context: string | null;
-  history: ExportedMessage[];
-}
+/*
+ * The file's schema. Objects are strict: a field this version does not know is refused with its path, not
+ * carried into the database unchecked. Messages read after "session 1, message 2 …" (see describe()).
+ */
+const timestamp = (name: string) => v.pipe(v.string(), v.regex(ISO, `has no valid ISO-8601 "${name}" timestamp`));
+// JSON writes a NaN or Infinity as null: such a figure is dropped, not a reason to refuse the file.
+const count = v.optional(v.pipe(v.nullable(v.number()), v.transform((n) => (n !== null && Number.isFinite(n) ? n : undefined))));
 
-export interface ExportFile {
-  format: typeof EXPORT_FORMAT;
-  version: number;
-  exported_at: string;
-  sessions: ExportedSession[];
-  images: Record<string, { type: string; data: string }>;
-}
+const DetailsSchema = v.strictObject({
+  model: v.string(), backend: v.string(), device: v.optional(v.string()), tokens: count, tokensPerSecond: count,
+  timeToFirstTokenMs: count, totalMs: count, imageTokens: count, promptTokens: count, cachedTokens: count,
+  visionRan: v.optional(v.boolean()), featuresReused: v.optional(v.boolean()),
+}, 'has invalid "details"');
+// The import accepts exactly what an export writes: this fails to compile when ReplyDetails changes alone.
+const sameDetails: [ReplyDetails, v.InferOutput<typeof DetailsSchema>] extends [v.InferOutput<typeof DetailsSchema>, ReplyDetails]
+  ? true : never = true;
+void sameDetails;
+
+const MessageSchema = v.strictObject({
+  role: v.picklist(ROLES, (i) => `has an unknown role "${String(i.input).slice(0, 40)}"`),
+  content: v.array(v.variant('type', [
+    v.strictObject({ type: v.literal('image') }),
+    v.strictObject({ type: v.literal('text'), text: v.string() }),
+  ], 'has a content part that is neither text nor image'), 'has no "content" list'),
+  timestamp: timestamp('timestamp'),
+  image: v.optional(v.pipe(v.string(), v.regex(IMAGE_HASH_PATTERN, 'has an invalid image reference'))),
+  // A turn that was streaming when exported is not streaming any more.
+  status: v.optional(v.pipe(v.picklist(STATUSES, 'has an unknown status'),
+    v.transform((st) => (st === 'streaming' ? 'interrupted' : st)))),
+  details: v.optional(DetailsSchema),
+}, 'is not an object');
+
+const SessionSchema = v.strictObject({
+  session_id: v.pipe(v.string('has no valid "session_id"'), v.regex(SESSION_ID_PATTERN, 'has no valid "session_id"')),
+  title: v.pipe(v.string('has no "title"'), v.transform((t) => t.slice(0, 200))),
+  custom_title: v.optional(v.boolean()),
+  created_at: timestamp('created_at'),
+  updated_at: timestamp('updated_at'),
+  image_in_context: v.nullable(v.pipe(v.string('has an invalid "image_in_context"'),
+    v.regex(IMAGE_HASH_PATTERN, 'has an invalid "image_in_context"'))),
+  history: v.array(MessageSchema, 'has no "history" list'),
+}, 'is not an object');
+
+const FileSchema = v.strictObject({
+  format: v.literal(EXPORT_FORMAT),
+  version: v.number(),
+  exported_at: v.optional(v.string()),
+  sessions: v.array(SessionSchema),
+  images: v.record(v.string(), v.strictObject({
+    type: v.pipe(v.string(), v.check((t) => (IMAGE_TYPES as readonly string[]).includes(t),
+      (i) => `has the unsupported type "${String(i.input).slice(0, 60)}"`)),
+    data: v.string(),
+  }, 'is not an image {type, data}')),
+});
+
+/** What an export writes (a streaming turn may still say so; the import reads it as interrupted). */
+export type ExportedMessage = v.InferInput<typeof MessageSchema>;
+export type ExportedSession = v.InferInput<typeof SessionSchema>;
+export type ExportFile = v.InferInput<typeof FileSchema>;
+/** A session as an import reads it: checked, titles cut to 200 characters, no turn left streaming. */
+export type ImportedSession = v.InferOutput<typeof SessionSchema>;
 
 /** A validated import, ready to be written in one transaction. */
 export interface PreparedImport {
-  sessions: ExportedSession[];
+  sessions: ImportedSession[];
   images: Map<string, Blob>;
 }
 
@@ -68,17 +113,11 @@ function base64ToBlob(data: string, type: string): Blob {
   return new Blob([bytes], { type });
 }
 
-const ROLES: readonly Role[] = ['user', 'assistant', 'system'];
-const STATUSES: readonly MessageStatus[] = ['complete', 'streaming', 'stopped', 'error', 'interrupted'];
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const HASH = /^[0-9a-f]{64}$/;
-const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp'];
-
 const fail = (message: string, data: Record<string, unknown> = {}): never => {
   throw new InvalidImportError(`This file cannot be imported: ${message} Nothing was changed.`, data);
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** Parses and checks an export file completely; throws InvalidImportError naming the first problem. */
 export async function prepareImport(file: Blob): Promise<PreparedImport> {
@@ -100,44 +139,23 @@ export async function prepareImport(file: Blob): Promise<PreparedImport> {
   const sessions = root.sessions as unknown[];
   if (sessions.length > MAX_SESSIONS) fail(`it has ${sessions.length} sessions; at most ${MAX_SESSIONS} can be imported at once.`);
 
-  const rawImages = root.images as Record<string, unknown>;
-  const needed = new Set<string>();
-  let total = 0;
-  const checked: ExportedSession[] = sessions.map((s, i) => {
-    const where = `session ${i + 1}`;
-    if (!isObject(s)) return fail(`${where} is not an object.`);
-    if (typeof s.session_id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(s.session_id)) fail(`${where} has no valid "session_id".`);
-    if (typeof s.title !== 'string') fail(`${where} has no "title".`);
-    for (const k of ['created_at', 'updated_at'] as const) {
-      if (typeof s[k] !== 'string' || !ISO.test(s[k] as string)) fail(`${where} has no valid "${k}" timestamp.`);
-    }
-    if (s.image_in_context !== null && (typeof s.image_in_context !== 'string' || !HASH.test(s.image_in_context))) {
-      fail(`${where} has an invalid "image_in_context".`);
-    }
-    if (!Array.isArray(s.history)) fail(`${where} has no "history" list.`);
-    total += (s.history as unknown[]).length;
-    if (total > MAX_MESSAGES) fail(`it has more than ${MAX_MESSAGES} messages.`);
-    const history = (s.history as unknown[]).map((m, j) => checkMessage(m, `${where}, message ${j + 1}`, needed));
-    if (typeof s.image_in_context === 'string') needed.add(s.image_in_context);
-    return {
-      session_id: s.session_id as string,
-      title: (s.title as string).slice(0, 200),
-      custom_title: s.custom_title === true,
-      created_at: s.created_at as string,
-      updated_at: s.updated_at as string,
-      image_in_context: (s.image_in_context as string | null) ?? null,
-      history,
-    };
-  });
+  const total = sessions.reduce<number>((n, x) => n + (isObject(x) && Array.isArray(x.history) ? x.history.length : 0), 0);
+  if (total > MAX_MESSAGES) fail(`it has more than ${MAX_MESSAGES} messages.`);
 
+  const parsed = v.safeParse(FileSchema, root);
+  if (!parsed.success) return fail(describe(parsed.issues[0]), { path: pathOf(parsed.issues[0]) });
+  const checked = parsed.output.sessions;
+  const needed = new Set<string>();
+  for (const session of checked) {
+    if (session.image_in_context) needed.add(session.image_in_context);
+    for (const m of session.history) if (m.image) needed.add(m.image);
+  }
+  const rawImages = parsed.output.images;
   const images = new Map<string, Blob>();
   for (const hash of needed) {
     const img = rawImages[hash];
-    if (!isObject(img) || typeof img.data !== 'string' || typeof img.type !== 'string') {
-      fail(`an image the history refers to is missing (${hash.slice(0, 12)}…). Export again with images.`, { hash });
-    }
-    const { data, type } = img as { data: string; type: string };
-    if (!IMAGE_TYPES.includes(type)) fail(`an image has the unsupported type "${type}".`);
+    if (!img) return fail(`an image the history refers to is missing (${hash.slice(0, 12)}…). Export again with images.`, { hash });
+    const { data, type } = img;
     let blob: Blob;
     try {
       blob = base64ToBlob(data, type);
@@ -150,29 +168,32 @@ export async function prepareImport(file: Blob): Promise<PreparedImport> {
   return { sessions: checked, images };
 }
 
-function checkMessage(m: unknown, where: string, needed: Set<string>): ExportedMessage {
-  if (!isObject(m)) return fail(`${where} is not an object.`);
-  if (!ROLES.includes(m.role as Role)) fail(`${where} has an unknown role "${String(m.role)}".`);
-  if (typeof m.timestamp !== 'string' || !ISO.test(m.timestamp)) fail(`${where} has no valid ISO-8601 "timestamp".`);
-  if (!Array.isArray(m.content)) fail(`${where} has no "content" list.`);
-  const content: ContentPart[] = (m.content as unknown[]).map((p) => {
-    if (isObject(p) && p.type === 'image') return { type: 'image' };
-    if (isObject(p) && p.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text };
-    return fail(`${where} has a content part that is neither text nor image.`);
-  });
-  const out: ExportedMessage = { role: m.role as Role, content, timestamp: m.timestamp as string };
-  if (m.image !== undefined) {
-    if (typeof m.image !== 'string' || !HASH.test(m.image)) fail(`${where} has an invalid image reference.`);
-    out.image = m.image as string;
-    needed.add(out.image);
-  }
-  if (m.status !== undefined) {
-    if (!STATUSES.includes(m.status as MessageStatus)) fail(`${where} has an unknown status.`);
-    // A turn that was streaming when exported is not streaming any more.
-    out.status = m.status === 'streaming' ? 'interrupted' : (m.status as MessageStatus);
-  }
-  if (isObject(m.details) && typeof m.details.model === 'string' && typeof m.details.backend === 'string') {
-    out.details = m.details as unknown as ReplyDetails;
+/** `sessions[0].history[1].role` from a valibot issue's path. */
+function pathOf(issue: v.BaseIssue<unknown>): string {
+  let out = '';
+  for (const item of issue.path ?? []) {
+    const key = (item as { key: unknown }).key;
+    out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
   }
   return out;
+}
+
+/**
+ * "session 1, message 2 has an unknown role "wizard" (sessions[0].history[1].role)." for a person, with the
+ * path of the field at fault for whoever fixes the file.
+ */
+function describe(issue: v.BaseIssue<unknown>): string {
+  const path = issue.path ?? [];
+  const keys = path.map((p) => (p as { key: unknown }).key);
+  let where = 'the file';
+  if (keys[0] === 'sessions' && typeof keys[1] === 'number') {
+    where = `session ${keys[1] + 1}`;
+    if (keys[2] === 'history' && typeof keys[3] === 'number') where += `, message ${keys[3] + 1}`;
+  } else if (keys[0] === 'images' && typeof keys[1] === 'string') {
+    where = `an image (${keys[1].slice(0, 12)}…)`;
+  }
+  const last = path.at(-1) as { origin?: string; key?: unknown } | undefined;
+  const unknownField = issue.expected === 'never' && last?.origin === 'key';
+  const what = unknownField ? `has a field this version does not know, "${String(last.key).slice(0, 60)}"` : issue.message;
+  return `${where} ${what} (${pathOf(issue) || 'top level'}).`;
 }

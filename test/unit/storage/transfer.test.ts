@@ -37,6 +37,16 @@ describe('export → delete → import', () => {
     expect(new Uint8Array(await img!.blob.arrayBuffer())).toEqual(new Uint8Array(await blob.arrayBuffer()));
   });
 
+  it('a figure JSON wrote as null (NaN) is dropped, and a turn exported while streaming comes back interrupted', async () => {
+    const { store, id } = await seeded();
+    const file = await store.exportSessions([id]);
+    file.sessions[0]!.history[1]!.details = { model: 'm', backend: 'local', tokensPerSecond: null, tokens: 3 };
+    file.sessions[0]!.history[1]!.status = 'streaming';
+    const prepared = await prepareImport(asFile(file));
+    expect(prepared.sessions[0]!.history[1]).toMatchObject({ status: 'interrupted', details: { model: 'm', backend: 'local', tokens: 3 } });
+    expect(prepared.sessions[0]!.history[1]!.details?.tokensPerSecond).toBeUndefined();
+  });
+
   it('importing the same file twice does not duplicate', async () => {
     const { store } = await seeded();
     const file = asFile(await store.exportSessions());
@@ -68,7 +78,7 @@ describe('broken, foreign or partial files change nothing and say what was wrong
       const f = await good();
       (f.sessions[0]!.history[1] as { role: string }).role = 'wizard';
       return asFile(f);
-    }, /message 2 has an unknown role/],
+    }, /session 1, message 2 has an unknown role "wizard" \(sessions\[0\]\.history\[1\]\.role\)/],
     ['missing image', async () => asFile({ ...(await good()), images: {} }), /image the history refers to is missing/],
     ['damaged image', async () => {
       const f = await good();
@@ -76,6 +86,26 @@ describe('broken, foreign or partial files change nothing and say what was wrong
       f.images[h!]!.data = btoa('not the same bytes');
       return asFile(f);
     }, /does not match its checksum/],
+    ['unknown field in details, named by its path', async () => {
+      const f = await good();
+      f.sessions[0]!.history[1]!.details = { model: 'm', backend: 'local', secret: 'x' } as never;
+      return asFile(f);
+    }, /session 1, message 2 has a field this version does not know, "secret" \(sessions\[0\]\.history\[1\]\.details\.secret\)/],
+    ['unknown field on a session', async () => {
+      const f = await good();
+      (f.sessions[0] as Record<string, unknown>).owner = 'someone';
+      return asFile(f);
+    }, /session 1 has a field this version does not know, "owner" \(sessions\[0\]\.owner\)/],
+    ['a bad field names its path', async () => {
+      const f = await good();
+      (f.sessions[0]!.history[0]!.content[1] as { text: unknown }).text = 5;
+      return asFile(f);
+    }, /session 1, message 1 .*\(sessions\[0\]\.history\[0\]\.content\[1\]\.text\)/],
+    ['details that are not details', async () => {
+      const f = await good();
+      f.sessions[0]!.history[1]!.details = { model: 'm' } as never;
+      return asFile(f);
+    }, /sessions\[0\]\.history\[1\]\.details\.backend/],
     ['bad timestamp', async () => {
       const f = await good();
       f.sessions[0]!.history[0]!.timestamp = 'yesterday';
