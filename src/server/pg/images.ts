@@ -9,11 +9,13 @@
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { MAX_FEATURE_SETS, type ImageFeatures } from '../../chat/features';
+import { IMAGE_HASH_PATTERN } from '../../chat/ids';
 import type { ImageRecord, NewImage } from '../../chat/repository';
 import { StorageUnavailableError } from '../../errors';
 import { decodeFeatures, encodeFeatures } from '../features';
 
-export const HASH = /^[0-9a-f]{64}$/;
+/** The image-hash pattern (src/chat/ids.ts), under the name this store's files use. */
+export const HASH = IMAGE_HASH_PATTERN;
 /** First key of the image advisory locks (the second is the hash's hashtext). */
 const IMAGE_LOCK = 0x676c6d69; // "glmi"
 
