@@ -2,18 +2,19 @@
  * Answers from an OpenAI-compatible inference server (GLIMPSE_ENGINE=openai): llama.cpp's llama-server with a
  * SmolVLM GGUF and its mmproj, vLLM, or anything speaking /v1/chat/completions. The chat service has already
  * applied the window and the one-image rule; this sends that context with the image as an `image_url` data
- * URL, streams the answer, and retries upstream faults with the proxy's rules (src/remote/retry.ts) as long
- * as no token has arrived: a stream that already produced text is never sent again (no duplicated text).
+ * URL (always a JPEG or PNG: engine-image.ts), streams the answer, and retries upstream faults with the
+ * proxy's rules (src/remote/retry.ts) as long as no token has arrived: a stream that already produced text
+ * is never sent again (no duplicated text).
  *
  * Nothing here imports onnxruntime or transformers.js: a server on this engine never loads them.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
-import { sniff } from '../chat/images';
 import { toOpenAIMessages } from '../remote/convert';
 import { withRetries, type RetryPolicy } from '../remote/retry';
 import type { OpenAIEngineConfig } from './config';
+import { EngineImages } from './engine-image';
 import { retryReason, toEngineError, upstreamStatus, type ErrorContext } from './openai-errors';
 
 export interface OpenAIEngineOptions {
@@ -29,13 +30,6 @@ export interface OpenAIEngineOptions {
 const DEFAULT_RETRY = { baseDelayMs: 250, maxDelayMs: 4_000, maxRetryAfterMs: 20_000 };
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
-
-/** The image as a data URL (the upload limit bounds its size); the type from the blob, else its bytes. */
-export async function imageDataUrl(blob: Blob): Promise<string> {
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  const type = blob.type.startsWith('image/') ? blob.type : (sniff(bytes) ?? 'application/octet-stream');
-  return `data:${type};base64,${Buffer.from(bytes).toString('base64')}`;
-}
 
 /** One attempt's stream: its own abort (the request's, or silence for `idleMs`) and a watchdog. */
 class Attempt {
@@ -96,6 +90,8 @@ export class OpenAIEngine implements ChatBackend {
   private readonly client: OpenAI;
   private readonly policy: RetryPolicy;
   private readonly host: string;
+  /** The picture as a JPEG or PNG data URL (llama.cpp reads no WebP), the last conversion kept. */
+  private readonly images = new EngineImages();
 
   constructor(private readonly opts: OpenAIEngineOptions) {
     const { config } = opts;
@@ -121,7 +117,7 @@ export class OpenAIEngine implements ChatBackend {
 
   async generate(req: BackendRequest): Promise<BackendResult> {
     const started = performance.now();
-    const imageUrl = req.image ? await imageDataUrl(req.image.blob) : undefined;
+    const imageUrl = req.image ? await this.images.dataUrl(req.image) : undefined;
     const params = this.params(req, imageUrl);
     const ctx: ErrorContext = { host: this.host, timeoutMs: this.opts.config.timeoutMs, secret: this.opts.config.apiKey,
       partial: '', tokens: 0 };

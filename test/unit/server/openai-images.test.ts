@@ -1,0 +1,106 @@
+/**
+ * GLIMPSE_ENGINE=openai: every picture reaches the inference server as a JPEG or PNG, the formats llama.cpp's
+ * stb_image decodes (it has no WebP). The real REST server on 127.0.0.1 sends its turns to the fake inference
+ * server (test/fixtures/fake-inference-server.ts); the test decodes what arrived with sharp.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ChatResponse } from '../../../src/chat/service';
+import { loadApiConfig } from '../../../src/server/config';
+import { startApiServer, type RunningApi } from '../../../src/server/node';
+import { startFakeInferenceServer, type FakeInferenceServer } from '../../fixtures/fake-inference-server';
+import { makeImage } from '../../fixtures/images';
+
+const root = mkdtempSync(join(tmpdir(), 'glimpse-openai-images-'));
+let fake: FakeInferenceServer;
+let api: RunningApi;
+
+beforeAll(async () => {
+  fake = await startFakeInferenceServer();
+  const config = loadApiConfig({
+    PORT: '0', DATA_DIR: join(root, 'data'), GLIMPSE_ENGINE: 'openai', GLIMPSE_ENGINE_URL: fake.url,
+    GLIMPSE_ENGINE_MODEL: 'smolvlm', GLIMPSE_RATE_PER_CLIENT: '0', GLIMPSE_RATE_PER_SESSION: '0',
+  });
+  api = await startApiServer(config, { log: () => undefined });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await fake?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+beforeEach(() => fake.reset());
+
+async function send(image: Blob, name: string, sessionId?: string): Promise<ChatResponse> {
+  const form = new FormData();
+  if (sessionId) form.set('session_id', sessionId);
+  form.set('message', 'What is in this picture?');
+  form.append('image', image, name);
+  const res = await fetch(`${api.url}/chat`, { method: 'POST', body: form });
+  expect(res.status).toBe(200);
+  return (await res.json()) as ChatResponse;
+}
+
+/** The one image of the last request: its data URL's type and its bytes. */
+function received(): { type: string; bytes: Buffer } {
+  const images = fake.requests.at(-1)!.images;
+  expect(images).toHaveLength(1);
+  const m = /^data:(image\/[a-z]+);base64,(.+)$/.exec(images[0]!)!;
+  return { type: m[1]!, bytes: Buffer.from(m[2]!, 'base64') };
+}
+
+const bytesOf = async (blob: Blob) => Buffer.from(await blob.arrayBuffer());
+
+describe('the picture the inference server gets', () => {
+  it('a WebP arrives as a PNG of the same size and the same pixels (lossless), and again so on a follow-up', async () => {
+    const webp = await makeImage('webp', 320, 240, 5);
+    const first = await send(webp, 'photo.webp');
+    const got = received();
+    expect(got.type).toBe('image/png');
+    expect(got.bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(await sharp(got.bytes).metadata()).toMatchObject({ format: 'png', width: 320, height: 240 });
+    const decoded = await sharp(await bytesOf(webp)).raw().toBuffer();
+    expect((await sharp(got.bytes).raw().toBuffer()).equals(decoded)).toBe(true);
+
+    const form = new FormData();
+    form.set('session_id', first.session_id);
+    form.set('message', 'And the colours?');
+    expect((await fetch(`${api.url}/chat`, { method: 'POST', body: form })).status).toBe(200);
+    expect(received()).toEqual(got);
+  });
+
+  it('an animated GIF arrives as a PNG of its first frame', async () => {
+    const frame = (background: string) => sharp({ create: { width: 40, height: 30, channels: 3, background } }).png().toBuffer();
+    const gif = await sharp([await frame('#ff0000'), await frame('#0000ff')], { join: { animated: true } }).gif().toBuffer();
+    expect((await sharp(gif).metadata()).pages).toBe(2);
+    await send(new Blob([new Uint8Array(gif)], { type: 'image/gif' }), 'anim.gif');
+    const got = received();
+    expect(got.type).toBe('image/png');
+    const { data, info } = await sharp(got.bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect(info).toMatchObject({ width: 40, height: 30 });
+    expect([...data.subarray(0, 3)]).toEqual([255, 0, 0]);
+    expect([...data.subarray(-3)]).toEqual([255, 0, 0]);
+  });
+
+  it('a JPEG and a PNG arrive byte for byte as uploaded, under their own type', async () => {
+    for (const format of ['jpeg', 'png'] as const) {
+      const image = await makeImage(format, 200, 150, 9);
+      await send(image, `photo.${format}`);
+      const got = received();
+      expect(got.type).toBe(`image/${format}`);
+      expect(got.bytes.equals(await bytesOf(image))).toBe(true);
+    }
+  });
+
+  it('a JPEG labelled image/webp by its file name still goes as the JPEG it is', async () => {
+    const jpeg = await makeImage('jpeg', 64, 48, 2);
+    await send(new Blob([await bytesOf(jpeg)], { type: 'image/webp' }), 'photo.webp');
+    const got = received();
+    expect(got.type).toBe('image/jpeg');
+    expect(got.bytes.equals(await bytesOf(jpeg))).toBe(true);
+  });
+});
