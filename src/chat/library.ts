@@ -9,11 +9,12 @@ import type { SessionRecord, SessionSummary } from './repository';
 /**
  * A change to the stored chats, announced on the store's `change` event (detail), in this tab and others
  * (`remote`). `message` is set when one stored message was rewritten in place (streamed text, final status):
- * a view that shows it can swap that message instead of reading the chat again.
+ * a view that shows it can swap that message instead of reading the chat again; `session` is then the
+ * session's list row as it now is (preview, updated_at), for the session list to do the same.
  */
 export type SessionChange =
   | { kind: 'created' | 'updated' | 'renamed' | 'cleared' | 'deleted'; sessionId: string; remote?: boolean }
-  | { kind: 'messages'; sessionId: string; message?: StoredMessage; remote?: boolean };
+  | { kind: 'messages'; sessionId: string; message?: StoredMessage; session?: SessionSummary; remote?: boolean };
 
 export interface SessionLibrary extends EventTarget {
   get(id: string): Promise<SessionRecord | undefined>;

@@ -191,11 +191,11 @@ export class SessionStore extends EventTarget implements SessionRepository, Sess
       session.updatedAt = nowIso();
       touchSummary(session, next);
       await tx.objectStore('sessions').put(session);
-      return next;
+      return { next, row: summarize(session) };
     });
-    // The message itself goes with the event: a view showing it swaps it in without reading the chat again.
-    this.emit({ kind: 'messages', sessionId: message.sessionId, message: saved });
-    return saved;
+    // The message and the session's new row go with the event: views swap them in without reading again.
+    this.emit({ kind: 'messages', sessionId: message.sessionId, message: saved.next, session: saved.row });
+    return saved.next;
   }
 
   /** Deletes the messages with seq ≥ fromSeq (edit and regenerate of the last turn). */
