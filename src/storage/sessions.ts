@@ -178,7 +178,7 @@ export class SessionStore extends EventTarget implements SessionRepository, Sess
 
   /** Rewrites a stored message (streamed text, final status); refuses a write built on an old read. */
   async update(message: StoredMessage): Promise<StoredMessage> {
-    const saved = await write(this.db, ['sessions', 'messages'], async (tx) => {
+    const saved = await write(this.db, ['sessions', 'messages', 'images'], async (tx) => {
       const session = await tx.objectStore('sessions').get(message.sessionId);
       const existing = await tx.objectStore('messages').get([message.sessionId, message.seq]);
       if (!session || !existing || existing.id !== message.id) {
@@ -191,6 +191,9 @@ export class SessionStore extends EventTarget implements SessionRepository, Sess
       session.updatedAt = nowIso();
       touchSummary(session, next);
       await tx.objectStore('sessions').put(session);
+      // Versions dropped: the pictures only they referred to go (others keep theirs, shared by hash).
+      const kept = new Set(imagesOf(next));
+      await dropOrphans(tx.objectStore('images'), tx.objectStore('messages'), new Set(imagesOf(existing).filter((h) => !kept.has(h))));
       return { next, row: summarize(session) };
     });
     // The message and the session's new row go with the event: views swap them in without reading again.

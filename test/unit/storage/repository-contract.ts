@@ -253,6 +253,31 @@ export function repositoryContract(name: string, open: () => Promise<ContractSto
       expect(await store.require(s.id)).toMatchObject({ messageCount: 0, nextSeq: 0, imageHash: null });
     });
 
+    it('an update that drops a turn’s versions deletes the pictures only they referred to; pictures still used stay', async () => {
+      const store = await open();
+      const [a, b, c] = [await withImage(31), await withImage(32), await withImage(33)];
+      const s = await store.create();
+      const other = await store.create();
+      await store.append(s.id, user('first', true), c); // the turn's own picture, sent again below
+      await store.append(s.id, user('look', true), a); // only the version will refer to it
+      await store.append(s.id, user('and this', true), b);
+      await store.append(s.id, user('the first again', true), c);
+      await store.append(other.id, user('same picture', true), b); // stored once, for both sessions
+      const before = await store.messages(s.id);
+      const [turn] = await store.replaceFrom(s.id, 0, [withNewVersion(before[0]!, before.slice(1), { content: makeContent('first, again', true) })]);
+      expect([...turn!.branchImages!].sort()).toEqual([a.hash, b.hash, c.hash].sort());
+      expect(await store.getImage(a.hash)).toBeDefined();
+
+      const updated = await store.update({ ...turn!, versions: [], version: 0 });
+      expect(updated.branchImages ?? []).toEqual([]);
+      expect(await store.getImage(a.hash)).toBeUndefined(); // nothing refers to it any more
+      expect(await store.getImage(b.hash)).toBeDefined(); // `other` still sends it
+      expect(await store.getImage(c.hash)).toBeDefined(); // the turn itself still sends it
+      expect((await store.messages(s.id)).map((m) => m.imageHash)).toEqual([c.hash]);
+      await store.delete(other.id);
+      expect(await store.getImage(b.hash)).toBeUndefined();
+    });
+
     it('names the problem for unknown and malformed session ids', async () => {
       const store = await open();
       await expect(store.require('no-such-chat')).rejects.toThrow(SessionNotFoundError);
