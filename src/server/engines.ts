@@ -4,7 +4,7 @@
  * inference server for its answers never loads them, nor their memory.
  */
 import type { ImageInfo } from '../chat/images';
-import { ImageUnreadableError } from '../errors';
+import { ImageUnreadableError, UnsupportedImageError } from '../errors';
 import type { ApiConfig } from './config';
 import type { ApiBackend } from './node';
 import { OpenAIEngine, type OpenAIEngineOptions } from './openai-engine';
@@ -28,13 +28,23 @@ export async function createEngine(config: ApiConfig, hooks: EngineHooks = {}): 
 
 const unreadable = () => new ImageUnreadableError('This image could not be decoded; it may be damaged or cut short.');
 
+/** The page decodes BMP with the browser; in Node both engines decode with sharp, which has no BMP reader. */
+function refuseBmp(info: ImageInfo): void {
+  if (info.mime !== 'image/bmp') return;
+  throw new UnsupportedImageError(
+    'The REST API reads JPEG, PNG, WebP and GIF images, not BMP: convert it to PNG (no loss) and send it again.',
+    { mime: info.mime },
+  );
+}
+
 /**
  * Decodes an image before anything is stored. The local engine checks with its own decoder (sharp, through
  * transformers.js); with an inference server, sharp itself (transformers.js would load onnxruntime-node).
  */
 export function decodeCheckFor(config: ApiConfig): (blob: Blob, info: ImageInfo) => Promise<void> {
   if (config.engine.kind === 'openai') {
-    return async (blob) => {
+    return async (blob, info) => {
+      refuseBmp(info);
       const { default: sharp } = await import('sharp');
       try {
         // Every pixel decoded, with sharp's defaults, as RawImage.fromBlob does for the local engine.
@@ -44,7 +54,8 @@ export function decodeCheckFor(config: ApiConfig): (blob: Blob, info: ImageInfo)
       }
     };
   }
-  return async (blob) => {
+  return async (blob, info) => {
+    refuseBmp(info);
     const { RawImage } = await import('@huggingface/transformers');
     try {
       await RawImage.fromBlob(blob);
