@@ -38,7 +38,3 @@ function lastImageIndex(messages: ChatMessage[]): number {
   }
   return -1;
 }
-
-/** Shown by the UI next to the composer when the chosen remote model does not read images and one is in context. */
-export const REMOTE_IMAGE_NOTICE =
-  'The remote model reads text only: the image in this chat is not sent to it.';
