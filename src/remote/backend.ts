@@ -4,17 +4,12 @@
  * with it, once, downscaled for the chosen detail (src/remote/image.ts); otherwise the text only. This side uses the `openai` SDK pointed at
  * `${proxyUrl}/v1` with a placeholder key: the real key never exists in the browser.
  */
-import OpenAI, { APIConnectionError, APIError, APIUserAbortError } from 'openai';
+import OpenAI, { APIUserAbortError, type APIError } from 'openai';
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
-import {
-  GenerationAbortedError,
-  RemoteRateLimitedError,
-  RemoteRequestError,
-  RemoteUnavailableError,
-  type GlimpseError,
-} from '../errors';
-import { toOpenAIMessages } from './convert';
+import { RemoteUnavailableError } from '../errors';
 import { encodeForRemote, type ImageEncoder } from './image';
+import { bodyMessage, toRemoteError, type FailureWords, type Said } from './sdk-errors';
+import { completionParams, readChunks, StreamedAnswer, streamTimings } from './stream';
 
 export interface RemoteBackendOptions {
   /** The proxy's base URL, e.g. http://127.0.0.1:8787 (a function so a settings change applies at once). */
@@ -29,8 +24,6 @@ export interface RemoteBackendOptions {
 
 /** Placeholder the SDK insists on; the proxy ignores whatever key the browser sends. */
 const PLACEHOLDER_KEY = 'glimpse-proxy-holds-the-key';
-
-const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 export class RemoteBackend implements ChatBackend {
   readonly id = 'remote';
@@ -74,73 +67,46 @@ export class RemoteBackend implements ChatBackend {
     });
 
     const started = performance.now();
-    let full = '';
-    let tokens = 0;
-    let model = '';
-    let firstTokenAt: number | undefined;
+    const answer = new StreamedAnswer(request.onToken);
     try {
       const imageUrl = await this.#imageUrl(request);
-      const stream = await client.chat.completions.create({
-        model: settings.model,
-        messages: toOpenAIMessages(request.messages, settings.systemPrompt, imageUrl),
-        temperature: clamp(settings.temperature, 0, 2),
-        top_p: clamp(settings.topP, 0, 1),
-        max_tokens: Math.max(1, Math.floor(settings.maxNewTokens)),
-        stream: true,
-      }, { signal });
-      for await (const chunk of stream) {
-        if (chunk.model) model = chunk.model;
-        const text = chunk.choices[0]?.delta.content ?? '';
-        if (text.length === 0) continue;
-        firstTokenAt ??= performance.now();
-        full += text;
-        tokens += 1;
-        request.onToken?.({ text, full, tokens });
-      }
+      const stream = await client.chat.completions.create(completionParams(settings.model, request, imageUrl), { signal });
+      await readChunks(stream[Symbol.asyncIterator](), answer);
       // The SDK ends a stream quietly when it is aborted mid-read; a stop must still reject.
       if (signal.aborted) throw new APIUserAbortError();
     } catch (err) {
-      throw this.#toGlimpseError(err, signal, full, proxyUrl);
+      throw toRemoteError(err, signal, answer.text, proxyWords(proxyUrl));
     }
-
-    const totalMs = performance.now() - started;
-    const genMs = firstTokenAt === undefined ? 0 : performance.now() - firstTokenAt;
-    const answeredBy = model || settings.model || 'proxy default';
+    const answeredBy = answer.model || settings.model || 'proxy default';
     return {
-      text: full,
+      text: answer.text,
       model: answeredBy,
       details: {
         model: answeredBy,
         backend: 'remote',
-        tokens,
-        totalMs: Math.round(totalMs),
-        ...(firstTokenAt === undefined ? {} : { timeToFirstTokenMs: Math.round(firstTokenAt - started) }),
-        ...(genMs > 0 && tokens > 1 ? { tokensPerSecond: Math.round(((tokens - 1) / genMs) * 1000 * 10) / 10 } : {}),
+        ...streamTimings(started, answer.firstTokenAt, performance.now(), answer.tokens),
       },
     };
   }
+}
 
-  #toGlimpseError(err: unknown, signal: AbortSignal, partial: string, url: string): GlimpseError {
-    if (signal.aborted || err instanceof APIUserAbortError) {
-      return new GenerationAbortedError('Stopped.', { partial });
-    }
-    if (err instanceof APIConnectionError) {
-      return new RemoteUnavailableError(`Could not reach the proxy at ${url}. Is it running (npm run proxy) and is ` +
-        'this page\'s origin in GLIMPSE_ALLOWED_ORIGINS?', { url, partial }, { cause: err });
-    }
-    if (err instanceof APIError) {
-      const body = (err.error ?? {}) as { message?: unknown; type?: unknown; param?: unknown };
-      const message = typeof body.message === 'string' ? body.message : err.message;
-      const data = { status: err.status ?? null, type: body.type ?? null, param: body.param ?? null, partial };
-      if (err.status === 429) {
-        const retryAfter = Number(err.headers?.get('retry-after') ?? NaN);
-        return new RemoteRateLimitedError(message,
-          { ...data, retryAfterSec: Number.isFinite(retryAfter) ? retryAfter : null }, { cause: err });
-      }
-      // No status: an error event in the middle of the stream (the proxy lost the model server).
-      if (err.status === undefined || err.status >= 500) return new RemoteUnavailableError(message, data, { cause: err });
-      return new RemoteRequestError(message, data, { cause: err });
-    }
-    return new RemoteRequestError(err instanceof Error ? err.message : String(err), { partial }, { cause: err });
-  }
+/** The proxy's failures: its own message (it already keeps the key out), with the upstream's status and type. */
+function proxyWords(url: string): FailureWords {
+  const said = (err: APIError): Said => {
+    const body = (err.error ?? {}) as { type?: unknown; param?: unknown };
+    return { message: bodyMessage(err) ?? err.message,
+      data: { status: err.status ?? null, type: body.type ?? null, param: body.param ?? null } };
+  };
+  return {
+    unreachable: () => ({ message: `Could not reach the proxy at ${url}. Is it running (npm run proxy) and is ` +
+      'this page\'s origin in GLIMPSE_ALLOWED_ORIGINS?', data: { url } }),
+    rateLimited: (err) => {
+      const { message, data } = said(err);
+      const retryAfter = Number(err.headers?.get('retry-after') ?? NaN);
+      return { message, data: { ...data, retryAfterSec: Number.isFinite(retryAfter) ? retryAfter : null } };
+    },
+    failed: said,
+    refused: said,
+    other: (err) => ({ message: err instanceof Error ? err.message : String(err) }),
+  };
 }

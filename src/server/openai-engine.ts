@@ -11,8 +11,8 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
-import { toOpenAIMessages } from '../remote/convert';
 import { withRetries, type RetryPolicy } from '../remote/retry';
+import { completionParams, readChunks, StreamedAnswer, streamTimings } from '../remote/stream';
 import type { OpenAIEngineConfig } from './config';
 import { EngineImages } from './engine-image';
 import { retryReason, toEngineError, upstreamStatus, type ErrorContext } from './openai-errors';
@@ -75,9 +75,7 @@ class Attempt {
 interface Opened {
   attempt: Attempt;
   it: AsyncIterator<ChatCompletionChunk>;
-  /** The first text (empty when the stream ended without any). */
-  first: string;
-  model: string;
+  /** The stream ended (with no text, or with only its first). */
   done: boolean;
 }
 
@@ -118,40 +116,21 @@ export class OpenAIEngine implements ChatBackend {
   async generate(req: BackendRequest): Promise<BackendResult> {
     const started = performance.now();
     const imageUrl = req.image ? await this.images.dataUrl(req.image) : undefined;
-    const params = this.params(req, imageUrl);
-    const ctx: ErrorContext = { host: this.host, timeoutMs: this.opts.config.timeoutMs, secret: this.opts.config.apiKey,
-      partial: '', tokens: 0 };
-    const opened = await withRetries(() => this.open(params, req.signal), this.policy, req.signal, {
-      fail: (err, attempts) => toEngineError(err, attempts, ctx, req.signal),
+    const params = completionParams(this.opts.config.model, req, imageUrl);
+    const { host, timeoutMs, apiKey: secret } = { host: this.host, ...this.opts.config };
+    const ctx: ErrorContext = { host, timeoutMs, secret };
+    const answer = new StreamedAnswer(req.onToken);
+    const opened = await withRetries(() => this.open(params, answer, req.signal), this.policy, req.signal, {
+      fail: (err, attempts) => toEngineError(err, attempts, ctx, answer, req.signal),
       onRetry: (attempt, err) => this.opts.onRetry?.(attempt, retryReason(err)),
     });
-    const firstTokenAt = performance.now();
-    const { text, tokens, model } = await this.readRest(opened, req, ctx);
-    const end = performance.now();
-    const answeredBy = model || this.opts.config.model;
+    const firstTokenAt = answer.firstTokenAt ?? performance.now();
+    await this.readRest(opened, answer, ctx, req.signal);
+    const answeredBy = answer.model || this.opts.config.model;
     return {
-      text,
+      text: answer.text,
       model: answeredBy,
-      details: {
-        model: answeredBy,
-        backend: 'openai',
-        tokens,
-        totalMs: Math.round(end - started),
-        timeToFirstTokenMs: Math.round(firstTokenAt - started),
-        ...(tokens > 1 ? { tokensPerSecond: Math.round(((tokens - 1) / (end - firstTokenAt)) * 10_000) / 10 } : {}),
-      },
-    };
-  }
-
-  private params(req: BackendRequest, imageUrl: string | undefined): ChatCompletionCreateParamsStreaming {
-    const { settings } = req;
-    return {
-      model: this.opts.config.model,
-      messages: toOpenAIMessages(req.messages, settings.systemPrompt, imageUrl),
-      temperature: clamp(settings.temperature, 0, 2),
-      top_p: clamp(settings.topP, 0, 1),
-      max_tokens: Math.max(1, Math.floor(settings.maxNewTokens)),
-      stream: true,
+      details: { model: answeredBy, backend: 'openai', ...streamTimings(started, firstTokenAt, performance.now(), answer.tokens) },
     };
   }
 
@@ -159,23 +138,15 @@ export class OpenAIEngine implements ChatBackend {
    * Opens the stream and reads up to its first text: everything before it may be retried (a connection
    * dropped after the headers but before a token is still a connection error); nothing after it is.
    */
-  private async open(params: ChatCompletionCreateParamsStreaming, signal: AbortSignal): Promise<Opened> {
+  private async open(params: ChatCompletionCreateParamsStreaming, answer: StreamedAnswer, signal: AbortSignal):
+    Promise<Opened> {
     const attempt = new Attempt(signal, this.opts.config.timeoutMs);
-    let model = '';
     try {
       const stream = await this.client.chat.completions.create(params, { signal: attempt.controller.signal });
       const it = stream[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await it.next();
-        attempt.touch();
-        if (next.done) {
-          attempt.check();
-          return { attempt, it, first: '', model, done: true };
-        }
-        model ||= next.value.model;
-        const first = next.value.choices[0]?.delta.content ?? '';
-        if (first.length > 0) return { attempt, it, first, model, done: false };
-      }
+      const done = await readChunks(it, answer, { untilText: true, onChunk: () => attempt.touch() });
+      if (done) attempt.check();
+      return { attempt, it, done };
     } catch (err) {
       attempt.close();
       throw this.beforeFirstToken(attempt.why(err), signal);
@@ -193,27 +164,15 @@ export class OpenAIEngine implements ChatBackend {
     return new APIConnectionError({ message: err instanceof Error ? err.message : String(err), ...(err instanceof Error ? { cause: err } : {}) });
   }
 
-  private async readRest(o: Opened, req: BackendRequest, ctx: ErrorContext): Promise<{ text: string; tokens: number; model: string }> {
-    let model = o.model;
-    const add = (text: string) => {
-      ctx.partial += text;
-      ctx.tokens += 1;
-      req.onToken?.({ text, full: ctx.partial, tokens: ctx.tokens });
-    };
+  /** Reads the rest of the answer: a failure now is never retried (the text so far would come twice). */
+  private async readRest(o: Opened, answer: StreamedAnswer, ctx: ErrorContext, signal: AbortSignal): Promise<void> {
     try {
-      if (o.first) add(o.first);
-      for (let next = o.done ? null : await o.it.next(); next && !next.done; next = await o.it.next()) {
-        o.attempt.touch();
-        model ||= next.value.model;
-        const text = next.value.choices[0]?.delta.content ?? '';
-        if (text.length > 0) add(text);
-      }
+      if (!o.done) await readChunks(o.it, answer, { onChunk: () => o.attempt.touch() });
       o.attempt.check();
-      return { text: ctx.partial, tokens: ctx.tokens, model };
     } catch (err) {
       const why = o.attempt.why(err);
-      if (!req.signal.aborted && !(why instanceof APIUserAbortError)) this.opts.onUpstreamError?.(upstreamStatus(why, req.signal));
-      throw toEngineError(why, 1, ctx, req.signal);
+      if (!signal.aborted && !(why instanceof APIUserAbortError)) this.opts.onUpstreamError?.(upstreamStatus(why, signal));
+      throw toEngineError(why, 1, ctx, answer, signal);
     } finally {
       o.attempt.close();
     }

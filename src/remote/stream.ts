@@ -1,0 +1,82 @@
+/**
+ * What both OpenAI-SDK backends do alike with a streamed chat completion: the request they send (the browser's
+ * remote backend, src/remote/backend.ts, and the REST API's inference-server engine, src/server/openai-engine.ts),
+ * the text, tokens and model read from its chunks as they arrive (each reported through `onToken`), and the
+ * timings of the turn. Where the stream comes from, retries and idle limits stay with each backend.
+ */
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { BackendRequest, BackendResult } from '../chat/backend';
+import { toOpenAIMessages } from './convert';
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** The streamed request for a turn: the context (with the image as a data URL, if any) and the settings, bounded. */
+export function completionParams(model: string, req: BackendRequest, imageUrl: string | undefined):
+  ChatCompletionCreateParamsStreaming {
+  const { settings } = req;
+  return {
+    model,
+    messages: toOpenAIMessages(req.messages, settings.systemPrompt, imageUrl),
+    temperature: clamp(settings.temperature, 0, 2),
+    top_p: clamp(settings.topP, 0, 1),
+    max_tokens: Math.max(1, Math.floor(settings.maxNewTokens)),
+    stream: true,
+  };
+}
+
+/** The answer as it streams in: each chunk with text is one token, reported at once through `onToken`. */
+export class StreamedAnswer {
+  text = '';
+  tokens = 0;
+  /** The model the server says answered ('' until a chunk names one). */
+  model = '';
+  /** performance.now() at the first text. */
+  firstTokenAt: number | undefined;
+
+  constructor(private readonly onToken?: BackendRequest['onToken']) {}
+
+  /** Takes one chunk; true when it carried text (a role, a finish reason or usage alone carry none). */
+  add(chunk: ChatCompletionChunk): boolean {
+    this.model ||= chunk.model ?? '';
+    const text = chunk.choices[0]?.delta.content ?? '';
+    if (text.length === 0) return false;
+    this.firstTokenAt ??= performance.now();
+    this.text += text;
+    this.tokens += 1;
+    this.onToken?.({ text, full: this.text, tokens: this.tokens });
+    return true;
+  }
+}
+
+export interface ReadOptions {
+  /** Stop right after the first chunk with text (the rest is read by a later call). */
+  untilText?: boolean;
+  /** After each chunk arrives (an idle watchdog's touch). */
+  onChunk?(): void;
+}
+
+/**
+ * Reads chunks from `it` into `answer`; true when the stream has ended. The SDK may end a stream quietly when
+ * it is aborted mid-read: the caller checks its signal afterwards.
+ */
+export async function readChunks(it: AsyncIterator<ChatCompletionChunk>, answer: StreamedAnswer,
+  opts: ReadOptions = {}): Promise<boolean> {
+  for (;;) {
+    const next = await it.next();
+    opts.onChunk?.();
+    if (next.done) return true;
+    if (answer.add(next.value) && opts.untilText) return false;
+  }
+}
+
+/** A turn's timings for ReplyDetails, in whole ms and tokens per second to one decimal (after the first token). */
+export function streamTimings(started: number, firstTokenAt: number | undefined, end: number, tokens: number):
+  NonNullable<BackendResult['details']> {
+  const genMs = firstTokenAt === undefined ? 0 : end - firstTokenAt;
+  return {
+    tokens,
+    totalMs: Math.round(end - started),
+    ...(firstTokenAt === undefined ? {} : { timeToFirstTokenMs: Math.round(firstTokenAt - started) }),
+    ...(genMs > 0 && tokens > 1 ? { tokensPerSecond: Math.round(((tokens - 1) / genMs) * 10_000) / 10 } : {}),
+  };
+}
