@@ -3,51 +3,29 @@
  * stb_image decodes (it has no WebP). The real REST server on 127.0.0.1 sends its turns to the fake inference
  * server (test/fixtures/fake-inference-server.ts); the test decodes what arrived with sharp.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChatResponse } from '../../../src/chat/service';
-import { loadApiConfig } from '../../../src/server/config';
-import { startApiServer, type RunningApi } from '../../../src/server/node';
-import { startFakeInferenceServer, type FakeInferenceServer } from '../../fixtures/fake-inference-server';
 import { makeImage } from '../../fixtures/images';
+import { useOpenAIApi } from '../../fixtures/openai-api';
 
-const root = mkdtempSync(join(tmpdir(), 'glimpse-openai-images-'));
-let fake: FakeInferenceServer;
-let api: RunningApi;
+const stack = useOpenAIApi('openai-images');
 
-beforeAll(async () => {
-  fake = await startFakeInferenceServer();
-  const config = loadApiConfig({
-    PORT: '0', DATA_DIR: join(root, 'data'), GLIMPSE_ENGINE: 'openai', GLIMPSE_ENGINE_URL: fake.url,
-    GLIMPSE_ENGINE_MODEL: 'smolvlm', GLIMPSE_RATE_PER_CLIENT: '0', GLIMPSE_RATE_PER_SESSION: '0',
-  });
-  api = await startApiServer(config, { log: () => undefined });
-});
-
-afterAll(async () => {
-  await api?.close();
-  await fake?.close();
-  rmSync(root, { recursive: true, force: true });
-});
-
-beforeEach(() => fake.reset());
+beforeEach(() => stack.fake.reset());
 
 async function send(image: Blob, name: string, sessionId?: string): Promise<ChatResponse> {
   const form = new FormData();
   if (sessionId) form.set('session_id', sessionId);
   form.set('message', 'What is in this picture?');
   form.append('image', image, name);
-  const res = await fetch(`${api.url}/chat`, { method: 'POST', body: form });
+  const res = await fetch(`${stack.api.url}/chat`, { method: 'POST', body: form });
   expect(res.status).toBe(200);
   return (await res.json()) as ChatResponse;
 }
 
 /** The one image of the last request: its data URL's type and its bytes. */
 function received(): { type: string; bytes: Buffer } {
-  const images = fake.requests.at(-1)!.images;
+  const images = stack.fake.requests.at(-1)!.images;
   expect(images).toHaveLength(1);
   const m = /^data:(image\/[a-z]+);base64,(.+)$/.exec(images[0]!)!;
   return { type: m[1]!, bytes: Buffer.from(m[2]!, 'base64') };
@@ -72,7 +50,7 @@ describe('the picture the inference server gets', () => {
     const form = new FormData();
     form.set('session_id', first.session_id);
     form.set('message', 'And the colours?');
-    expect((await fetch(`${api.url}/chat`, { method: 'POST', body: form })).status).toBe(200);
+    expect((await fetch(`${stack.api.url}/chat`, { method: 'POST', body: form })).status).toBe(200);
     expect(received()).toEqual(got);
   });
 

@@ -4,40 +4,19 @@
  * (test/fixtures/fake-inference-server.ts), which misbehaves on demand; the scrape is read with
  * test/fixtures/prometheus.ts and checked against what the fake server saw.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChatResponse } from '../../../src/chat/service';
-import { loadApiConfig } from '../../../src/server/config';
-import { startApiServer, type RunningApi } from '../../../src/server/node';
-import { startFakeInferenceServer, type FakeInferenceServer } from '../../fixtures/fake-inference-server';
+import { useOpenAIApi } from '../../fixtures/openai-api';
 import { metric, scrape, type Sample } from '../../fixtures/prometheus';
 
-const root = mkdtempSync(join(tmpdir(), 'glimpse-openai-metrics-'));
-let fake: FakeInferenceServer;
-let api: RunningApi;
-
-beforeAll(async () => {
-  fake = await startFakeInferenceServer();
-  const config = loadApiConfig({
-    PORT: '0', DATA_DIR: join(root, 'data'), GLIMPSE_ENGINE: 'openai', GLIMPSE_ENGINE_URL: fake.url,
-    GLIMPSE_ENGINE_MODEL: 'smolvlm', GLIMPSE_ENGINE_RETRIES: '2', GLIMPSE_RATE_PER_CLIENT: '0', GLIMPSE_RATE_PER_SESSION: '0',
-  });
-  // Only the backoff is shortened; the metrics hooks are the server's own.
-  api = await startApiServer(config, { log: () => undefined, engineHooks: { retry: { baseDelayMs: 5, maxDelayMs: 20 } } });
-});
-
-afterAll(async () => {
-  await api?.close();
-  await fake?.close();
-  rmSync(root, { recursive: true, force: true });
-});
+// Only the backoff is shortened; the metrics hooks are the server's own.
+const stack = useOpenAIApi('openai-metrics', { GLIMPSE_ENGINE_RETRIES: '2' },
+  { engineHooks: { retry: { baseDelayMs: 5, maxDelayMs: 20 } } });
 
 async function chat(message: string): Promise<{ status: number; body: ChatResponse & { error?: { code: string } } }> {
   const form = new FormData();
   form.set('message', message);
-  const res = await fetch(`${api.url}/chat`, { method: 'POST', body: form });
+  const res = await fetch(`${stack.api.url}/chat`, { method: 'POST', body: form });
   return { status: res.status, body: (await res.json()) as ChatResponse & { error?: { code: string } } };
 }
 
@@ -45,25 +24,25 @@ describe('GET /metrics with GLIMPSE_ENGINE=openai', () => {
   let before: Sample[];
   let after: Sample[];
   beforeAll(async () => {
-    before = await scrape(api.url);
+    before = await scrape(stack.api.url);
     // A 429 once, then an answer.
-    fake.script.push('rate-limit');
+    stack.fake.script.push('rate-limit');
     const limited = await chat('patience');
     expect(limited.status).toBe(200);
     expect(limited.body.response).toBe('Fake answer. last: patience');
     // A connection dropped with no answer, then an answer.
-    fake.script.push('drop');
+    stack.fake.script.push('drop');
     expect((await chat('again')).status).toBe(200);
     // 503 on every attempt: the first and GLIMPSE_ENGINE_RETRIES more, then the turn fails.
-    fake.script.push('loading', 'loading', 'loading');
+    stack.fake.script.push('loading', 'loading', 'loading');
     const failed = await chat('hello?');
     expect(failed.status).toBe(503);
     expect(failed.body.error?.code).toBe('RemoteUnavailableError');
-    after = await scrape(api.url);
+    after = await scrape(stack.api.url);
   });
 
   it('the fake server saw each attempt', () => {
-    expect(fake.requests.map((r) => r.mode)).toEqual(['rate-limit', 'normal', 'drop', 'normal', 'loading', 'loading', 'loading']);
+    expect(stack.fake.requests.map((r) => r.mode)).toEqual(['rate-limit', 'normal', 'drop', 'normal', 'loading', 'loading', 'loading']);
   });
 
   it('counts the retries by reason: one for the 429, one for the drop, two for the 503s', () => {
@@ -81,7 +60,7 @@ describe('GET /metrics with GLIMPSE_ENGINE=openai', () => {
     expect(errors('429')).toBe(1);
     expect(errors('none')).toBe(1);
     expect(errors('503')).toBe(3);
-    const failedAttempts = fake.requests.filter((r) => r.mode !== 'normal').length;
+    const failedAttempts = stack.fake.requests.filter((r) => r.mode !== 'normal').length;
     expect(metric(after, 'glimpse_upstream_errors_total')).toBe(failedAttempts);
   });
 
