@@ -1,50 +1,14 @@
 import 'fake-indexeddb/auto';
 import type { ReactiveControllerHost } from 'lit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BackendRequest, BackendResult, ChatBackend } from '../../../src/chat/backend';
 import { textOf } from '../../../src/chat/messages';
-import { ChatService, DEFAULT_CHAT_SETTINGS } from '../../../src/chat/service';
-import { SessionStore } from '../../../src/storage/sessions';
+import type { SessionStore } from '../../../src/storage/sessions';
 import { ConversationController } from '../../../src/ui/controllers/conversation';
 import { GenerationTracker } from '../../../src/ui/services/generation';
+import { answerOf, countingStore, everyTokenSaved } from '../../fixtures/streaming-store';
 
-/** Streams `words` tokens, yielding to the event loop between them (so each partial save lands and is announced). */
-class WordsBackend implements ChatBackend {
-  readonly id = 'words';
-  readonly acceptsImages = true;
-  constructor(private readonly words: number) {}
-
-  async generate(req: BackendRequest): Promise<BackendResult> {
-    let full = '';
-    for (let i = 0; i < this.words; i++) {
-      await new Promise((r) => setImmediate(r));
-      full += `${i ? ' ' : ''}w${i}`;
-      req.onToken?.({ text: `w${i}`, full, tokens: i + 1 });
-    }
-    return { text: full, model: 'words-model' };
-  }
-}
-
+/** The reads the conversation can make, counted; and the partial saves. */
 const READS = ['get', 'require', 'messages', 'getImage'] as const;
-
-/** A store whose reads are counted, and its partial saves (`update`). */
-async function countingStore() {
-  const store = await SessionStore.open(`conversation-${Math.random()}`);
-  const counts = { reads: 0, updates: 0 };
-  for (const name of READS) {
-    const original = store[name].bind(store) as (...args: unknown[]) => Promise<unknown>;
-    (store as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      counts.reads++;
-      return original(...args);
-    };
-  }
-  const update = store.update.bind(store);
-  store.update = (m) => {
-    counts.updates++;
-    return update(m);
-  };
-  return { store, counts };
-}
 
 const opened: SessionStore[] = [];
 afterEach(() => {
@@ -53,14 +17,9 @@ afterEach(() => {
 
 /** Sends one message through the controller, answered in `words` tokens; resolves with the counts once it is shown. */
 async function streamAnswer(words: number) {
-  const { store, counts } = await countingStore();
+  const { store, counts } = await countingStore('conversation', READS);
   opened.push(store);
-  const chat = new ChatService({
-    store,
-    backend: () => new WordsBackend(words),
-    settings: () => DEFAULT_CHAT_SETTINGS,
-    persistEveryMs: 0, // every token is saved: the most change events a stream can cause
-  });
+  const chat = everyTokenSaved(store, words);
   const shown: string[] = [];
   const host: ReactiveControllerHost = {
     addController: () => undefined,
@@ -95,7 +54,7 @@ describe('ConversationController while an answer streams', () => {
     expect(long.counts.updates - short.counts.updates).toBeGreaterThanOrEqual(55);
     // …and cost no more reads: a changed message replaces that message; only a structural change re-reads.
     expect(long.counts.reads).toBe(short.counts.reads);
-    expect(textOf(long.messages.at(-1)!)).toBe(Array.from({ length: 60 }, (_, i) => `w${i}`).join(' '));
+    expect(textOf(long.messages.at(-1)!)).toBe(answerOf(60));
     expect(long.messages.at(-1)!.status).toBe('complete');
     // The partial saves did reach the screen while it streamed.
     expect(long.shown.some((t) => t.length > 0 && t.split(' ').length < 60)).toBe(true);

@@ -1,30 +1,11 @@
 import 'fake-indexeddb/auto';
 import type { ReactiveControllerHost } from 'lit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BackendRequest, BackendResult, ChatBackend } from '../../../src/chat/backend';
 import { textOf } from '../../../src/chat/messages';
-import { ChatService, DEFAULT_CHAT_SETTINGS } from '../../../src/chat/service';
-import { SessionStore } from '../../../src/storage/sessions';
+import type { SessionStore } from '../../../src/storage/sessions';
 import { SessionsController } from '../../../src/ui/controllers/sessions';
+import { answerOf, countingStore, everyTokenSaved } from '../../fixtures/streaming-store';
 
-/** Streams `words` tokens, yielding to the event loop between them (so each partial save lands and is announced). */
-class WordsBackend implements ChatBackend {
-  readonly id = 'words';
-  readonly acceptsImages = true;
-  constructor(private readonly words: number) {}
-
-  async generate(req: BackendRequest): Promise<BackendResult> {
-    let full = '';
-    for (let i = 0; i < this.words; i++) {
-      await new Promise((r) => setImmediate(r));
-      full += `${i ? ' ' : ''}w${i}`;
-      req.onToken?.({ text: `w${i}`, full, tokens: i + 1 });
-    }
-    return { text: full, model: 'words-model' };
-  }
-}
-
-const answerOf = (words: number) => Array.from({ length: words }, (_, i) => `w${i}`).join(' ');
 /** The session list shows the first 120 characters of the last message. */
 const previewOf = (words: number) => answerOf(words).slice(0, 120);
 
@@ -37,23 +18,10 @@ afterEach(() => {
   for (const s of opened.splice(0)) s.close();
 });
 
-async function countingStore() {
-  const store = await SessionStore.open(`sessions-list-${Math.random()}`);
-  opened.push(store);
-  const counts = { reads: 0, updates: 0 };
-  for (const name of READS) {
-    const original = store[name].bind(store) as (...args: unknown[]) => Promise<unknown>;
-    (store as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      counts.reads++;
-      return original(...args);
-    };
-  }
-  const update = store.update.bind(store);
-  store.update = (m) => {
-    counts.updates++;
-    return update(m);
-  };
-  return { store, counts };
+async function openStore() {
+  const counted = await countingStore('sessions-list', READS);
+  opened.push(counted.store);
+  return counted;
 }
 
 /** A session list following `store`, and the previews of the first row each time it asked to render. */
@@ -73,13 +41,8 @@ async function listOf(store: SessionStore) {
 
 /** One question answered in `words` tokens, every token saved, with the session list open; resolves with the counts. */
 async function streamAnswer(words: number) {
-  const { store, counts } = await countingStore();
-  const chat = new ChatService({
-    store,
-    backend: () => new WordsBackend(words),
-    settings: () => DEFAULT_CHAT_SETTINGS,
-    persistEveryMs: 0, // every token is saved: the most change events a stream can cause
-  });
+  const { store, counts } = await openStore();
+  const chat = everyTokenSaved(store, words);
   const { list, previews } = await listOf(store);
   const res = await chat.chat({ message: 'Hello', image: null });
   expect(res.response).toBe(answerOf(words));
@@ -105,7 +68,7 @@ describe('SessionsController while an answer streams', () => {
   });
 
   it('moves a session whose message is rewritten to the top, with its new preview, without reading', async () => {
-    const { store, counts } = await countingStore();
+    const { store, counts } = await openStore();
     // Only the clock is set by hand (each write at its own minute), so the order does not hang on timing.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-01-01T10:00:00Z'));
@@ -131,7 +94,7 @@ describe('SessionsController while an answer streams', () => {
   });
 
   it('keeps search results in step: a streamed answer that now mentions the query joins them, without reading', async () => {
-    const { store, counts } = await countingStore();
+    const { store, counts } = await openStore();
     const s = await store.create({ title: 'Cats' });
     const answer = await store.append(s.id, { role: 'assistant', content: [{ type: 'text', text: 'so far' }], timestamp: '', status: 'streaming' });
     const { list } = await listOf(store);
@@ -146,7 +109,7 @@ describe('SessionsController while an answer streams', () => {
   });
 
   it('reads the list again once for a structural change (rename)', async () => {
-    const { store, counts } = await countingStore();
+    const { store, counts } = await openStore();
     const s = await store.create({ title: 'Before' });
     const { list } = await listOf(store);
     await list.settled();
