@@ -44,13 +44,35 @@ async function waiting(admin: pg.Client): Promise<boolean> {
   return rows.length > 0;
 }
 
+/** `body` with its own connection to read pg_locks (and end others' connections), closed after it. */
+async function withAdmin(body: (admin: pg.Client) => Promise<void>): Promise<void> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await body(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Resolves once `set` holds `session`'s lock; it keeps it until `release()`, then `done` settles with 'held'. */
+async function hold(set: PgSessionLocks, session: string): Promise<{ release: () => void; done: Promise<string> }> {
+  const entered = gate();
+  const finish = gate();
+  const done = set.run(session, async () => {
+    entered.open();
+    await finish.promise;
+    return 'held';
+  });
+  await entered.promise;
+  return { release: finish.open, done };
+}
+
 describe('PgSessionLocks (PostgreSQL advisory locks)', () => {
   it('one holder per session across instances, in turn; other sessions run meanwhile', async () => {
     const a = locks();
     const b = locks();
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    try {
+    await withAdmin(async (admin) => {
       const events: string[] = [];
       const first = gate();
       const entered = gate();
@@ -74,9 +96,7 @@ describe('PgSessionLocks (PostgreSQL advisory locks)', () => {
       await Promise.all([one, two]);
       expect(events).toEqual(['a in', 'other session', 'a out', 'b in']);
       await until(async () => !(await a.held('chat-1')), 'the lock is free');
-    } finally {
-      await admin.end();
-    }
+    });
   });
 
   it('a holder that throws releases the lock; its error reaches the caller', async () => {
@@ -89,16 +109,8 @@ describe('PgSessionLocks (PostgreSQL advisory locks)', () => {
   it('a lock dies with its connection: a killed holder frees the session for the next instance', async () => {
     const a = locks();
     const b = locks();
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    try {
-      const entered = gate();
-      const never = gate();
-      const held = a.run('chat-4', async () => {
-        entered.open();
-        await never.promise; // an instance stuck mid-answer
-      });
-      await entered.promise;
+    await withAdmin(async (admin) => {
+      const stuck = await hold(a, 'chat-4'); // an instance stuck mid-answer
       const next = b.run('chat-4', async () => 'b got it');
       await until(() => waiting(admin), 'b waits for the lock');
       // What a crash looks like to the server: the holder's connection goes away.
@@ -107,28 +119,17 @@ describe('PgSessionLocks (PostgreSQL advisory locks)', () => {
         [SESSION_LOCK],
       );
       expect(await next).toBe('b got it');
-      never.open();
-      await held; // the stuck holder finishes without crashing its process
+      stuck.release();
+      await stuck.done; // the stuck holder finishes without crashing its process
       expect(await a.run('chat-4', async () => 'a again')).toBe('a again');
-    } finally {
-      await admin.end();
-    }
+    });
   });
 
   it('a wait cut short by its signal ends at once; the holder and the next waiter are unaffected', async () => {
     const a = locks();
     const b = locks();
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    try {
-      const entered = gate();
-      const done = gate();
-      const holder = a.run('chat-5', async () => {
-        entered.open();
-        await done.promise;
-        return 'held';
-      });
-      await entered.promise;
+    await withAdmin(async (admin) => {
+      const holder = await hold(a, 'chat-5');
       const gone = new AbortController();
       let ran = false;
       const abandoned = b.run('chat-5', async () => void (ran = true), gone.signal).catch((err: unknown) => err);
@@ -139,13 +140,11 @@ describe('PgSessionLocks (PostgreSQL advisory locks)', () => {
       expect(await b.held('chat-5')).toBe(true); // a still holds it
       const next = b.run('chat-5', async () => 'next');
       await until(() => waiting(admin), 'the next turn waits for the lock');
-      done.open();
-      expect(await holder).toBe('held');
+      holder.release();
+      expect(await holder.done).toBe('held');
       expect(await next).toBe('next');
       expect(ran).toBe(false);
       await expect(b.run('chat-5', async () => 'x', AbortSignal.abort())).rejects.toThrow(GenerationAbortedError);
-    } finally {
-      await admin.end();
-    }
+    });
   });
 });
