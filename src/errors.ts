@@ -33,9 +33,13 @@ export class UnsupportedImageError extends named('UnsupportedImageError') {}
 export class ImageUnreadableError extends named('ImageUnreadableError') {}
 export class ImageTooLargeError extends named('ImageTooLargeError') {}
 export class InvalidImportError extends named('InvalidImportError') {}
+/** An answer version asked for that the turn does not have. */
+export class VersionNotFoundError extends named('VersionNotFoundError') {}
 // --- storage -----------------------------------------------------------------------------------------
 export class StorageQuotaError extends named('StorageQuotaError') {}
 export class StorageUnavailableError extends named('StorageUnavailableError') {}
+/** A stored record that cannot be read as what it claims to be (set aside, never used). */
+export class DamagedRecordError extends named('DamagedRecordError') {}
 /** An update built on an old read of a message that has been rewritten since (it would undo the newer write). */
 export class StaleWriteError extends named('StaleWriteError') {}
 // --- generation / engine -----------------------------------------------------------------------------
@@ -59,7 +63,7 @@ export class RemoteRequestError extends named('RemoteRequestError') {}
 const registry = new Map<string, typeof GlimpseError>();
 for (const cls of [
   GlimpseError, EmptyMessageError, MessageTooLongError, SessionNotFoundError, InvalidSessionIdError,
-  UnsupportedImageError, ImageUnreadableError, ImageTooLargeError, InvalidImportError, StorageQuotaError,
+  UnsupportedImageError, ImageUnreadableError, ImageTooLargeError, InvalidImportError, VersionNotFoundError, DamagedRecordError, StorageQuotaError,
   StorageUnavailableError, StaleWriteError, GenerationAbortedError, NoAdapterError, OutOfMemoryError, DeviceLostError,
   ModelFilesMissingError, ModelLoadError, ModelHostUnreachableError, UnknownModelError, PromptTooLongError, WorkerCrashedError,
   EngineError, RemoteUnavailableError, RemoteRateLimitedError, RemoteRequestError,

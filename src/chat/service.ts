@@ -1,4 +1,4 @@
-import { EmptyMessageError, GlimpseError, ImageUnreadableError, MessageTooLongError, UnsupportedImageError } from '../errors';
+import { EmptyMessageError, GlimpseError, ImageUnreadableError, MessageTooLongError, StorageUnavailableError, UnsupportedImageError } from '../errors';
 import {
   DEFAULT_CHAT_SETTINGS,
   type ChatApi,
@@ -316,7 +316,7 @@ export class ChatService implements ChatApi {
   }
 
   private async writeContextImage(sessionId: string, hash: string | null): Promise<void> {
-    if (!this.store.setContextImage) throw new Error('This session store cannot change the image in context.');
+    if (!this.store.setContextImage) throw new StorageUnavailableError('This session store cannot change the image in context.');
     await this.store.setContextImage(sessionId, hash);
   }
 

@@ -1,4 +1,5 @@
 import type { BranchTurn, MessageVersion, StoredMessage } from './messages';
+import { VersionNotFoundError } from '../errors';
 
 /**
  * Versions of a turn and the branches they lead to. A transcript stays one line of turns (what the model,
@@ -61,7 +62,7 @@ export function withNewVersion(m: StoredMessage, tail: readonly StoredMessage[],
 export function showVersion(m: StoredMessage, tail: readonly StoredMessage[], index: number): { turn: StoredMessage; following: BranchTurn[] } {
   const all = allVersions(m, tail);
   const chosen = all[index];
-  if (!chosen) throw new RangeError(`This message has ${all.length} versions; there is no version ${index + 1}.`);
+  if (!chosen) throw new VersionNotFoundError(`This message has ${all.length} versions; there is no version ${index + 1}.`, { versions: all.length, index });
   all.splice(index, 1);
   const { status: _s, error: _e, details: _d, ...rest } = m;
   const { following = [], ...version } = chosen;

@@ -1,3 +1,4 @@
+import { UnknownModelError } from '../errors';
 import { chooseDtypes, expectedOnnxFiles } from './device';
 import type { DeviceChoice, DtypeMap } from './protocol';
 
@@ -110,7 +111,7 @@ export function downloadSize(modelId: string, dtypes: DtypeMap): DownloadSize | 
   const onnx = expectedOnnxFiles(dtypes);
   const files = [...onnx, ...MODEL_JSON_FILES].map((file) => {
     const bytes = model.size(file);
-    if (bytes === undefined) throw new Error(`No size for ${modelId} ${file}.`);
+    if (bytes === undefined) throw new UnknownModelError(`No size is known for ${modelId} ${file}.`, { model: modelId, file });
     return { file, bytes };
   });
   const sum = (list: { bytes: number }[]) => list.reduce((a, f) => a + f.bytes, 0);

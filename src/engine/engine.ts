@@ -8,7 +8,7 @@ import {
 } from '@huggingface/transformers';
 import type { GenerationSettings } from '../chat/backend';
 import type { ChatMessage } from '../chat/messages';
-import { GenerationAbortedError, PromptTooLongError } from '../errors';
+import { EngineError, GenerationAbortedError, PromptTooLongError } from '../errors';
 import { configureSource } from './apply-source';
 import { classifyEngineError } from './errors';
 import { featureKey, FeatureMemory, isUsable } from './features';
@@ -219,7 +219,7 @@ export class VlmEngine {
   }
 
   private requireLoaded() {
-    if (!this.processor || !this.model || !this.loaded || !this.tokenizer) throw new Error('No model is loaded.');
+    if (!this.processor || !this.model || !this.loaded || !this.tokenizer) throw new EngineError('No model is loaded.');
     return { processor: this.processor, model: this.model, loaded: this.loaded, tokenizer: this.tokenizer };
   }
 
@@ -233,7 +233,7 @@ export class VlmEngine {
       processor.apply_chat_template(messages as never, { add_generation_prompt: true, tokenize: false }) as unknown as string);
     if (!input.image) {
       const { ids } = encodePrompt(tokenizer, rendered);
-      if (ids.includes(this.imageTokenId)) throw new Error('A message carries an image part but no image was given.');
+      if (ids.includes(this.imageTokenId)) throw new EngineError('A message carries an image part but no image was given.');
       return { ids, image: null, pixels: null, features: null, featureKey: null };
     }
     const { loaded } = this.requireLoaded();
@@ -250,7 +250,7 @@ export class VlmEngine {
       expansion = imagePromptString(rows, cols, this.tokensPerFrame);
     }
     const { ids, imageAt } = encodePrompt(tokenizer, rendered, { placeholder: IMAGE_PLACEHOLDER, expansion });
-    if (imageAt < 0) throw new Error('An image was given but no message carries an image part.');
+    if (imageAt < 0) throw new EngineError('An image was given but no message carries an image part.');
     return { ids, image: { key, at: imageAt, expansion }, pixels, features, featureKey: fKey };
   }
 

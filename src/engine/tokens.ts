@@ -11,6 +11,7 @@
  *  - Otherwise the ids equal the tokenizer's own encoding of the whole rendered prompt: the text between two
  *    control tokens is encoded in one piece, as Hugging Face tokenizers do after splitting off added tokens.
  */
+import { ModelLoadError } from '../errors';
 
 /** Half-open character range [start, end). */
 export type Span = readonly [number, number];
@@ -158,7 +159,7 @@ interface HfTokenizerCore {
 export function adaptTokenizer(tokenizer: unknown): PromptTokenizer {
   const core = (tokenizer as { _tokenizer?: HfTokenizerCore } | null)?._tokenizer;
   if (!core || typeof core.model !== 'function' || !(core.model.tokens_to_ids instanceof Map)) {
-    throw new Error('This tokenizer does not expose the parts Glimpse needs to keep typed text plain.');
+    throw new ModelLoadError('This tokenizer does not expose the parts Glimpse needs to keep typed text plain.');
   }
   const controlTokens = new Map<string, number>();
   for (const [id, t] of core.get_added_tokens_decoder()) controlTokens.set(t.content, id);

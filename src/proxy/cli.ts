@@ -9,6 +9,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { InvalidImportError } from '../errors';
 
 export interface CliIo {
   fetch: typeof fetch;
@@ -33,7 +34,7 @@ async function readHistory(path: string): Promise<unknown[]> {
   if (Array.isArray(parsed)) return parsed;
   const inner = (parsed as { conversation_history?: unknown }).conversation_history;
   if (Array.isArray(inner)) return inner;
-  throw new Error(`${path} must hold a JSON list of {role, content} (or {"conversation_history": [...]})`);
+  throw new InvalidImportError(`${path} must hold a JSON list of {role, content} (or {"conversation_history": [...]})`);
 }
 
 /** Runs the CLI; returns the process exit code (0 ok, 1 request failed, 2 usage error). */

@@ -10,6 +10,7 @@
  * PNG is large, then JPEG. Never upscaled. Runs in the page (createImageBitmap, OffscreenCanvas).
  */
 import type { ImageDetail } from '../chat/backend';
+import { ImageUnreadableError } from '../errors';
 
 export interface Size {
   width: number;
@@ -46,7 +47,7 @@ export const encodeForRemote: ImageEncoder = async (blob, detail) => {
     const { width, height } = remoteImageSize(bitmap.width, bitmap.height, detail);
     const canvas = new OffscreenCanvas(width, height);
     const ctx = canvas.getContext('2d');
-    if (!ctx) throw new Error('This browser cannot draw the picture to resize it (no 2D canvas).');
+    if (!ctx) throw new ImageUnreadableError('This browser cannot draw the picture to resize it (no 2D canvas).');
     ctx.fillStyle = '#fff'; // transparent areas: white, not JPEG's black
     ctx.fillRect(0, 0, width, height);
     ctx.imageSmoothingQuality = 'high';

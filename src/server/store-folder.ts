@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { IMAGE_HASH_PATTERN } from '../chat/ids';
 import type { StoredMessage } from '../chat/messages';
 import { imagesOf, type NewImage, type SessionRecord } from '../chat/repository';
-import { StorageUnavailableError } from '../errors';
+import { DamagedRecordError, StorageUnavailableError } from '../errors';
 import { atomicWrite, DataDirInUseError, fileName, isAlive, storageError } from './disk';
 import { removeFeatures, sweepFeatures } from './features';
 
@@ -89,8 +89,8 @@ async function loadSessions(dir: string, warnings: string[]): Promise<Map<string
     if (!name.endsWith('.json')) continue;
     try {
       const file = JSON.parse(await readFile(path, 'utf8')) as SessionFile;
-      if (file.version !== FILE_VERSION || !file.session?.id || !Array.isArray(file.messages)) throw new Error('unknown layout');
-      if (fileName(file.session.id) !== name) throw new Error('file name does not match the session id');
+      if (file.version !== FILE_VERSION || !file.session?.id || !Array.isArray(file.messages)) throw new DamagedRecordError('unknown layout');
+      if (fileName(file.session.id) !== name) throw new DamagedRecordError('file name does not match the session id');
       sessions.set(file.session.id, file);
     } catch (err) {
       const aside = `${path}.corrupt-${Date.now()}`;

@@ -25,7 +25,7 @@ export function poolConfig(opts: PgStoreOptions): PoolConfig {
 }
 
 export function quoteIdent(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new Error(`Not a schema name: ${name}`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new DatabaseOpenError(`Not a schema name: ${name} (letters, digits and _, at most 63).`);
   return `"${name}"`;
 }
 

@@ -10,6 +10,7 @@ import {
   MessageTooLongError,
   SessionNotFoundError,
   UnsupportedImageError,
+  VersionNotFoundError,
 } from '../../../src/errors';
 import { textOf } from '../../../src/chat/messages';
 import { versionCount, versionIndex } from '../../../src/chat/versions';
@@ -232,7 +233,7 @@ describe('versions and branches', () => {
     // And forward again.
     await service.selectVersion(session_id, q1!.id, 1);
     expect(await texts(session_id)).toEqual(['first, edited', res.response]);
-    await expect(service.selectVersion(session_id, q1!.id, 5)).rejects.toThrow(RangeError);
+    await expect(service.selectVersion(session_id, q1!.id, 5)).rejects.toThrow(VersionNotFoundError);
   });
 
   it('editing a question that is not the user’s, or not in the chat, is refused', async () => {

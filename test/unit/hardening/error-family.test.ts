@@ -28,6 +28,9 @@ function sources(dir: string): string[] {
 /** `class X extends Error`, or any built-in error class, directly (generic or not, globalThis or not). */
 const EXTENDS_BUILTIN = /\bclass\s+(\w+)\s*(?:<[^>{]*>)?\s+extends\s+(?:globalThis\.)?(Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError)\b/g;
 
+/** `throw new Error(…)` or another built-in error class. */
+const THROWS_BUILTIN = /\bthrow\s+new\s+(?:globalThis\.)?(Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError)\s*\(/g;
+
 describe('one error family', () => {
   it('no class in src/ extends Error (or another built-in error) directly, except GlimpseError', () => {
     const direct: string[] = [];
@@ -35,6 +38,16 @@ describe('one error family', () => {
       for (const m of readFileSync(file, 'utf8').matchAll(EXTENDS_BUILTIN)) direct.push(`${relative(SRC, file)}: ${m[1]} extends ${m[2]}`);
     }
     expect(direct).toEqual(['errors.ts: GlimpseError extends Error']);
+  });
+
+  it('nothing in src/ throws a built-in error: each throw is a named error of the family', () => {
+    const thrown: string[] = [];
+    for (const file of sources(SRC)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(THROWS_BUILTIN)) thrown.push(`${relative(SRC, file)}: throw new ${m[1]}`);
+    }
+    expect(thrown).toEqual([]);
+    expect([...'throw new Error(\'x\'); throw new RangeError(`y`); throw new EngineError(\'z\')'.matchAll(THROWS_BUILTIN)].map((m) => m[1]))
+      .toEqual(['Error', 'RangeError']);
   });
 
   it('the check finds what it is meant to find', () => {
