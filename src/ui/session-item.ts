@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import type { SessionSummary } from '../storage/sessions';
+import type { SessionSummary } from '../chat/repository';
 import { SessionDeleteEvent, SessionRenameEvent, SessionSelectEvent } from './events';
 import { fullDate, shortDate } from './format';
 import { base } from './styles/theme';
