@@ -56,7 +56,8 @@ describe('IndexedDB full', () => {
 
     // The banner's button opens the storage tab.
     $(m.root, 'chat-view', 'chat-composer', 'error-banner', 'button.storage').click();
-    const panel = $(m.root, 'settings-panel');
+    // The settings panel is loaded on first use (a dynamic import), so it appears a moment after the click.
+    const panel = await waitFor(() => $maybe(m.root, 'settings-panel'), 5000, 'the settings panel');
     await waitFor(() => $maybe(panel, 'dialog[open]') && $maybe(panel, 'storage-panel'), 5000, 'the storage tab');
     $(panel, 'dialog').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true, composed: true }));
 
