@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { openDB } from 'idb';
+import { openDB, type IDBPDatabase } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { makeContent, nowIso } from '../../../src/chat/messages';
 import { StorageQuotaError } from '../../../src/errors';
@@ -66,19 +66,22 @@ describe('searchMessages', () => {
   });
 });
 
+/** The stores and indexes exactly as release 1 created them (version 2 added 'meta'). */
+function createVersion1(db: IDBPDatabase): void {
+  const s = db.createObjectStore('sessions', { keyPath: 'id' });
+  s.createIndex('by-updated', 'updatedAt');
+  const m = db.createObjectStore('messages', { keyPath: ['sessionId', 'seq'] });
+  m.createIndex('by-image', 'imageHash');
+  m.createIndex('by-id', 'id', { unique: true });
+  db.createObjectStore('images', { keyPath: 'hash' });
+}
+
 describe('schema upgrades', () => {
   it('opens a version-1 database and keeps its data', async () => {
     const name = `upgrade-${Math.random()}`;
     // A database exactly as release 1 wrote it.
     const v1 = await openDB(name, 1, {
-      upgrade(db) {
-        const s = db.createObjectStore('sessions', { keyPath: 'id' });
-        s.createIndex('by-updated', 'updatedAt');
-        const m = db.createObjectStore('messages', { keyPath: ['sessionId', 'seq'] });
-        m.createIndex('by-image', 'imageHash');
-        m.createIndex('by-id', 'id', { unique: true });
-        db.createObjectStore('images', { keyPath: 'hash' });
-      },
+      upgrade: createVersion1,
     });
     await v1.put('sessions', {
       id: 'old', title: 'From v1', customTitle: false, createdAt: nowIso(), updatedAt: nowIso(),
@@ -99,13 +102,8 @@ describe('schema upgrades', () => {
     const name = `upgrade-v2-${Math.random()}`;
     const v2 = await openDB(name, 2, {
       upgrade(db) {
-        const s = db.createObjectStore('sessions', { keyPath: 'id' });
-        s.createIndex('by-updated', 'updatedAt');
-        const m = db.createObjectStore('messages', { keyPath: ['sessionId', 'seq'] });
-        m.createIndex('by-image', 'imageHash');
-        m.createIndex('by-id', 'id', { unique: true });
-        db.createObjectStore('images', { keyPath: 'hash' });
-        db.createObjectStore('meta');
+        createVersion1(db);
+        db.createObjectStore('meta'); // version 2
       },
     });
     const img = await withImage(5);
