@@ -7,7 +7,7 @@ import { DEFAULT_GENERATION, type GenerationSettings, type TokenEvent } from './
 import { DEFAULT_WINDOW, type ModelContext } from './context';
 import { DEFAULT_IMAGE_LIMITS, type ImageInfo, type ImageLimits } from './images';
 import type { SessionChange } from './library';
-import type { ChatMessage, StoredMessage } from './messages';
+import type { HistoryMessage, StoredMessage } from './messages';
 import type { SessionSummary } from './repository';
 
 /** The answer of `chat`, shaped like the REST server's POST /chat. */
@@ -23,7 +23,7 @@ export interface ChatResponse {
 /** GET /chat/history/{id} */
 export interface HistoryResponse {
   session_id: string;
-  history: ChatMessage[];
+  history: HistoryMessage[];
   length: number;
 }
 

@@ -16,6 +16,8 @@ import {
  * - One image in context: the session's current image (the latest one sent, unless the user removed it).
  *   It stays in context after its own message has left the window: it is then attached to the first user
  *   message of the window, so follow-ups can still be answered about it. Every other image part is dropped.
+ * - A question whose answer failed or was stopped before any text (nothing usable follows it before the next
+ *   question) leaves the context: the model sees a conversation that alternates, never two questions in a row.
  * - A system prompt, when set, comes first.
  *
  * The output is deterministic for a given transcript, which lets the engine compare prompts turn to turn
@@ -62,7 +64,8 @@ export function windowStart(count: number, windowSize: number): number {
 
 export function buildContext(transcript: readonly StoredMessage[], opts: ContextOptions): ModelContext {
   const windowSize = Math.max(1, Math.floor(opts.windowSize));
-  const candidates = transcript.filter(usable);
+  const usableOnes = transcript.filter(usable);
+  const candidates = usableOnes.filter((m, i) => m.role !== 'user' || usableOnes[i + 1]?.role !== 'user');
   const window = candidates.slice(windowStart(candidates.length, windowSize));
   // A window that would open on an answer starts at the next question instead: a prompt reads as a
   // conversation the user began (so the window holds at most windowSize messages).

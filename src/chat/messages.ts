@@ -116,3 +116,19 @@ export function makeContent(text: string, withImage: boolean): ContentPart[] {
 export function toChatMessage(m: StoredMessage): ChatMessage {
   return { role: m.role, content: m.content.map((p) => ({ ...p })), timestamp: m.timestamp };
 }
+
+/**
+ * A message in GET /chat/history: the chat shape, plus `status` when it did not complete (an answer that
+ * failed, was stopped, or was cut by a restart) and, for a failure, `error` ({code, message}).
+ */
+export interface HistoryMessage extends ChatMessage {
+  status?: Exclude<MessageStatus, 'complete'>;
+  error?: { code: string; message: string };
+}
+
+export function toHistoryMessage(m: StoredMessage): HistoryMessage {
+  const out: HistoryMessage = toChatMessage(m);
+  if (m.status && m.status !== 'complete') out.status = m.status;
+  if (m.status === 'error' && m.error) out.error = { code: m.error.name, message: m.error.message };
+  return out;
+}

@@ -19,7 +19,7 @@ import type { ImageFeatureStore } from './features';
 import { hashBlob, inspectImage, type ImageInfo } from './images';
 import type { SessionChange } from './library';
 import { defaultSessionLocks, type SessionLocks } from './locks';
-import { makeContent, nowIso, textOf, toChatMessage, type StoredMessage } from './messages';
+import { makeContent, nowIso, textOf, toHistoryMessage, type StoredMessage } from './messages';
 import { validateSessionId, type NewMessage, type SessionRepository } from './repository';
 import { TurnWriter } from './turns';
 import { showVersion, withNewVersion } from './versions';
@@ -236,7 +236,7 @@ export class ChatService implements ChatApi {
   /** GET /chat/history/{id} */
   async history(sessionId: string): Promise<HistoryResponse> {
     const messages = await this.transcript(sessionId);
-    return { session_id: sessionId, history: messages.map(toChatMessage), length: messages.length };
+    return { session_id: sessionId, history: messages.map(toHistoryMessage), length: messages.length };
   }
 
   /**

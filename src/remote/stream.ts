@@ -33,13 +33,17 @@ export class StreamedAnswer {
   /** performance.now() at the first text. */
   firstTokenAt: number | undefined;
 
-  constructor(private readonly onToken?: BackendRequest['onToken']) {}
+  constructor(private readonly onToken?: BackendRequest['onToken'], private readonly opts: { trimLeadingSpace?: boolean } = {}) {}
 
-  /** Takes one chunk; true when it carried text (a role, a finish reason or usage alone carry none). */
+  /**
+   * Takes one chunk; true when it carried text (a role, a finish reason or usage alone carry none). With
+   * `trimLeadingSpace`, one space at the very start of the answer is dropped (llama-server's " Hello").
+   */
   add(chunk: ChatCompletionChunk): boolean {
     this.model ||= chunk.model ?? '';
-    const text = chunk.choices[0]?.delta.content ?? '';
-    if (text.length === 0) return false;
+    const raw = chunk.choices?.[0]?.delta?.content ?? '';
+    if (raw.length === 0) return false;
+    const text = this.tokens === 0 && this.opts.trimLeadingSpace ? raw.replace(/^ /, '') : raw;
     this.firstTokenAt ??= performance.now();
     this.text += text;
     this.tokens += 1;
@@ -51,8 +55,8 @@ export class StreamedAnswer {
 export interface ReadOptions {
   /** Stop right after the first chunk with text (the rest is read by a later call). */
   untilText?: boolean;
-  /** After each chunk arrives (an idle watchdog's touch). */
-  onChunk?(): void;
+  /** After each chunk arrives (an idle watchdog's touch; the chunk, to read what else it carries). */
+  onChunk?(chunk: ChatCompletionChunk | undefined): void;
 }
 
 /**
@@ -63,7 +67,7 @@ export async function readChunks(it: AsyncIterator<ChatCompletionChunk>, answer:
   opts: ReadOptions = {}): Promise<boolean> {
   for (;;) {
     const next = await it.next();
-    opts.onChunk?.();
+    opts.onChunk?.(next.done ? undefined : next.value);
     if (next.done) return true;
     if (answer.add(next.value) && opts.untilText) return false;
   }

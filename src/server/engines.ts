@@ -3,14 +3,24 @@
  * (transformers.js, and with it onnxruntime-node) are imported only when it is chosen: a server that asks an
  * inference server for its answers never loads them, nor their memory.
  */
+import type { ChatBackend } from '../chat/backend';
 import type { ImageInfo } from '../chat/images';
 import { ImageUnreadableError, UnsupportedImageError } from '../errors';
 import type { ApiConfig } from './config';
-import type { ApiBackend } from './node';
+import type { ModelStatus } from './handler';
 import { OpenAIEngine, type OpenAIEngineOptions } from './openai-engine';
 
-/** Callbacks and settings for the inference-server engine (metrics wire the hooks; tests shorten the backoff). */
-export type EngineHooks = Pick<OpenAIEngineOptions, 'onRetry' | 'onUpstreamError' | 'retry'>;
+/**
+ * What the server needs of its model: answers, a status for /health, and a close. NodeBackend (SmolVLM here),
+ * or OpenAIEngine (an inference server, GLIMPSE_ENGINE=openai). Defined here, beside the factory that makes
+ * them, so that node.ts depends on this module and never the other way.
+ */
+export interface ApiBackend extends ChatBackend, ModelStatus {
+  close(): Promise<void>;
+}
+
+/** Callbacks and settings for the inference-server engine (metrics wire the hooks, the log its failures; tests shorten the backoff). */
+export type EngineHooks = Pick<OpenAIEngineOptions, 'onRetry' | 'onUpstreamError' | 'retry' | 'health' | 'log'>;
 
 /** The configured engine: OpenAIEngine for GLIMPSE_ENGINE=openai, else SmolVLM on onnxruntime-node. */
 export async function createEngine(config: ApiConfig, hooks: EngineHooks = {}): Promise<ApiBackend> {

@@ -34,7 +34,9 @@ export interface ModelStatus {
   readonly state: 'idle' | 'loading' | 'ready' | 'error';
   readonly error: string | null;
   /** An inference server answering instead of the local engine (GLIMPSE_ENGINE=openai): never its key. */
-  readonly engineInfo?: { kind: string; host: string; model: string };
+  readonly engineInfo?: { kind: string; host: string; model: string; reachable?: boolean };
+  /** Brings `state` up to date before /health reads it (the inference server is probed; cached briefly). */
+  refresh?(): Promise<void>;
 }
 
 export interface ApiDeps {
@@ -181,14 +183,20 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
   }
 
   route(app, '/health', {
-    GET: (c) => c.json({
-      status: 'ok',
-      model: model.model,
-      model_state: model.state,
-      ...(model.error ? { model_error: model.error } : {}),
-      ...(model.engineInfo ? { engine: model.engineInfo } : { device: 'cpu' }),
-      queue: { running: queue.busy ? 1 : 0, waiting: queue.waiting, max_waiting: queue.maxWaiting },
-    }),
+    GET: async (c) => {
+      await model.refresh?.();
+      // An inference server that cannot answer makes this instance unable to: 503, for a load balancer. The local
+      // engine loads on the next request, so a failed load is reported (model_state) but still 200.
+      const down = model.engineInfo !== undefined && model.state !== 'ready';
+      return c.json({
+        status: down ? 'unavailable' : 'ok',
+        model: model.model,
+        model_state: model.state,
+        ...(model.error ? { model_error: model.error } : {}),
+        ...(model.engineInfo ? { engine: model.engineInfo } : { device: 'cpu' }),
+        queue: { running: queue.busy ? 1 : 0, waiting: queue.waiting, max_waiting: queue.maxWaiting },
+      }, down ? 503 : 200);
+    },
   });
   route(app, '/', { GET: (c) => c.json({ name: 'Glimpse REST API', model: model.model, endpoints: ENDPOINTS }) });
   route(app, '/chat', { POST: [rate.client, chat] });

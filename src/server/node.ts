@@ -4,7 +4,7 @@
  * (src/node/serve.ts), logs one line per request (never a body). See docs/rest-api.md.
  */
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_GENERATION, type ChatBackend } from '../chat/backend';
+import { DEFAULT_GENERATION } from '../chat/backend';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from '../chat/images';
 import { InProcessSessionLocks } from '../chat/locks';
 import { ChatService, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../chat/service';
@@ -13,22 +13,16 @@ import { machineNames } from '../node/hosts';
 import { createServerMetrics, type ServerMetrics } from '../node/metrics';
 import { planMetrics } from '../node/metrics-listener';
 import { serveFetch, type Served } from '../node/serve';
-import { createEngine, decodeCheckFor, type EngineHooks } from './engines';
+import { createEngine, decodeCheckFor, type ApiBackend, type EngineHooks } from './engines';
 import { GlimpseError } from '../errors';
 import { loadApiConfig, type ApiConfig } from './config';
-import { createApiApp, type ModelStatus } from './handler';
+import { createApiApp } from './handler';
 import { PgSessionLocks } from './pg/locks';
 import { PgSessionStore } from './pg/store';
 import { GenerationQueue } from './queue';
 import { FileSessionStore } from './store';
 
-/**
- * What the server needs of its model: answers, a status for /health, and a close. NodeBackend (SmolVLM here),
- * or OpenAIEngine (an inference server, GLIMPSE_ENGINE=openai), see engines.ts.
- */
-export interface ApiBackend extends ChatBackend, ModelStatus {
-  close(): Promise<void>;
-}
+export type { ApiBackend } from './engines';
 
 export interface RunningApi {
   server: import('node:http').Server;
@@ -98,7 +92,7 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     queue: () => ({ running: queue.busy ? 1 : 0, waiting: queue.waiting }),
     sessions: () => store.count(),
   } });
-  const backend = opts.backend ?? await createEngine(config, observedEngine(opts.engineHooks, metrics.observer));
+  const backend = opts.backend ?? await createEngine(config, { log: (line) => log(line), ...observedEngine(opts.engineHooks, metrics.observer) });
   const settings = apiChatSettings(config);
   const service = new ChatService({
     store,

@@ -10,11 +10,14 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
-import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
+import type { BackendRequest, BackendResult, ChatBackend, GenerationSettings } from '../chat/backend';
+import { GenerationAbortedError, isError } from '../errors';
 import { withRetries, type RetryPolicy } from '../remote/retry';
 import { completionParams, readChunks, StreamedAnswer, streamTimings } from '../remote/stream';
 import type { OpenAIEngineConfig } from './config';
+import { EngineHealth, type HealthOptions } from './engine-health';
 import { EngineImages } from './engine-image';
+import { answeringModel, promptDetails, readCounts, sseChunks, type ServerCounts } from './engine-stream';
 import { retryReason, toEngineError, upstreamStatus, type ErrorContext } from './openai-errors';
 
 export interface OpenAIEngineOptions {
@@ -25,6 +28,24 @@ export interface OpenAIEngineOptions {
   onRetry?(attempt: number, reason: string): void;
   /** Each failed attempt: the upstream's HTTP status, or null for a connection error, a timeout or a drop. */
   onUpstreamError?(status: number | null): void;
+  /** How GET /health probes the server (tests shorten it). */
+  health?: HealthOptions;
+  /** A failed turn's reason, for the server's log (never the key: the messages are the client's, redacted). */
+  log?(line: string): void;
+}
+
+/**
+ * The request for a turn: the chat's settings as the local engine honours them, and the counts asked for.
+ * `repeat_penalty` is llama-server's name, `repetition_penalty` vLLM's; each server ignores the other's.
+ */
+function engineParams(model: string, req: BackendRequest, imageUrl: string | undefined): ChatCompletionCreateParamsStreaming {
+  const s: GenerationSettings = req.settings;
+  const penalty = Math.min(2, Math.max(1, s.repetitionPenalty));
+  return {
+    ...completionParams(model, req, imageUrl),
+    stream_options: { include_usage: true },
+    ...({ repeat_penalty: penalty, repetition_penalty: penalty } as object),
+  };
 }
 
 const DEFAULT_RETRY = { baseDelayMs: 250, maxDelayMs: 4_000, maxRetryAfterMs: 20_000 };
@@ -35,6 +56,8 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 class Attempt {
   readonly controller = new AbortController();
   timedOut = false;
+  /** The body was read to its end: nothing to abort, and the connection goes back to the pool. */
+  finished = false;
   private last = Date.now();
   private readonly watchdog: ReturnType<typeof setInterval>;
   private readonly onAbort = () => this.controller.abort();
@@ -68,7 +91,7 @@ class Attempt {
   close(): void {
     clearInterval(this.watchdog);
     this.parent.removeEventListener('abort', this.onAbort);
-    if (!this.controller.signal.aborted) this.controller.abort(); // closes the HTTP response if still open
+    if (!this.finished && !this.controller.signal.aborted) this.controller.abort(); // closes the HTTP response if still open
   }
 }
 
@@ -83,9 +106,8 @@ interface Opened {
 export class OpenAIEngine implements ChatBackend {
   readonly id = 'openai';
   readonly acceptsImages = true;
-  readonly state = 'ready' as const;
-  readonly error = null;
   private readonly client: OpenAI;
+  private readonly health: EngineHealth;
   private readonly policy: RetryPolicy;
   private readonly host: string;
   /** The picture as a JPEG or PNG data URL (llama.cpp reads no WebP), the last conversion kept. */
@@ -102,6 +124,21 @@ export class OpenAIEngine implements ChatBackend {
       maxRetries: 0, // ours: src/remote/retry.ts
       logLevel: 'off',
     });
+    this.health = new EngineHealth(config.baseURL, config.apiKey, this.host, opts.health);
+  }
+
+  /** From the last health probe (refresh() runs one when the last is old): ready, loading, or error. */
+  get state(): 'ready' | 'loading' | 'error' {
+    return this.health.state;
+  }
+
+  get error(): string | null {
+    return this.health.error;
+  }
+
+  /** Probes the inference server for GET /health (at most one probe per few seconds, see engine-health.ts). */
+  refresh(): Promise<void> {
+    return this.health.refresh();
   }
 
   get model(): string {
@@ -109,28 +146,41 @@ export class OpenAIEngine implements ChatBackend {
   }
 
   /** For /health: the kind, the server's host and the model, never the key. */
-  get engineInfo(): { kind: 'openai'; host: string; model: string } {
-    return { kind: 'openai', host: this.host, model: this.opts.config.model };
+  get engineInfo(): { kind: 'openai'; host: string; model: string; reachable: boolean } {
+    return { kind: 'openai', host: this.host, model: this.opts.config.model, reachable: this.health.reachable };
   }
 
   async generate(req: BackendRequest): Promise<BackendResult> {
+    try {
+      return await this.answer(req);
+    } catch (err) {
+      if (!isError(err, GenerationAbortedError) && err instanceof Error) this.opts.log?.(`inference server: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private async answer(req: BackendRequest): Promise<BackendResult> {
     const started = performance.now();
-    const imageUrl = req.image ? await this.images.dataUrl(req.image) : undefined;
-    const params = completionParams(this.opts.config.model, req, imageUrl);
+    const imageUrl = req.image ? await this.images.dataUrl(req.image, req.settings.imageDetail) : undefined;
+    const params = engineParams(this.opts.config.model, req, imageUrl);
     const { host, timeoutMs, apiKey: secret } = { host: this.host, ...this.opts.config };
     const ctx: ErrorContext = { host, timeoutMs, secret };
-    const answer = new StreamedAnswer(req.onToken);
-    const opened = await withRetries(() => this.open(params, answer, req.signal), this.policy, req.signal, {
+    // The template writes "Assistant: " + text: the space llama-server's answer starts with is the template's
+    // (the local engine drops it too), and kept it would make the next turn's prompt differ from the cache.
+    const answer = new StreamedAnswer(req.onToken, { trimLeadingSpace: true });
+    const counts: ServerCounts = {};
+    const opened = await withRetries(() => this.open(params, answer, counts, req.signal), this.policy, req.signal, {
       fail: (err, attempts) => toEngineError(err, attempts, ctx, answer, req.signal),
       onRetry: (attempt, err) => this.opts.onRetry?.(attempt, retryReason(err)),
     });
     const firstTokenAt = answer.firstTokenAt ?? performance.now();
-    await this.readRest(opened, answer, ctx, req.signal);
-    const answeredBy = answer.model || this.opts.config.model;
+    await this.readRest(opened, answer, counts, ctx, req.signal);
+    const answeredBy = answeringModel(answer.model, this.opts.config.model);
     return {
       text: answer.text,
       model: answeredBy,
-      details: { model: answeredBy, backend: 'openai', ...streamTimings(started, firstTokenAt, performance.now(), answer.tokens) },
+      details: { model: answeredBy, backend: 'openai', ...streamTimings(started, firstTokenAt, performance.now(), answer.tokens),
+        ...promptDetails(counts, params.messages) },
     };
   }
 
@@ -138,14 +188,18 @@ export class OpenAIEngine implements ChatBackend {
    * Opens the stream and reads up to its first text: everything before it may be retried (a connection
    * dropped after the headers but before a token is still a connection error); nothing after it is.
    */
-  private async open(params: ChatCompletionCreateParamsStreaming, answer: StreamedAnswer, signal: AbortSignal):
-    Promise<Opened> {
+  private async open(params: ChatCompletionCreateParamsStreaming, answer: StreamedAnswer, counts: ServerCounts,
+    signal: AbortSignal): Promise<Opened> {
     const attempt = new Attempt(signal, this.opts.config.timeoutMs);
     try {
-      const stream = await this.client.chat.completions.create(params, { signal: attempt.controller.signal });
-      const it = stream[Symbol.asyncIterator]();
-      const done = await readChunks(it, answer, { untilText: true, onChunk: () => attempt.touch() });
-      if (done) attempt.check();
+      // The raw response (the SDK still turns a refusal into its APIError): read to its end by sseChunks.
+      const response = await this.client.chat.completions.create(params, { signal: attempt.controller.signal }).asResponse();
+      const it = sseChunks(response);
+      const done = await readChunks(it, answer, { untilText: true, onChunk: (c) => this.onChunk(attempt, counts, c) });
+      if (done) {
+        attempt.check();
+        attempt.finished = true;
+      }
       return { attempt, it, done };
     } catch (err) {
       attempt.close();
@@ -165,10 +219,12 @@ export class OpenAIEngine implements ChatBackend {
   }
 
   /** Reads the rest of the answer: a failure now is never retried (the text so far would come twice). */
-  private async readRest(o: Opened, answer: StreamedAnswer, ctx: ErrorContext, signal: AbortSignal): Promise<void> {
+  private async readRest(o: Opened, answer: StreamedAnswer, counts: ServerCounts, ctx: ErrorContext, signal: AbortSignal):
+    Promise<void> {
     try {
-      if (!o.done) await readChunks(o.it, answer, { onChunk: () => o.attempt.touch() });
+      if (!o.done) await readChunks(o.it, answer, { onChunk: (c) => this.onChunk(o.attempt, counts, c) });
       o.attempt.check();
+      o.attempt.finished = true;
     } catch (err) {
       const why = o.attempt.why(err);
       if (!signal.aborted && !(why instanceof APIUserAbortError)) this.opts.onUpstreamError?.(upstreamStatus(why, signal));
@@ -176,6 +232,11 @@ export class OpenAIEngine implements ChatBackend {
     } finally {
       o.attempt.close();
     }
+  }
+
+  private onChunk(attempt: Attempt, counts: ServerCounts, chunk: ChatCompletionChunk | undefined): void {
+    attempt.touch();
+    if (chunk) readCounts(counts, chunk);
   }
 
   async close(): Promise<void> {}

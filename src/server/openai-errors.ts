@@ -58,9 +58,11 @@ export function toEngineError(err: unknown, attempts: number, ctx: ErrorContext,
   const stopped = signal.aborted || err instanceof APIUserAbortError;
   if (soFar.tokens > 0 && !stopped) {
     const timeout = err instanceof APIConnectionTimeoutError;
-    const how = timeout ? `went silent for ${ctx.timeoutMs} ms` : 'stopped sending';
+    // An error event is the server's own report (llama-server's 500 message): its words, not a guess.
+    const reason = err instanceof APIError && !(err instanceof APIConnectionError) ? upstreamText(err, ctx.secret) : '';
+    const how = timeout ? `went silent for ${ctx.timeoutMs} ms` : reason ? 'failed' : 'stopped sending';
     return new RemoteUnavailableError(`The inference server at ${ctx.host} ${how} in the middle of the answer ` +
-      `(after ${soFar.tokens} tokens); the text so far is kept. Ask again to get a whole answer.`,
+      `(after ${soFar.tokens} tokens)${reason ? `: ${reason}` : ''}; the text so far is kept. Ask again to get a whole answer.`,
     { ...data, partial: soFar.text, timeout }, { cause: err });
   }
   return toRemoteError(err, signal, soFar.text, engineWords(ctx, attempts, data));

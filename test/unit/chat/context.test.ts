@@ -67,10 +67,20 @@ describe('the context window', () => {
     expect([...starts]).toEqual([10, 20, 30, 40, 50, 60]);
   });
 
-  it('leaves out empty turns (a failed answer with no text)', () => {
+  it('leaves out a failed turn with no text, question and answer: never two questions in a row', () => {
     seq = 0;
     const t = [msg('user', 'q'), msg('assistant', ''), msg('user', 'again')];
-    expect(buildContext(t, { ...opts, imageHash: null }).messages.map(textOf)).toEqual(['q', 'again']);
+    const ctx = buildContext(t, { ...opts, imageHash: null });
+    expect(ctx.messages.map(textOf)).toEqual(['again']);
+    expect(ctx.messages.map((m) => m.role)).toEqual(['user']);
+  });
+
+  it('the picture of a failed turn stays in context, on the next question', () => {
+    seq = 0;
+    const t = [{ ...msg('user', 'look'), imageHash: 'img1' }, msg('assistant', ''), msg('user', 'again')];
+    const ctx = buildContext(t, { ...opts, imageHash: 'img1' });
+    expect(ctx.messages.map((m) => [m.role, hasImagePart(m), textOf(m)])).toEqual([['user', true, 'again']]);
+    expect(ctx.imageHash).toBe('img1');
   });
 });
 
