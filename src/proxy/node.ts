@@ -12,6 +12,7 @@ import { machineNames } from '../node/hosts';
 import { createServerMetrics, type ServerMetrics } from '../node/metrics';
 import { planMetrics } from '../node/metrics-listener';
 import { serveFetch, type Served } from '../node/serve';
+import { exitOnSignals } from '../node/signals';
 import { createProxyApp, type ProxyDeps } from './handler';
 
 export interface RunningProxy extends Served {
@@ -60,9 +61,7 @@ async function main(): Promise<void> {
   const proxy = await startProxy(config);
   console.log(`Glimpse proxy listening on ${proxy.url} → ${config.baseURL ?? 'https://api.openai.com/v1'} ` +
     `(default model ${config.defaultModel}; ${config.allowedModels.length} allowed)`);
-  const stop = () => void proxy.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignals(proxy, (line) => console.log(line));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -13,6 +13,7 @@ import { machineNames } from '../node/hosts';
 import { createServerMetrics, type ServerMetrics } from '../node/metrics';
 import { planMetrics } from '../node/metrics-listener';
 import { serveFetch, type Served } from '../node/serve';
+import { exitOnSignals } from '../node/signals';
 import { createEngine, decodeCheckFor, type ApiBackend, type EngineHooks } from './engines';
 import { GlimpseError } from '../errors';
 import { loadApiConfig, type ApiConfig } from './config';
@@ -114,10 +115,18 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     log, extraHosts: machineNames(config.host), observer: metrics.observer,
     ...(plan.main ? { metrics: plan.main } : {}), ...(opts.now ? { now: opts.now } : {}),
   });
+  // Requests being answered, so a close waits for their turns to be saved (stopped, the partial text kept).
+  const inFlight = new Set<Promise<Response>>();
+  const fetch: typeof app.fetch = (req, env) => {
+    const answer = Promise.resolve(app.fetch(req, env));
+    inFlight.add(answer);
+    answer.then(() => inFlight.delete(answer), () => inFlight.delete(answer));
+    return answer;
+  };
   let served: Served;
   let metricsServed: Served | null = null;
   try {
-    served = await serveFetch(app.fetch, { host: config.host, port: config.port, log });
+    served = await serveFetch(fetch, { host: config.host, port: config.port, log });
     metricsServed = await plan.startSeparate(log).catch(async (err: unknown) => {
       await served.close();
       throw err;
@@ -139,13 +148,25 @@ export async function startApiServer(config: ApiConfig, opts: ApiStartOptions = 
     metricsUrl: metricsServed?.url ?? null,
     close: () =>
       (closing ??= (async () => {
+        // Closing the sockets aborts every request's signal: answers stop (their text kept, marked stopped),
+        // waiting turns leave the queue. Their last writes finish before the stores close.
         await served.close();
         await metricsServed?.close();
+        await settled([...inFlight], CLOSE_WAIT_MS);
         await store.close();
         await pgLocks?.close();
         await backend.close();
       })()),
   };
+}
+
+/** How long a close waits for the answers it stopped to be saved. */
+const CLOSE_WAIT_MS = 5_000;
+
+async function settled(pending: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([Promise.allSettled(pending), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 /**
@@ -172,9 +193,7 @@ async function main(): Promise<void> {
   const where = config.engine.kind === 'openai' ? `from the inference server at ${new URL(config.engine.baseURL).host}`
     : config.source.kind === 'local' ? `from ${config.source.localModelPath}, CPU` : 'from the hub (downloaded on the first request), CPU';
   console.log(`Glimpse REST API on ${api.url}: ${config.model} ${where}; ${config.databaseUrl ? 'sessions in PostgreSQL' : `data in ${config.dataDir}`}`);
-  const stop = () => void api.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignals(api, (line) => console.log(line));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
