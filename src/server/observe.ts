@@ -3,9 +3,12 @@ import type { ReplyDetails } from '../chat/messages';
 import type { ChatResponse } from '../chat/service';
 import type { AnswerFacts } from '../http/metrics';
 
-/** How the image in context was read this turn; undefined when there was none (or the engine did not say). */
+/**
+ * How the image in context was read this turn; undefined when there was none (or the engine did not say). The
+ * inference-server engine says visionRan only when it sent an image (it never knows the image's token count).
+ */
 function vision(d: Partial<ReplyDetails>): AnswerFacts['vision'] {
-  if (!d.imageTokens || d.visionRan === undefined) return undefined;
+  if (d.visionRan === undefined || (!d.imageTokens && d.backend !== 'openai')) return undefined;
   if (d.featuresReused) return 'stored_features';
   return d.visionRan ? 'ran' : 'kv_cache';
 }

@@ -60,10 +60,12 @@ describe('answers as llama-server streams them', () => {
     expect(turns.map((t) => t.visionRan)).toEqual(['true', 'false', 'false']);
     const after = await scrape(stack.api.url);
     const sum = (k: 'promptTokens' | 'cachedTokens') => stack.fake.requests.reduce((n, r) => n + r[k]!, 0);
-    const grew = (name: string) => metric(after, name) - metric(before, name);
+    const grew = (name: string, labels: Record<string, string> = {}) => metric(after, name, labels) - metric(before, name, labels);
     expect(grew('glimpse_prompt_tokens_total')).toBe(sum('promptTokens'));
     expect(grew('glimpse_cached_prompt_tokens_total')).toBe(sum('cachedTokens'));
     expect(sum('cachedTokens')).toBeGreaterThan(0);
+    expect(grew('glimpse_vision_total', { result: 'ran' })).toBe(1);
+    expect(grew('glimpse_vision_total', { result: 'kv_cache' })).toBe(2);
   });
 
   it('timings alone (no usage chunk) give the same counts: prompt_n + cache_n, cache_n', async () => {
