@@ -47,8 +47,12 @@ describe.skipIf(!BIN)('a real llama-server behind GLIMPSE_ENGINE=openai', () => 
       '-t', '2', '--host', '127.0.0.1', '--port', String(port), '--metrics'], { stdio: ['ignore', 'pipe', 'pipe'] });
     llama.stdout!.on('data', (d: Buffer) => (log += d.toString()));
     llama.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    await expect.poll(async () => (await fetch(`${llamaUrl}/health`).catch(() => null))?.status ?? 0,
-      { timeout: 240_000, interval: 500 }).toBe(200);
+    // Ready when its /health answers 200 (503 while it loads the model); a hook cannot use expect.poll.
+    const deadline = Date.now() + 240_000;
+    while ((await fetch(`${llamaUrl}/health`).catch(() => null))?.status !== 200) {
+      if (llama.exitCode !== null || Date.now() > deadline) throw new Error(`llama-server did not start:\n${log.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const config = loadApiConfig({ PORT: '0', DATA_DIR: join(root, 'data'), GLIMPSE_ENGINE: 'openai', GLIMPSE_ENGINE_URL: llamaUrl,
       GLIMPSE_ENGINE_MODEL: MODEL, GLIMPSE_MAX_NEW_TOKENS: '12', GLIMPSE_RATE_PER_CLIENT: '0', GLIMPSE_RATE_PER_SESSION: '0' });
     api = await startApiServer(config, { log: () => undefined, engineHooks: { health: { ttlMs: 100, timeoutMs: 1_000 } } });
