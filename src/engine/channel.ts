@@ -43,6 +43,11 @@ export class WorkerChannel {
     return this.worker !== null;
   }
 
+  /** Whether a request is waiting for its answer (a turn running or queued, a load). */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
   /**
    * Sends request `call` and resolves with its result, typed by {@link EngineCalls}. `onId` hears the id
    * (to abort it later).
