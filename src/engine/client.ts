@@ -11,7 +11,7 @@ import {
   serializeError,
 } from '../errors';
 import type { EngineController, EngineNotice, EngineSettings } from './api';
-import { DEFAULT_MEMORY_POLICY, MemoryWatch, type EngineMemory, type MemoryPolicy } from './memory-watch';
+import { DEFAULT_MEMORY_POLICY, MemoryWatch, crashError, type EngineMemory, type MemoryPolicy } from './memory-watch';
 import { isModelCached } from './model-files';
 import { WorkerChannel } from './channel';
 import { chooseDevice, chooseDtypes } from './device';
@@ -336,13 +336,13 @@ export class EngineClient extends EventTarget implements EngineController {
     this.seenImages.clear();
   }
 
-  private crashed(message: string): void {
+  private crashed(detail: string): void {
     this.loadedKey = null;
     this.forgetWorkerState();
-    const err = new WorkerCrashedError(`${message} It will restart for your next message.`);
+    const err = crashError(detail);
     this.channel.stop(err);
     this.notice({ level: 'error', message: err.message });
-    this.setStatus({ state: 'restarting', reason: message });
+    this.setStatus({ state: 'restarting', reason: err.message });
   }
 
   private setStatus(status: EngineStatus): void {

@@ -1,4 +1,6 @@
+import { OutOfMemoryError, WorkerCrashedError, type GlimpseError } from '../errors';
 import type { WorkerChannel } from './channel';
+import { isOutOfMemory } from './error-facts';
 import type { WorkerMemoryReport } from './protocol';
 
 /**
@@ -105,4 +107,21 @@ export class MemoryWatch {
     this._state = m;
     this.changed(m);
   }
+}
+
+/**
+ * The error a turn fails with when its worker died: out of memory when what killed it says so (an uncaught
+ * "RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded", "Array buffer allocation failed"),
+ * otherwise a crash. `detail` is the worker's ErrorEvent message ("Uncaught RangeError: …").
+ */
+export function crashError(detail: string): GlimpseError {
+  const [, name = 'Error', text = detail] = /^(?:Uncaught )?(\w*Error): (.*)$/s.exec(detail) ?? [];
+  if (isOutOfMemory({ name, message: text }, text)) {
+    return new OutOfMemoryError(
+      `The model ran out of memory and its worker stopped (${text}). It will restart for your next message: ` +
+        'choose a lower image detail or a smaller photo, or close other tabs.',
+      { detail },
+    );
+  }
+  return new WorkerCrashedError(`The model's worker crashed: ${detail || 'unknown error'}. It will restart for your next message.`, { detail });
 }

@@ -149,4 +149,19 @@ describe('the model worker’s memory (WASM, real worker)', () => {
       engine.dispose();
     }
   }, 300_000);
+
+  it('a worker that dies of memory once a turn has started fails it with OutOfMemoryError, never a hang, and the next turn works', async () => {
+    const { engine, made } = client({ worker: () => new Worker(new URL('../../fixtures/crash-worker.ts', import.meta.url), { type: 'module' }) });
+    try {
+      await engine.load();
+      const err = await engine.generate(input('a', [user('CRASH, please')], null)).catch((e: unknown) => e);
+      expect((err as Error).name).toBe(OutOfMemoryError.errorName);
+      expect((err as Error).message).toMatch(/ran out of memory and its worker stopped \(WebAssembly\.Memory\.grow\(\): Maximum memory size exceeded\)/);
+      const next = await engine.generate(input('a', [user('hello')], null));
+      expect(next.stats.tokens).toBe(settings.maxNewTokens);
+      expect(made.count).toBe(2);
+    } finally {
+      engine.dispose();
+    }
+  }, 300_000);
 });
