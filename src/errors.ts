@@ -32,6 +32,8 @@ export class InvalidSessionIdError extends named('InvalidSessionIdError') {}
 export class UnsupportedImageError extends named('UnsupportedImageError') {}
 export class ImageUnreadableError extends named('ImageUnreadableError') {}
 export class ImageTooLargeError extends named('ImageTooLargeError') {}
+/** A picture the model's memory on this device cannot read at this detail (refused before it is decoded). */
+export class ImageTooBigForMemoryError extends named('ImageTooBigForMemoryError') {}
 export class InvalidImportError extends named('InvalidImportError') {}
 /** An answer version asked for that the turn does not have. */
 export class VersionNotFoundError extends named('VersionNotFoundError') {}
@@ -63,7 +65,7 @@ export class RemoteRequestError extends named('RemoteRequestError') {}
 const registry = new Map<string, typeof GlimpseError>();
 for (const cls of [
   GlimpseError, EmptyMessageError, MessageTooLongError, SessionNotFoundError, InvalidSessionIdError,
-  UnsupportedImageError, ImageUnreadableError, ImageTooLargeError, InvalidImportError, VersionNotFoundError, DamagedRecordError, StorageQuotaError,
+  UnsupportedImageError, ImageUnreadableError, ImageTooLargeError, ImageTooBigForMemoryError, InvalidImportError, VersionNotFoundError, DamagedRecordError, StorageQuotaError,
   StorageUnavailableError, StaleWriteError, GenerationAbortedError, NoAdapterError, OutOfMemoryError, DeviceLostError,
   ModelFilesMissingError, ModelLoadError, ModelHostUnreachableError, UnknownModelError, PromptTooLongError, WorkerCrashedError,
   EngineError, RemoteUnavailableError, RemoteRateLimitedError, RemoteRequestError,

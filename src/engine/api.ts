@@ -1,3 +1,4 @@
+import type { EngineMemory } from './memory-watch';
 import type { DeviceChoice, DevicePreference, EngineStatus } from './protocol';
 
 /** Engine settings the user changes in Settings. */
@@ -15,6 +16,8 @@ export interface EngineSettings {
  * - `status`: CustomEvent<EngineStatus> whenever the state changes (loading progress included).
  * - `notice`: CustomEvent<EngineNotice> for things the user should be told (fell back to WASM, the GPU
  *   device was lost and the engine restarted, ...).
+ * - `memory`: CustomEvent<EngineMemory> when the model worker's memory was read (after a load or a turn) or
+ *   given back.
  */
 export interface EngineController extends EventTarget {
   readonly status: EngineStatus;
@@ -22,6 +25,8 @@ export interface EngineController extends EventTarget {
   readonly device: DeviceChoice | null;
   /** The model the engine is (or will be) running. */
   readonly model: string;
+  /** The model worker's memory, when the engine can read it (WebAssembly's heap in the browser). */
+  readonly memory?: EngineMemory | null;
   /** Loads (or switches to) a model; resolves when it is ready. Safe to call repeatedly. */
   load(model?: string): Promise<void>;
   /** Probes the device without loading anything. */

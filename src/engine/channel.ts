@@ -26,7 +26,8 @@ interface Pending {
 /**
  * The page's end of the worker's protocol: one worker at a time, an id per request, and a pending map that
  * matches each done/error/event to its request. `onCrash` hears a worker that died or sent what the page
- * cannot read; stop() ends the worker and fails what was pending.
+ * cannot read (with the ErrorEvent's message, "Uncaught RangeError: …"); stop() ends the worker and fails what was
+ * pending.
  */
 export class WorkerChannel {
   private worker: Worker | null = null;
@@ -41,6 +42,11 @@ export class WorkerChannel {
   /** Whether a worker is running (a model may be loaded in it). */
   get running(): boolean {
     return this.worker !== null;
+  }
+
+  /** Whether a request is waiting for its answer (a turn running or queued, a load). */
+  get busy(): boolean {
+    return this.pending.size > 0;
   }
 
   /**
@@ -90,9 +96,9 @@ export class WorkerChannel {
     w.onmessage = (e: MessageEvent<EngineResponse>) => this.receive(e.data);
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      this.onCrash(`The model's worker crashed: ${e.message || 'unknown error'}.`);
+      this.onCrash(e.message || '');
     };
-    w.onmessageerror = () => this.onCrash('The model sent a message the page could not read.');
+    w.onmessageerror = () => this.onCrash('the model sent a message the page could not read');
     this.worker = w;
     return w;
   }

@@ -3,6 +3,7 @@ import {
   GlimpseError,
   ModelFilesMissingError,
   ModelHostUnreachableError,
+  OutOfMemoryError,
   UnknownModelError,
   WorkerCrashedError,
   asGlimpseError,
@@ -10,6 +11,7 @@ import {
   serializeError,
 } from '../errors';
 import type { EngineController, EngineNotice, EngineSettings } from './api';
+import { DEFAULT_MEMORY_POLICY, MemoryWatch, crashError, type EngineMemory, type MemoryPolicy } from './memory-watch';
 import { isModelCached } from './model-files';
 import { WorkerChannel } from './channel';
 import { chooseDevice, chooseDtypes } from './device';
@@ -37,6 +39,8 @@ export interface EngineClientOptions {
   prefer?: DevicePreference;
   /** Memory for the KV caches of recent chats (default: the engine's own, 512 MB). */
   kvBudgetBytes?: number;
+  /** When the worker's memory is given back (default: ×2 its size at rest, at least 256 MiB over; memory-watch.ts). */
+  memory?: Partial<MemoryPolicy>;
   createWorker?: () => Worker;
 }
 
@@ -67,6 +71,7 @@ export class EngineClient extends EventTarget implements EngineController {
   private readonly seenImages = new Set<string>();
   /** Whether a model's files for this device are already downloaded, by model and device path. */
   private readonly downloaded = new Map<string, Promise<boolean>>();
+  private readonly watch: MemoryWatch;
 
   constructor(options: EngineClientOptions = {}) {
     super();
@@ -76,6 +81,8 @@ export class EngineClient extends EventTarget implements EngineController {
     this.prefer = options.prefer ?? 'auto';
     this.kvBudgetBytes = options.kvBudgetBytes ?? null;
     this.channel = new WorkerChannel(options.createWorker ?? defaultWorker, (message) => this.crashed(message));
+    const changed = (m: EngineMemory) => this.dispatchEvent(new CustomEvent<EngineMemory>('memory', { detail: m }));
+    this.watch = new MemoryWatch(this.channel, { ...DEFAULT_MEMORY_POLICY, ...options.memory }, changed);
   }
 
   get status(): EngineStatus {
@@ -86,6 +93,10 @@ export class EngineClient extends EventTarget implements EngineController {
   }
   get model(): string {
     return this._model;
+  }
+  /** The model worker's memory: now, at rest, and how often it was given back (null before a load). */
+  get memory(): EngineMemory | null {
+    return this.watch.state;
   }
 
   /** Several elements ask at start-up: one probe (one adapter request, one fallback notice) answers them all. */
@@ -184,6 +195,7 @@ export class EngineClient extends EventTarget implements EngineController {
       this.loadedKey = `${model}|${choice.device}`;
       this.downloaded.set(`${model}|${choice.device}|${choice.shaderF16}`, Promise.resolve(true));
       if (this.kvBudgetBytes !== null) await this.channel.request('configure', { kvBudgetBytes: this.kvBudgetBytes });
+      await this.watch.loaded();
       this.setStatus({ state: 'ready', model });
     } catch (err) {
       const e = this.explainLoadError(asGlimpseError(err));
@@ -229,6 +241,8 @@ export class EngineClient extends EventTarget implements EngineController {
     opts: { onToken?: (text: string, tokens: number) => void; signal?: AbortSignal } = {},
   ): Promise<GenerateOutput> {
     await this.load(input.settings.model || this._model);
+    // Memory given back after the last turn replaced the worker while this one waited: it reloads first.
+    while (!this.loadedKey) await this.load(input.settings.model || this._model);
     this.setStatus({ state: 'generating', model: this._model, stage: this.firstStage(input) });
     let id = 0;
     let writing = false;
@@ -253,12 +267,29 @@ export class EngineClient extends EventTarget implements EngineController {
       if (input.image) this.seenImages.add(input.image.hash);
       return out;
     } catch (err) {
-      if (isError(err, DeviceLostError) || isError(err, WorkerCrashedError)) this.recover(asGlimpseError(err));
+      // A worker out of memory is poisoned like a crashed one (one ONNX Runtime failure fails every later call).
+      if (isError(err, DeviceLostError) || isError(err, WorkerCrashedError) || isError(err, OutOfMemoryError)) this.recover(asGlimpseError(err));
       throw err;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       if (this._status.state === 'generating') this.setStatus({ state: 'ready', model: this._model });
+      if (this.loadedKey) void this.giveBackIfLarge();
     }
+  }
+
+  /** After a turn: a worker far above its size at rest is replaced now, between turns, and the model reloads. */
+  private async giveBackIfLarge(): Promise<void> {
+    const report = await this.watch.shouldGiveBack();
+    if (!report || !this.loadedKey || this.loading) return;
+    const model = this._model;
+    this.restartWorker();
+    this.watch.gaveBack(report.wasmBytes);
+    this.notice({
+      level: 'info',
+      message: `The model held ${Math.round(report.wasmBytes / 2 ** 20)} MiB after that answer (${Math.round(report.steadyBytes / 2 ** 20)} MiB at rest): ` +
+        'Glimpse gave that memory back and reloads the model from this device. Your chats are kept.',
+    });
+    await this.load(model).catch(() => undefined); // a failure is shown by the status, and the next turn retries
   }
 
   /** What the answer waits for first: the GPU's one-time warm-up, a picture not read yet, or the conversation. */
@@ -305,13 +336,13 @@ export class EngineClient extends EventTarget implements EngineController {
     this.seenImages.clear();
   }
 
-  private crashed(message: string): void {
+  private crashed(detail: string): void {
     this.loadedKey = null;
     this.forgetWorkerState();
-    const err = new WorkerCrashedError(`${message} It will restart for your next message.`);
+    const err = crashError(detail);
     this.channel.stop(err);
     this.notice({ level: 'error', message: err.message });
-    this.setStatus({ state: 'restarting', reason: message });
+    this.setStatus({ state: 'restarting', reason: err.message });
   }
 
   private setStatus(status: EngineStatus): void {

@@ -15,6 +15,7 @@ import { featureKey, FeatureMemory, isUsable } from './features';
 import { TOKENS_PER_FRAME } from './image';
 import { disposeCache, pastLengthOf, sliceCache, type KvCache } from './kv-cache';
 import { KvPool, type PooledCache } from './kv-pool';
+import { checkPictureFits, visionShapeOf, type MemoryRoom, type VisionShape } from './picture-memory';
 import { planReuse, type ReusePlan } from './prompt';
 import { ProgressTracker } from './progress';
 import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type VisionStep } from './run';
@@ -85,9 +86,13 @@ export class VlmEngine {
   private tokensPerFrame = TOKENS_PER_FRAME;
   /** Replaces the model's vision encoder for one generate call (kept features, or capturing what it computes). */
   private visionHook: VisionHook | null = null;
+  private visionShape: VisionShape = visionShapeOf(null);
+  /** The memory left for pictures (the worker measures it; none in Node, where nothing is checked). */
+  private readonly memoryRoom: () => MemoryRoom | null;
 
-  constructor(opts: { kvBudgetBytes?: number } = {}) {
+  constructor(opts: { kvBudgetBytes?: number; memoryRoom?: () => MemoryRoom | null } = {}) {
     this.pool = new KvPool(opts.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES);
+    this.memoryRoom = opts.memoryRoom ?? (() => null);
   }
 
   get current(): { model: string; device: Device; dtypes: DtypeMap } | null {
@@ -128,6 +133,7 @@ export class VlmEngine {
     this.maxPositions = config.text_config?.max_position_embeddings ?? 8192;
     this.hiddenSize = config.text_config?.hidden_size ?? 0;
     this.tokensPerFrame = (this.processor!.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
+    this.visionShape = visionShapeOf(this.model.config);
     this.hookVisionEncoder(this.model);
     this.loaded = { model: opts.model, device: opts.device, dtypes: opts.dtypes };
     progress.finish();
@@ -245,7 +251,7 @@ export class VlmEngine {
     let expansion = cached?.key === key ? cached.expansion : null;
     if (expansion === null && features) expansion = imagePromptString(features.rows, features.cols, this.tokensPerFrame);
     if (expansion === null) {
-      pixels = await prepareImage(processor, input.image.blob, input.settings.imageDetail);
+      pixels = await this.preparePicture(input);
       const { rows, cols } = gridOf(pixels);
       expansion = imagePromptString(rows, cols, this.tokensPerFrame);
     }
@@ -276,11 +282,19 @@ export class VlmEngine {
   /** Frames of the turn's picture, prepared late (the cache was cut before it); the cache is freed on failure. */
   private async pixelsFor(input: GenerateInput, past: KvCache | null): Promise<ImageInputs> {
     try {
-      return await prepareImage(this.requireLoaded().processor, input.image!.blob, input.settings.imageDetail);
+      return await this.preparePicture(input);
     } catch (err) {
       await disposeCache(past);
       throw err;
     }
+  }
+
+  /** The turn's picture cut into frames, once it is known to fit in the memory left (refused before decoding). */
+  private async preparePicture(input: GenerateInput): Promise<ImageInputs> {
+    const { blob } = input.image!;
+    const detail = input.settings.imageDetail;
+    await checkPictureFits(blob, detail, this.visionShape, this.memoryRoom());
+    return prepareImage(this.requireLoaded().processor, blob, detail);
   }
 
   private checkLength(ids: number[]): void {

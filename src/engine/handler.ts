@@ -1,5 +1,7 @@
 import { serializeError } from '../errors';
 import { VlmEngine } from './engine';
+import { classifyEngineError } from './errors';
+import { WorkerRoom } from './memory';
 import type {
   EngineCall,
   EngineEvents,
@@ -29,7 +31,9 @@ type Senders = { [E in keyof EngineEvents]: (id: number, event: EngineEvents[E])
  * runs one request at a time (a GPU runs one generation at a time anyway) and answers every request id
  * with progress/token events and exactly one done or error.
  */
-export function createHandler(post: (message: EngineResponse) => void, engine = new VlmEngine()) {
+export function createHandler(post: (message: EngineResponse) => void, given?: VlmEngine, room = new WorkerRoom()) {
+  // The worker's own engine checks each picture against the memory the worker has left.
+  const engine = given ?? new VlmEngine({ memoryRoom: () => room.room() });
   const aborts = new Map<number, AbortController>();
   let queue: Promise<unknown> = Promise.resolve();
   const send: Senders = {
@@ -41,10 +45,14 @@ export function createHandler(post: (message: EngineResponse) => void, engine = 
     async load({ model, device, dtypes, source }, { emit }) {
       const onProgress = (progress: EngineEvents['progress']['progress']) => emit('progress', { progress });
       const { loadMs } = await engine.load({ model, device, dtypes, source, onProgress });
+      room.loaded();
       return { model, device, dtypes, loadMs };
     },
     generate: ({ input }, { signal, emit }) =>
-      engine.generate(input, { signal, onToken: (text, tokens) => emit('token', { text, tokens }) }),
+      // What escapes unnamed (a RangeError while preparing a picture) is named here, so the page can act on it.
+      engine.generate(input, { signal, onToken: (text, tokens) => emit('token', { text, tokens }) }).catch((err: unknown) => {
+        throw classifyEngineError(err, { model: engine.current?.model ?? input.settings.model, phase: 'generate' });
+      }),
     async reset() {
       await engine.resetCache();
       return { ok: true };
@@ -53,6 +61,10 @@ export function createHandler(post: (message: EngineResponse) => void, engine = 
       // Queued like the rest: a smaller budget evicts caches between answers, never under one.
       await engine.setKvBudget(kvBudgetBytes);
       return { kvUsage: engine.kvUsage };
+    },
+    async memory({ budgetBytes }) {
+      room.setBudget(budgetBytes);
+      return room.report();
     },
     async abort({ target }) {
       const ctrl = aborts.get(target);

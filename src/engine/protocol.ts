@@ -7,8 +7,10 @@ import type { GenerationSettings } from '../chat/backend';
 import type { ImageFeatures } from '../chat/features';
 import type { ChatMessage } from '../chat/messages';
 import type { SerializedError } from '../errors';
+import type { WorkerMemoryReport } from './memory';
 
 export type { ImageFeatures } from '../chat/features';
+export type { WorkerMemory, WorkerMemoryReport } from './memory';
 
 export type Device = 'webgpu' | 'wasm' | 'cpu';
 
@@ -141,6 +143,11 @@ export interface EngineCalls {
   reset: { params: object; result: { ok: true }; events: never };
   /** Engine settings that apply without reloading the model (sent after each load and on change). */
   configure: { params: { kvBudgetBytes: number }; result: { kvUsage: KvUsage }; events: never };
+  /**
+   * The worker's WebAssembly memory now, at rest and its budget for pictures (queued: read between answers,
+   * never under one). `budgetBytes` sets that budget (tests; 0 goes back to the device's own).
+   */
+  memory: { params: { budgetBytes?: number }; result: WorkerMemoryReport; events: never };
 }
 
 export type EngineCall = keyof EngineCalls;

@@ -1,6 +1,7 @@
 import { RawImage, type Processor, type Tensor } from '@huggingface/transformers';
 import type { ImageDetail } from '../chat/backend';
 import { ImageUnreadableError } from '../errors';
+import { errorText, isOutOfMemory } from './error-facts';
 import { planImage } from './image';
 
 /** What the Idefics3 image processor gives for one picture: the frames, and the tile grid. */
@@ -17,6 +18,8 @@ export async function prepareImage(processor: Processor, blob: Blob, detail: Ima
   try {
     image = await RawImage.fromBlob(blob);
   } catch (err) {
+    // Memory that ran out while decoding is not a damaged file: the caller names it (OutOfMemoryError).
+    if (isOutOfMemory(err, errorText(err))) throw err;
     throw new ImageUnreadableError('The model could not read this image; it may be damaged. Try another file.', {
       cause: String(err),
     });

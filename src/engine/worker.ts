@@ -5,8 +5,11 @@ import { env } from '@huggingface/transformers';
 import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { createHandler } from './handler';
+import { trackWasmMemory } from './memory';
 import type { EngineRequest, EngineResponse } from './protocol';
 
+// Before ONNX Runtime makes its heap (on the first load), so the page can be told how big it grew.
+trackWasmMemory();
 const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; proxy?: boolean } };
 if (onnx.wasm) onnx.wasm.wasmPaths = { mjs: new URL(ortMjs, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href };
 

@@ -17,6 +17,7 @@ const TITLES: Record<string, { title: string; hint?: string }> = {
   UnsupportedImageError: { title: 'This file can’t be used' },
   ImageUnreadableError: { title: 'Image can’t be read' },
   ImageTooLargeError: { title: 'Image too large' },
+  ImageTooBigForMemoryError: { title: 'Not enough memory for this picture' },
   StorageQuotaError: { title: 'Storage full' },
   StorageUnavailableError: { title: 'Saving failed', hint: 'Private browsing can block storage; try a normal window.' },
   NoAdapterError: { title: 'No GPU available', hint: 'Glimpse will use the slower WASM engine instead.' },

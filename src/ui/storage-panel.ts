@@ -9,13 +9,14 @@ import type { ModelManager } from './model-manager';
 import { browserStorageSpace, type StorageSpace } from './services/model-files';
 import { base } from './styles/theme';
 import { panelStyles } from './styles/panel';
+import './engine-memory';
 import './error-banner';
 import './model-manager';
 import './transfer-panel';
 
 /**
  * Settings → Storage & models: how much this site stores and may store, whether the browser keeps it under
- * storage pressure (and a button to ask it to), then the cached models (<model-manager>) and the chats'
+ * storage pressure (and a button to ask it to), the memory the model's worker holds (<engine-memory>), then the cached models (<model-manager>) and the chats'
  * export and import (<transfer-panel>). Loaded on demand when the tab first opens.
  *
  * The figures refresh whenever a child reports a `storage-change` (a model deleted or added, chats imported).
@@ -109,6 +110,7 @@ export class StoragePanel extends LitElement {
           error: (err) => html`<error-banner .error=${err} .dismissible=${false}></error-banner>`,
         })}
       </section>
+      <engine-memory></engine-memory>
       <model-manager></model-manager>
       <transfer-panel .sessionId=${this.sessionId}></transfer-panel>
     `;

@@ -13,6 +13,7 @@
 import type { BackendRequest, BackendResult, ChatBackend } from '../../chat/backend';
 import { hasImagePart, textOf } from '../../chat/messages';
 import type { EngineController, EngineNotice, EngineSettings } from '../../engine/api';
+import type { EngineMemory } from '../../engine/memory-watch';
 import { chooseDevice, chooseDtypes } from '../../engine/device';
 import { downloadSize } from '../../engine/downloads';
 import { DEFAULT_MODEL_ID } from '../../engine/models';
@@ -48,6 +49,8 @@ export class FakeEngine extends EventTarget implements EngineController {
   /** What Settings asked for (tests read it). */
   prefer: DevicePreference;
   kvBudgetBytes: number | null = null;
+  /** The model worker's memory as the real engine reports it (tests set it with reportMemory). */
+  memory: EngineMemory | null = null;
   #loading: Promise<void> | null = null;
   readonly #downloaded: Set<string>;
   readonly #options: Omit<Required<FakeEngineOptions>, 'files' | 'downloaded' | 'offline' | 'prefer'> & Pick<FakeEngineOptions, 'files'>;
@@ -181,6 +184,12 @@ export class FakeEngine extends EventTarget implements EngineController {
     this.status = { state: 'error', model, error: serializeError(err) };
     this.emitStatus();
     throw err;
+  }
+
+  /** As the real engine after a load, a turn or memory given back. */
+  reportMemory(m: EngineMemory): void {
+    this.memory = m;
+    this.dispatchEvent(new CustomEvent<EngineMemory>('memory', { detail: m }));
   }
 
   private emitStatus(): void {

@@ -257,6 +257,22 @@ describe('Settings → Storage & models', () => {
     expect($(mm, '.reload-needed').textContent).toContain(new URL('./models/', document.baseURI).href);
   });
 
+  it('shows the model worker’s memory now and at rest, and that it was given back', async () => {
+    m = await mountApp();
+    const storage = await openStorage();
+    const view = () => $maybe(storage, 'engine-memory');
+    expect(view()?.shadowRoot?.textContent?.trim() ?? '').toBe(''); // nothing read yet: nothing shown
+    const MB = 1e6;
+    m.engine.reportMemory({ nowBytes: 69 * MB, steadyBytes: 29 * MB, giveBackAboveBytes: 285 * MB, budgetBytes: 4e9, givenBack: 0 });
+    const now = await waitFor(() => $maybe(storage, 'engine-memory', '.now')?.textContent, 5000, 'the memory figures');
+    expect(now).toMatch(/69 MB now/);
+    expect($(storage, 'engine-memory', '.steady').textContent).toMatch(/29 MB at rest/);
+    expect($(storage, 'engine-memory', '.given-back').textContent).toMatch(/Above 285 MB after an answer/);
+    m.engine.reportMemory({ nowBytes: 30 * MB, steadyBytes: 30 * MB, giveBackAboveBytes: 286 * MB, budgetBytes: 4e9, givenBack: 1, last: { fromBytes: 517 * MB, toBytes: 30 * MB, at: Date.now() } });
+    await waitFor(() => /Given back once: the model held 517 MB and holds 30 MB after reloading/.test($(storage, 'engine-memory', '.given-back').textContent ?? ''), 5000, 'the give-back');
+    expect($(storage, 'engine-memory', '.now').textContent).toMatch(/30 MB now/);
+  });
+
   it('a full-storage error leads to Settings → Storage', async () => {
     m = await mountApp();
     const banner = document.createElement('error-banner');
