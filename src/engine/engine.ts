@@ -21,6 +21,7 @@ import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type Vis
 import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, ImageFeatures, LoadProgress, ModelSource } from './protocol';
 import { adaptTokenizer, encodePrompt, renderPrompt, type PromptTokenizer } from './tokens';
 import { gridOf, imagePromptString, prepareImage, type ImageInputs } from './vision';
+import { yieldAfterEachStep } from './yield';
 
 /**
  * SmolVLM through transformers.js: load, and generate with the KV cache kept between turns.
@@ -129,6 +130,7 @@ export class VlmEngine {
     this.hiddenSize = config.text_config?.hidden_size ?? 0;
     this.tokensPerFrame = (this.processor!.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
     this.hookVisionEncoder(this.model);
+    yieldAfterEachStep(this.model); // Stop is read between tokens on WASM too
     this.loaded = { model: opts.model, device: opts.device, dtypes: opts.dtypes };
     progress.finish();
     return { loadMs: performance.now() - t0 };
