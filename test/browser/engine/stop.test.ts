@@ -20,12 +20,12 @@ const input = (text: string): GenerateInput => ({
 });
 
 /** Runs a long answer and aborts it once `after` tokens have streamed; what the page saw and what it got back. */
-async function stopAfter(client: EngineClient, after: number) {
+async function stopAfter(client: EngineClient, after: number, maxNewTokens = settings.maxNewTokens) {
   const ctrl = new AbortController();
   let streamed = 0;
   let atAbort = -1;
   const err = await client
-    .generate(input('Tell me a very long story.'), {
+    .generate({ ...input('Tell me a very long story.'), settings: { ...settings, maxNewTokens } }, {
       signal: ctrl.signal,
       onToken: (_text, tokens) => {
         streamed = tokens;
@@ -39,7 +39,7 @@ async function stopAfter(client: EngineClient, after: number) {
   return { err, atAbort, streamed };
 }
 
-describe('Stop on the WASM path (real worker, tiny model)', () => {
+describe('Stop in the real worker (tiny model)', () => {
   it('ends a long answer within 3 tokens of the abort, keeps the partial text, and the next answer runs', async () => {
     const client = new EngineClient({ source, model: MODEL, forceDevice: 'wasm' });
     try {
@@ -60,4 +60,20 @@ describe('Stop on the WASM path (real worker, tiny model)', () => {
       client.dispose();
     }
   });
+
+  it('WebGPU (SwiftShader): Stop still ends the answer within 3 tokens, partial kept', async () => {
+    // SwiftShader runs WebGPU on the CPU at about a token a second: a shorter limit, still far past the stop.
+    const client = new EngineClient({ source, model: MODEL, forceDevice: 'webgpu' });
+    try {
+      await client.load();
+      const { err, atAbort } = await stopAfter(client, 2, 40);
+      expect((err as Error).name).toBe(GenerationAbortedError.errorName);
+      const data = (err as GenerationAbortedError).data as { partial: string; stats: GenerateStats };
+      expect(data.stats.device).toBe('webgpu');
+      expect(data.stats.tokens).toBeLessThanOrEqual(atAbort + 3);
+      expect(data.partial.length).toBeGreaterThan(0);
+    } finally {
+      client.dispose();
+    }
+  }, 900_000); // bounds a hang: the first WebGPU run on SwiftShader compiles its shaders (minutes under load)
 });
