@@ -1,5 +1,6 @@
 import { serializeError } from '../errors';
 import { VlmEngine } from './engine';
+import { watchStopFlag } from './yield';
 import type {
   EngineCall,
   EngineEvents,
@@ -62,8 +63,11 @@ export function createHandler(post: (message: EngineResponse) => void, engine = 
   };
 
   async function run<K extends EngineCall>(req: RequestOf<K>): Promise<void> {
-    const signal = (aborts.get(req.id) ?? new AbortController()).signal;
-    const ctx: CallContext<K> = { signal, emit: (type, event) => send[type](req.id, event) };
+    const ctrl = aborts.get(req.id) ?? new AbortController();
+    const ctx: CallContext<K> = { signal: ctrl.signal, emit: (type, event) => send[type](req.id, event) };
+    // Watched only while this request runs: the page's shared stop flag, read after each model step.
+    const stop = (req as { stop?: unknown }).stop;
+    const unwatch = typeof SharedArrayBuffer === 'function' && stop instanceof SharedArrayBuffer ? watchStopFlag(stop, () => ctrl.abort()) : null;
     try {
       const call: EngineHandlers[K] = handlers[req.type];
       const result = await call(req, ctx);
@@ -71,6 +75,7 @@ export function createHandler(post: (message: EngineResponse) => void, engine = 
     } catch (err) {
       post({ id: req.id, type: 'error', error: serializeError(err) });
     } finally {
+      unwatch?.();
       aborts.delete(req.id);
     }
   }

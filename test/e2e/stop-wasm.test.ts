@@ -34,6 +34,23 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
+/**
+ * Runs in the page before the app: notes whether each generate request to the engine worker carries a shared
+ * stop flag, and on a cross-origin isolated page holds back the abort messages, so that the flag alone must stop
+ * the answer there (the abort message is the only way on a page that is not isolated).
+ */
+function watchEngineMessages(isolated: boolean): void {
+  const w = window as unknown as { __stopFlags: boolean[] };
+  w.__stopFlags = [];
+  const post = Worker.prototype.postMessage as (this: Worker, message: unknown, options?: StructuredSerializeOptions) => void;
+  Worker.prototype.postMessage = function (this: Worker, message: unknown, options?: StructuredSerializeOptions) {
+    const m = message as { type?: string; stop?: unknown } | null;
+    if (m?.type === 'generate') w.__stopFlags.push(typeof SharedArrayBuffer === 'function' && m.stop instanceof SharedArrayBuffer);
+    if (isolated && m?.type === 'abort') return;
+    post.call(this, message, options);
+  } as typeof Worker.prototype.postMessage;
+}
+
 const assistant = (page: Page, n: number) => page.locator('message-item[role-name="assistant"]').nth(n);
 
 /** The stored assistant messages, oldest first (IndexedDB, as the app keeps them). */
@@ -91,6 +108,7 @@ describe.each([{ isolated: false }, { isolated: true }])('Stop on the WASM path 
     await context.addInitScript((max) => {
       if (!localStorage.getItem('glimpse:settings')) localStorage.setItem('glimpse:settings', JSON.stringify({ maxNewTokens: max, device: 'auto' }));
     }, MAX_TOKENS);
+    await context.addInitScript(watchEngineMessages, isolated);
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
     const errors: string[] = [];
@@ -109,6 +127,10 @@ describe.each([{ isolated: false }, { isolated: true }])('Stop on the WASM path 
     await page.locator('chat-composer textarea').press('Escape');
     await expectStoppedEarly(page, 1, seen2);
 
+    const stopFlags = () => page.evaluate(() => (window as unknown as { __stopFlags: boolean[] }).__stopFlags);
+    // Isolated, both answers carried the shared flag (and it alone stopped them); otherwise neither did.
+    expect(await stopFlags()).toEqual([isolated, isolated]);
+
     // The engine is free again: a short answer runs to its end.
     await page.evaluate(() => {
       const s = JSON.parse(localStorage.getItem('glimpse:settings') ?? '{}') as Record<string, unknown>;
@@ -120,6 +142,7 @@ describe.each([{ isolated: false }, { isolated: true }])('Stop on the WASM path 
     await box.press('Enter');
     await assistant(page, 2).locator('button.regenerate').waitFor({ timeout: 300_000 });
     expect((await storedReplies(page))[2]!.status).toBe('complete');
+    expect(await stopFlags()).toEqual([isolated]); // the page was reloaded before this answer
     expect(errors).toEqual([]);
     await context.close();
   });
