@@ -17,6 +17,7 @@ import { WorkerChannel } from './channel';
 import { chooseDevice, chooseDtypes } from './device';
 import { DEFAULT_MODEL_ID } from './models';
 import { resolveModelSource } from './source';
+import { createStopFlag, raiseStopFlag } from './yield';
 import type {
   Device,
   DeviceChoice,
@@ -253,13 +254,15 @@ export class EngineClient extends EventTarget implements EngineController {
       }
       opts.onToken?.(text, tokens);
     };
+    const stop = createStopFlag();
     const onAbort = () => {
+      if (stop) raiseStopFlag(stop);
       if (id) this.channel.notify('abort', { target: id });
     };
     opts.signal?.addEventListener('abort', onAbort);
     try {
       const token = ({ text, tokens }: { text: string; tokens: number }) => onToken(text, tokens);
-      const out = await this.channel.request('generate', { input }, { token }, (assigned) => {
+      const out = await this.channel.request('generate', { input, ...(stop ? { stop } : {}) }, { token }, (assigned) => {
         id = assigned;
         if (opts.signal?.aborted) onAbort();
       });

@@ -22,6 +22,7 @@ import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type Vis
 import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, ImageFeatures, LoadProgress, ModelSource } from './protocol';
 import { adaptTokenizer, encodePrompt, renderPrompt, type PromptTokenizer } from './tokens';
 import { gridOf, imagePromptString, prepareImage, type ImageInputs } from './vision';
+import { yieldAfterEachStep } from './yield';
 
 /**
  * SmolVLM through transformers.js: load, and generate with the KV cache kept between turns.
@@ -135,6 +136,7 @@ export class VlmEngine {
     this.tokensPerFrame = (this.processor!.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
     this.visionShape = visionShapeOf(this.model.config);
     this.hookVisionEncoder(this.model);
+    yieldAfterEachStep(this.model); // Stop is read between tokens on WASM too
     this.loaded = { model: opts.model, device: opts.device, dtypes: opts.dtypes };
     progress.finish();
     return { loadMs: performance.now() - t0 };

@@ -2,6 +2,7 @@ import { serializeError } from '../errors';
 import { VlmEngine } from './engine';
 import { classifyEngineError } from './errors';
 import { WorkerRoom } from './memory';
+import { watchStopFlag } from './yield';
 import type {
   EngineCall,
   EngineEvents,
@@ -74,8 +75,11 @@ export function createHandler(post: (message: EngineResponse) => void, given?: V
   };
 
   async function run<K extends EngineCall>(req: RequestOf<K>): Promise<void> {
-    const signal = (aborts.get(req.id) ?? new AbortController()).signal;
-    const ctx: CallContext<K> = { signal, emit: (type, event) => send[type](req.id, event) };
+    const ctrl = aborts.get(req.id) ?? new AbortController();
+    const ctx: CallContext<K> = { signal: ctrl.signal, emit: (type, event) => send[type](req.id, event) };
+    // Watched only while this request runs: the page's shared stop flag, read after each model step.
+    const stop = (req as { stop?: unknown }).stop;
+    const unwatch = typeof SharedArrayBuffer === 'function' && stop instanceof SharedArrayBuffer ? watchStopFlag(stop, () => ctrl.abort()) : null;
     try {
       const call: EngineHandlers[K] = handlers[req.type];
       const result = await call(req, ctx);
@@ -83,6 +87,7 @@ export function createHandler(post: (message: EngineResponse) => void, given?: V
     } catch (err) {
       post({ id: req.id, type: 'error', error: serializeError(err) });
     } finally {
+      unwatch?.();
       aborts.delete(req.id);
     }
   }

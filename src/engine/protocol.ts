@@ -136,7 +136,11 @@ export interface EngineEvents {
  */
 export interface EngineCalls {
   load: { params: LoadRequest; result: LoadResult; events: 'progress' };
-  generate: { params: { input: GenerateInput }; result: GenerateOutput; events: 'token' };
+  /**
+   * `stop`: where the page is cross-origin isolated, a shared flag it raises on Stop, read after each model step
+   * (src/engine/yield.ts); the abort request is sent as well.
+   */
+  generate: { params: { input: GenerateInput; stop?: SharedArrayBuffer }; result: GenerateOutput; events: 'token' };
   /** Stops request `target` (a generation running or waiting its turn). */
   abort: { params: { target: number }; result: { aborted: boolean }; events: never };
   /** Drops the KV caches. */

@@ -16,7 +16,14 @@ export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
   env: Record<string, string | undefined>;
+  /** Ctrl-C: aborts the request (the proxy then aborts its upstream call at once). */
+  signal?: AbortSignal;
 }
+
+/** The exit code of a run stopped with Ctrl-C (128 + SIGINT), as shells report it. */
+export const STOPPED_EXIT = 130;
+const STOPPED = 'Stopped: the request was cancelled (the answer comes whole, so there is no partial text); ' +
+  'the history file is unchanged.';
 
 const USAGE = 'Usage: npm run chat -- --message "..." [--history conversation.json] [--model ID] [--temp 0.8] ' +
   '[--proxy URL]\n  --proxy defaults to $GLIMPSE_PROXY_URL or http://127.0.0.1:8787';
@@ -35,6 +42,11 @@ async function readHistory(path: string): Promise<unknown[]> {
   const inner = (parsed as { conversation_history?: unknown }).conversation_history;
   if (Array.isArray(inner)) return inner;
   throw new InvalidImportError(`${path} must hold a JSON list of {role, content} (or {"conversation_history": [...]})`);
+}
+
+function stopped(io: CliIo): number {
+  io.err(STOPPED);
+  return STOPPED_EXIT;
 }
 
 /** Runs the CLI; returns the process exit code (0 ok, 1 request failed, 2 usage error). */
@@ -90,14 +102,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ message: values.message, conversation_history: history, temperature, model: values.model }),
+      ...(io.signal ? { signal: io.signal } : {}),
     });
   } catch {
+    if (io.signal?.aborted) return stopped(io);
     io.err(`Could not reach the proxy at ${proxy}. Start it with: npm run proxy`);
     return 1;
   }
   const body = await res.json().catch(() => null) as
     | { response?: string; conversation_history?: unknown[]; model_used?: string; error?: { message?: string; param?: string | null } }
     | null;
+  if (io.signal?.aborted) return stopped(io);
   if (!res.ok || body === null || typeof body.response !== 'string') {
     const e = body?.error;
     io.err(`Error ${res.status}: ${e?.message ?? 'unexpected answer from the proxy'}${e?.param ? ` (field: ${e.param})` : ''}`);
@@ -115,10 +130,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const stop = new AbortController();
+  // The first Ctrl-C cancels the request and says so; a second one ends the process at once.
+  process.once('SIGINT', () => stop.abort());
   void runCli(process.argv.slice(2), {
     fetch: globalThis.fetch,
     out: (t) => console.log(t),
     err: (t) => console.error(t),
     env: process.env,
+    signal: stop.signal,
   }).then((code) => { process.exitCode = code; });
 }

@@ -71,6 +71,33 @@ describe('the worker handler (protocol)', () => {
     expect(h.of(4).at(-1)?.type).toBe('done');
   });
 
+  it('a shared stop flag raised by the page stops the generation after that token, with no abort message', async () => {
+    // What a cross-origin isolated page does: the flag is read after each model step, no task turn needed.
+    const stop = new SharedArrayBuffer(4);
+    let raisedAt = -1;
+    const messages: EngineResponse[] = [];
+    const handle = createHandler((m) => {
+      messages.push(structuredClone(m));
+      if (m.type === 'token' && m.id === 2 && raisedAt < 0 && m.tokens >= 3) {
+        raisedAt = m.tokens;
+        Atomics.store(new Int32Array(stop), 0, 1);
+      }
+    });
+    await handle({ id: 1, type: 'load', model: MODEL_ID, device: 'cpu', dtypes, source: { kind: 'local', localModelPath: root } });
+    await handle({ ...gen(2, 'a long one', 400), stop } as EngineRequest);
+    const out = messages.filter((m) => m.id === 2);
+    const end = out.at(-1);
+    if (end?.type !== 'error') throw new Error(`expected a stop, got ${end?.type}`);
+    const err = deserializeError(end.error);
+    expect(err).toBeInstanceOf(GenerationAbortedError);
+    expect(String(err.data.partial).length).toBeGreaterThan(0);
+    expect(raisedAt).toBeGreaterThanOrEqual(3);
+    expect((err.data.stats as { tokens: number }).tokens).toBeLessThanOrEqual(raisedAt + 1);
+    // The flag belonged to that request only: the next one runs to its end.
+    await handle(gen(3, 'again'));
+    expect(messages.filter((m) => m.id === 3).at(-1)?.type).toBe('done');
+  });
+
   it('a model that does not exist is a named error and the handler stays usable', async () => {
     const h = harness();
     await h.send({ id: 1, type: 'load', model: 'nobody/missing', device: 'cpu', dtypes, source: { kind: 'local', localModelPath: root } });

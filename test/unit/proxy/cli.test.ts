@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../../src/proxy/cli';
+import { runCli, STOPPED_EXIT, type CliIo } from '../../../src/proxy/cli';
 import { OTHER_MODEL, startStack, type Stack } from './stack';
 
+const ROOT = resolve(import.meta.dirname, '../../..');
 let s: Stack;
 let dir: string;
 beforeAll(async () => {
@@ -73,4 +75,36 @@ describe('npm run chat', () => {
     expect(await runCli(['--message', 'x', '--proxy', 'http://127.0.0.1:9'], down)).toBe(1);
     expect(down.stderr.join('')).toMatch(/Could not reach the proxy.*npm run proxy/);
   });
+});
+
+describe('npm run chat: Ctrl-C', () => {
+  it('cancels the request at once: the proxy drops its upstream call, the CLI says so, exits 130, history untouched', async () => {
+    s.fake.defaultMode = 'stall';
+    const file = join(dir, 'stopped.json');
+    await writeFile(file, '[]');
+    const ctrl = new AbortController();
+    const o = { ...io(), signal: ctrl.signal };
+    const code = runCli(['--message', 'a long answer', '--history', file, '--proxy', s.proxy.url], o);
+    await expect.poll(() => s.fake.requests.length).toBe(1);
+    ctrl.abort();
+    expect(await code).toBe(STOPPED_EXIT);
+    expect(o.stderr.join('\n')).toMatch(/^Stopped: the request was cancelled.*history file is unchanged/);
+    expect(o.stdout).toEqual([]);
+    await expect.poll(() => s.fake.requests[0]?.clientClosed).toBe(true);
+    expect(await readFile(file, 'utf8')).toBe('[]');
+  });
+
+  it('the real process: SIGINT while the model answers ends it with 130 and the message, and frees the upstream', async () => {
+    s.fake.defaultMode = 'stall';
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/proxy/cli.ts', '--message', 'hi', '--proxy', s.proxy.url],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await expect.poll(() => s.fake.requests.length, { timeout: 60_000 }).toBe(1);
+    child.kill('SIGINT');
+    expect(await exited).toBe(STOPPED_EXIT);
+    expect(stderr).toMatch(/Stopped: the request was cancelled/);
+    await expect.poll(() => s.fake.requests[0]?.clientClosed).toBe(true);
+  }, 90_000);
 });

@@ -311,6 +311,45 @@ describe('REST API: a client that goes away', () => {
       await stopApi.close();
     }
   });
+
+  it('gone in the middle of an answer: the engine stops within a few tokens, the partial text is kept, marked stopped', async () => {
+    const MAX = 400; // the random tiny model always talks to the limit
+    const stopApi = await startApiServer(configFor(join(root, 'stop-mid'), { GLIMPSE_MAX_NEW_TOKENS: String(MAX) }), { log: () => undefined });
+    const backend = stopApi.backend;
+    const generate = backend.generate.bind(backend);
+    const client = new AbortController();
+    let atAbort = -1;
+    let last = 0;
+    backend.generate = (req) => generate({
+      ...req,
+      onToken: (e) => {
+        req.onToken?.(e);
+        last = e.tokens;
+        if (atAbort < 0 && e.tokens >= 3) {
+          atAbort = e.tokens;
+          client.abort(); // the client hangs up after the first tokens
+        }
+      },
+    });
+    try {
+      const pending = fetch(`${stopApi.url}/chat`, { method: 'POST', body: form({ message: 'a long story' }), signal: client.signal });
+      await expect(pending).rejects.toThrow();
+      const stored = async () => {
+        const [s] = await stopApi.store.list();
+        return s ? await stopApi.store.messages(s.id) : [];
+      };
+      await expect.poll(async () => (await stored()).map((m) => m.status), { timeout: 60_000 }).toEqual(['complete', 'stopped']);
+      const reply = (await stored())[1]!;
+      expect(reply.content.map((p) => (p.type === 'text' ? p.text : '')).join('').length).toBeGreaterThan(0);
+      // The closed connection is seen between two tokens, not after the answer's 400.
+      expect(atAbort).toBeGreaterThanOrEqual(3);
+      expect(last).toBeLessThanOrEqual(atAbort + 3);
+      const next = await postChat({ message: 'still there?' }, stopApi.url);
+      expect(next.res.status).toBe(200);
+    } finally {
+      await stopApi.close();
+    }
+  });
 });
 
 describe('REST API: bad input is a 4xx naming the problem', () => {
