@@ -25,6 +25,7 @@ import type {
   GenerationStage,
   KvUsage,
   ModelSource,
+  VisionProgress,
 } from './protocol';
 
 export interface EngineClientOptions {
@@ -245,7 +246,11 @@ export class EngineClient extends EventTarget implements EngineController {
     opts.signal?.addEventListener('abort', onAbort);
     try {
       const token = ({ text, tokens }: { text: string; tokens: number }) => onToken(text, tokens);
-      const out = await this.channel.request('generate', { input }, { token }, (assigned) => {
+      // The vision encoder reads the picture frame by frame: "Reading the image · frame 5 of 13".
+      const vision = ({ frame, frames }: VisionProgress) => {
+        if (!writing) this.setStatus({ state: 'generating', model: this._model, stage: 'image', vision: { frame, frames } });
+      };
+      const out = await this.channel.request('generate', { input }, { token, vision }, (assigned) => {
         id = assigned;
         if (opts.signal?.aborted) onAbort();
       });

@@ -18,9 +18,10 @@ import { KvPool, type PooledCache } from './kv-pool';
 import { planReuse, type ReusePlan } from './prompt';
 import { ProgressTracker } from './progress';
 import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type VisionStep } from './run';
-import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, ImageFeatures, LoadProgress, ModelSource } from './protocol';
+import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, ImageFeatures, LoadProgress, ModelSource, VisionProgress } from './protocol';
 import { adaptTokenizer, encodePrompt, renderPrompt, type PromptTokenizer } from './tokens';
 import { gridOf, imagePromptString, prepareImage, type ImageInputs } from './vision';
+import { VisionBatcher } from './vision-batches';
 
 /**
  * SmolVLM through transformers.js: load, and generate with the KV cache kept between turns.
@@ -46,6 +47,8 @@ export interface LoadOptions {
 
 export interface GenerateOptions {
   onToken?: (text: string, tokens: number) => void;
+  /** Hears which frame of the picture the vision encoder reads ("frame 5 of 13"). */
+  onVision?: (p: VisionProgress) => void;
   signal?: AbortSignal;
   /**
    * Tests and benchmarks: the naive full recompute, ignoring the KV caches and the features kept in memory
@@ -85,9 +88,13 @@ export class VlmEngine {
   private tokensPerFrame = TOKENS_PER_FRAME;
   /** Replaces the model's vision encoder for one generate call (kept features, or capturing what it computes). */
   private visionHook: VisionHook | null = null;
+  /** Reads a picture's frames a few at a time (one on WASM and CPU): bounded memory, same features. */
+  readonly vision: VisionBatcher;
 
-  constructor(opts: { kvBudgetBytes?: number } = {}) {
+  /** `visionFramesPerBatch`: a fixed batch size for the vision encoder (tests, benchmarks), else the device's. */
+  constructor(opts: { kvBudgetBytes?: number; visionFramesPerBatch?: number } = {}) {
     this.pool = new KvPool(opts.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES);
+    this.vision = new VisionBatcher(opts.visionFramesPerBatch ?? null);
   }
 
   get current(): { model: string; device: Device; dtypes: DtypeMap } | null {
@@ -128,6 +135,7 @@ export class VlmEngine {
     this.maxPositions = config.text_config?.max_position_embeddings ?? 8192;
     this.hiddenSize = config.text_config?.hidden_size ?? 0;
     this.tokensPerFrame = (this.processor!.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
+    await this.vision.configure(opts.device, this.model.config);
     this.hookVisionEncoder(this.model);
     this.loaded = { model: opts.model, device: opts.device, dtypes: opts.dtypes };
     progress.finish();
@@ -151,7 +159,7 @@ export class VlmEngine {
    */
   private hookVisionEncoder(model: PreTrainedModel): void {
     const m = model as unknown as { encode_image: EncodeImage };
-    const encode = m.encode_image.bind(m);
+    const encode = this.vision.wrap(m.encode_image.bind(m));
     m.encode_image = (inputs) => (this.visionHook ? this.visionHook(inputs, encode) : encode(inputs));
   }
 
@@ -238,7 +246,7 @@ export class VlmEngine {
     }
     const { loaded } = this.requireLoaded();
     const key = `${input.image.hash}|${input.settings.imageDetail}`;
-    const fKey = featureKey(loaded.model, loaded.dtypes.vision_encoder, input.settings.imageDetail);
+    const fKey = featureKey(loaded.model, loaded.dtypes.vision_encoder, input.settings.imageDetail, this.vision.frames);
     const features = this.knownFeatures(input, fKey, remembered);
     const cached = this.pool.peek(input.sessionId)?.image;
     let pixels: ImageInputs | null = null;
@@ -315,6 +323,7 @@ export class VlmEngine {
 
   private async stream(turn: TurnPrompt, past: KvCache | null, vision: VisionStep, s: GenerationSettings, opts: GenerateOptions): Promise<Streamed> {
     const { processor, model, loaded } = this.requireLoaded();
+    this.vision.listen(opts.onVision ?? null);
     try {
       return await runGenerate(model, processor.tokenizer!, {
         ids: turn.ids, past, vision, settings: s, maxPositions: this.maxPositions, signal: opts.signal, onToken: opts.onToken,
@@ -323,6 +332,8 @@ export class VlmEngine {
     } catch (err) {
       await disposeCache(past);
       throw classifyEngineError(err, { model: loaded.model, phase: 'generate' });
+    } finally {
+      this.vision.listen(null);
     }
   }
 
@@ -348,6 +359,7 @@ export class VlmEngine {
       imageTokens: turn.ids.reduce((n, id) => n + (id === this.imageTokenId ? 1 : 0), 0),
       visionRan: vision !== null && 'pixels' in vision,
       featuresReused: vision !== null && 'features' in vision,
+      ...(vision !== null && 'pixels' in vision ? { visionMs: this.vision.lastMs } : {}),
       timeToFirstTokenMs: firstTokenAt ? firstTokenAt - t0 : now - t0,
       tokensPerSecond: tokens > 1 && decodeMs > 0 ? ((tokens - 1) * 1000) / decodeMs : 0,
       totalMs: now - t0,

@@ -35,6 +35,7 @@ export function createHandler(post: (message: EngineResponse) => void, engine = 
   const send: Senders = {
     progress: (id, { progress }) => post({ id, type: 'progress', progress }),
     token: (id, { text, tokens }) => post({ id, type: 'token', text, tokens }),
+    vision: (id, { frame, frames }) => post({ id, type: 'vision', frame, frames }),
   };
 
   const handlers: EngineHandlers = {
@@ -44,7 +45,11 @@ export function createHandler(post: (message: EngineResponse) => void, engine = 
       return { model, device, dtypes, loadMs };
     },
     generate: ({ input }, { signal, emit }) =>
-      engine.generate(input, { signal, onToken: (text, tokens) => emit('token', { text, tokens }) }),
+      engine.generate(input, {
+        signal,
+        onToken: (text, tokens) => emit('token', { text, tokens }),
+        onVision: (p) => emit('vision', p),
+      }),
     async reset() {
       await engine.resetCache();
       return { ok: true };
