@@ -15,6 +15,7 @@ import { featureKey, FeatureMemory, isUsable } from './features';
 import { TOKENS_PER_FRAME } from './image';
 import { disposeCache, pastLengthOf, sliceCache, type KvCache } from './kv-cache';
 import { KvPool, type PooledCache } from './kv-pool';
+import { prefill, PREFILL_CHUNK, prefillChunks, restOf, tensorData } from './prefill';
 import { planReuse, type ReusePlan } from './prompt';
 import { ProgressTracker } from './progress';
 import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type VisionStep } from './run';
@@ -91,10 +92,17 @@ export class VlmEngine {
   /** Reads a picture's frames a few at a time (one on WASM and CPU): bounded memory, same features. */
   readonly vision: VisionBatcher;
 
-  /** `visionFramesPerBatch`: a fixed batch size for the vision encoder (tests, benchmarks), else the device's. */
-  constructor(opts: { kvBudgetBytes?: number; visionFramesPerBatch?: number } = {}) {
+  /** Tokens a picture's long first prompt is prefilled in (prefill.ts; Infinity: one pass). */
+  private readonly prefillChunk: number;
+
+  /**
+   * `visionFramesPerBatch`: a fixed batch size for the vision encoder, else the device's; `prefillChunkTokens`:
+   * see prefill.ts (tests and benchmarks compare both with the one-batch, one-pass way).
+   */
+  constructor(opts: { kvBudgetBytes?: number; visionFramesPerBatch?: number; prefillChunkTokens?: number } = {}) {
     this.pool = new KvPool(opts.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES);
     this.vision = new VisionBatcher(opts.visionFramesPerBatch ?? null);
+    this.prefillChunk = opts.prefillChunkTokens ?? PREFILL_CHUNK;
   }
 
   get current(): { model: string; device: Device; dtypes: DtypeMap } | null {
@@ -210,14 +218,16 @@ export class VlmEngine {
     if (needsImage && !turn.features && !turn.pixels) turn.pixels = await this.pixelsFor(input, past);
     const vision: VisionStep = !needsImage ? null : turn.features ? { features: turn.features } : { pixels: turn.pixels! };
 
-    const streamed = await this.stream(turn, past, vision, input.settings, opts);
+    const pre = await this.prefillPicture(turn, past, kept, vision, input.settings, opts);
+    const streamed = await this.stream(turn, pre.past, pre.vision, input.settings, opts);
     const sequence = Array.from(streamed.result.sequences.data as BigInt64Array, Number);
     const newIds = sequence.slice(turn.ids.length);
     const next = streamed.result.past_key_values;
     if (opts.noCache) await disposeCache(next);
     else await this.pool.put(input.sessionId, { modelKey, ids: sequence, pastLength: pastLengthOf(next), image: turn.image, past: next });
 
-    const features = streamed.computed ? this.keepFeatures(input, turn, streamed.computed) : undefined;
+    const computed = pre.computed ?? streamed.computed;
+    const features = computed ? this.keepFeatures(input, turn, computed) : undefined;
     const text = this.answerText(newIds);
     const stats = this.stats(t0, streamed.firstTokenAt, turn, newIds.length, kept, vision);
     if (streamed.interrupted || opts.signal?.aborted) {
@@ -318,6 +328,37 @@ export class VlmEngine {
       console.warn('Glimpse: the KV cache could not be cut; recomputing this turn from the start.', err);
       await disposeCache(cache.past);
       return null;
+    }
+  }
+
+  /**
+   * A long prompt with a picture to read: the vision encoder first, then the prompt in chunks up to the last
+   * one, which the answer's own call reads (bounded memory, see prefill.ts). Otherwise nothing changes.
+   */
+  private async prefillPicture(turn: TurnPrompt, past: KvCache | null, kept: number, vision: VisionStep, s: GenerationSettings, opts: GenerateOptions) {
+    const chunks = vision ? prefillChunks(turn.ids, kept, this.imageTokenId, this.prefillChunk) : [];
+    if (!vision || chunks.length === 0) return { past, vision, computed: null };
+    let computed: Tensor | null = null;
+    try {
+      if ('pixels' in vision) computed = await this.encodePicture(vision.pixels, opts);
+    } catch (err) {
+      await disposeCache(past);
+      throw classifyEngineError(err, { model: this.requireLoaded().loaded.model, phase: 'generate' });
+    }
+    const features = computed ? { key: '', rows: 0, cols: 0, dims: [...computed.dims], data: tensorData(computed) } : (vision as { features: ImageFeatures }).features;
+    const one: GenerationSettings = { ...s, maxNewTokens: 1, temperature: 0 };
+    const run = (ids: number[], p: KvCache | null, v: VisionStep) => this.stream({ ...turn, ids }, p, v, one, { signal: opts.signal });
+    return { past: await prefill(turn.ids, past, features, chunks, run, opts.signal), vision: restOf(features, chunks), computed };
+  }
+
+  /** The picture's frames through the (batched) vision encoder, reporting each frame. */
+  private async encodePicture(pixels: ImageInputs, opts: GenerateOptions): Promise<Tensor> {
+    const m = this.requireLoaded().model as unknown as { encode_image: EncodeImage };
+    this.vision.listen(opts.onVision ?? null);
+    try {
+      return await m.encode_image({ pixel_values: pixels.pixel_values, pixel_attention_mask: pixels.pixel_attention_mask });
+    } finally {
+      this.vision.listen(null);
     }
   }
 
