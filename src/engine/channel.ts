@@ -113,6 +113,9 @@ export class WorkerChannel {
       case 'token':
         p.on.token?.(msg);
         break;
+      case 'vision':
+        p.on.vision?.(msg);
+        break;
       default:
         this.pending.delete(msg.id);
         p.settle(msg);

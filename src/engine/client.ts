@@ -28,6 +28,7 @@ import type {
   GenerationStage,
   KvUsage,
   ModelSource,
+  VisionProgress,
 } from './protocol';
 
 export interface EngineClientOptions {
@@ -262,7 +263,11 @@ export class EngineClient extends EventTarget implements EngineController {
     opts.signal?.addEventListener('abort', onAbort);
     try {
       const token = ({ text, tokens }: { text: string; tokens: number }) => onToken(text, tokens);
-      const out = await this.channel.request('generate', { input, ...(stop ? { stop } : {}) }, { token }, (assigned) => {
+      // The vision encoder reads the picture frame by frame: "Reading the image · frame 5 of 13".
+      const vision = ({ frame, frames }: VisionProgress) => {
+        if (!writing) this.setStatus({ state: 'generating', model: this._model, stage: 'image', vision: { frame, frames } });
+      };
+      const out = await this.channel.request('generate', { input, ...(stop ? { stop } : {}) }, { token, vision }, (assigned) => {
         id = assigned;
         if (opts.signal?.aborted) onAbort();
       });

@@ -16,12 +16,14 @@ import { TOKENS_PER_FRAME } from './image';
 import { disposeCache, pastLengthOf, sliceCache, type KvCache } from './kv-cache';
 import { KvPool, type PooledCache } from './kv-pool';
 import { checkPictureFits, visionShapeOf, type MemoryRoom, type VisionShape } from './picture-memory';
+import { prefill, PREFILL_CHUNK, prefillChunks, restOf, tensorData } from './prefill';
 import { planReuse, type ReusePlan } from './prompt';
 import { ProgressTracker } from './progress';
 import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type VisionStep } from './run';
-import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, ImageFeatures, LoadProgress, ModelSource } from './protocol';
+import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, ImageFeatures, LoadProgress, ModelSource, VisionProgress } from './protocol';
 import { adaptTokenizer, encodePrompt, renderPrompt, type PromptTokenizer } from './tokens';
 import { gridOf, imagePromptString, prepareImage, type ImageInputs } from './vision';
+import { VisionBatcher } from './vision-batches';
 import { yieldAfterEachStep } from './yield';
 
 /**
@@ -32,6 +34,14 @@ import { yieldAfterEachStep } from './yield';
 
 /** Default memory for the KV caches of recent chats (several chats of a few thousand tokens each). */
 export const DEFAULT_KV_BUDGET_BYTES = 512 * 2 ** 20;
+
+export interface EngineOptions {
+  kvBudgetBytes?: number;
+  /** The memory left for pictures (the worker measures it). */
+  memoryRoom?: () => MemoryRoom | null;
+  visionFramesPerBatch?: number;
+  prefillChunkTokens?: number;
+}
 
 export interface LoadOptions {
   model: string;
@@ -48,6 +58,8 @@ export interface LoadOptions {
 
 export interface GenerateOptions {
   onToken?: (text: string, tokens: number) => void;
+  /** Hears which frame of the picture the vision encoder reads ("frame 5 of 13"). */
+  onVision?: (p: VisionProgress) => void;
   signal?: AbortSignal;
   /**
    * Tests and benchmarks: the naive full recompute, ignoring the KV caches and the features kept in memory
@@ -90,10 +102,20 @@ export class VlmEngine {
   private visionShape: VisionShape = visionShapeOf(null);
   /** The memory left for pictures (the worker measures it; none in Node, where nothing is checked). */
   private readonly memoryRoom: () => MemoryRoom | null;
+  /** Reads a picture's frames a few at a time (one on WASM and CPU): bounded memory, same features. */
+  readonly vision: VisionBatcher;
+  /** Tokens a picture's long first prompt is prefilled in (prefill.ts; Infinity: one pass). */
+  private readonly prefillChunk: number;
 
-  constructor(opts: { kvBudgetBytes?: number; memoryRoom?: () => MemoryRoom | null } = {}) {
+  /**
+   * `visionFramesPerBatch`: a fixed batch size for the vision encoder, else the device's; `prefillChunkTokens`:
+   * see prefill.ts (tests and benchmarks compare both with the one-batch, one-pass way).
+   */
+  constructor(opts: EngineOptions = {}) {
     this.pool = new KvPool(opts.kvBudgetBytes ?? DEFAULT_KV_BUDGET_BYTES);
     this.memoryRoom = opts.memoryRoom ?? (() => null);
+    this.vision = new VisionBatcher(opts.visionFramesPerBatch ?? null);
+    this.prefillChunk = opts.prefillChunkTokens ?? PREFILL_CHUNK;
   }
 
   get current(): { model: string; device: Device; dtypes: DtypeMap } | null {
@@ -135,6 +157,7 @@ export class VlmEngine {
     this.hiddenSize = config.text_config?.hidden_size ?? 0;
     this.tokensPerFrame = (this.processor!.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
     this.visionShape = visionShapeOf(this.model.config);
+    await this.vision.configure(opts.device, this.model.config);
     this.hookVisionEncoder(this.model);
     yieldAfterEachStep(this.model); // Stop is read between tokens on WASM too
     this.loaded = { model: opts.model, device: opts.device, dtypes: opts.dtypes };
@@ -159,7 +182,7 @@ export class VlmEngine {
    */
   private hookVisionEncoder(model: PreTrainedModel): void {
     const m = model as unknown as { encode_image: EncodeImage };
-    const encode = m.encode_image.bind(m);
+    const encode = this.vision.wrap(m.encode_image.bind(m));
     m.encode_image = (inputs) => (this.visionHook ? this.visionHook(inputs, encode) : encode(inputs));
   }
 
@@ -210,14 +233,16 @@ export class VlmEngine {
     if (needsImage && !turn.features && !turn.pixels) turn.pixels = await this.pixelsFor(input, past);
     const vision: VisionStep = !needsImage ? null : turn.features ? { features: turn.features } : { pixels: turn.pixels! };
 
-    const streamed = await this.stream(turn, past, vision, input.settings, opts);
+    const pre = await this.prefillPicture(turn, past, kept, vision, input.settings, opts);
+    const streamed = await this.stream(turn, pre.past, pre.vision, input.settings, opts);
     const sequence = Array.from(streamed.result.sequences.data as BigInt64Array, Number);
     const newIds = sequence.slice(turn.ids.length);
     const next = streamed.result.past_key_values;
     if (opts.noCache) await disposeCache(next);
     else await this.pool.put(input.sessionId, { modelKey, ids: sequence, pastLength: pastLengthOf(next), image: turn.image, past: next });
 
-    const features = streamed.computed ? this.keepFeatures(input, turn, streamed.computed) : undefined;
+    const computed = pre.computed ?? streamed.computed;
+    const features = computed ? this.keepFeatures(input, turn, computed) : undefined;
     const text = this.answerText(newIds);
     const stats = this.stats(t0, streamed.firstTokenAt, turn, newIds.length, kept, vision);
     if (streamed.interrupted || opts.signal?.aborted) {
@@ -246,7 +271,7 @@ export class VlmEngine {
     }
     const { loaded } = this.requireLoaded();
     const key = `${input.image.hash}|${input.settings.imageDetail}`;
-    const fKey = featureKey(loaded.model, loaded.dtypes.vision_encoder, input.settings.imageDetail);
+    const fKey = featureKey(loaded.model, loaded.dtypes.vision_encoder, input.settings.imageDetail, this.vision.frames);
     const features = this.knownFeatures(input, fKey, remembered);
     const cached = this.pool.peek(input.sessionId)?.image;
     let pixels: ImageInputs | null = null;
@@ -295,7 +320,7 @@ export class VlmEngine {
   private async preparePicture(input: GenerateInput): Promise<ImageInputs> {
     const { blob } = input.image!;
     const detail = input.settings.imageDetail;
-    await checkPictureFits(blob, detail, this.visionShape, this.memoryRoom());
+    await checkPictureFits(blob, detail, this.visionShape, this.memoryRoom(), this.vision.frames);
     return prepareImage(this.requireLoaded().processor, blob, detail);
   }
 
@@ -329,8 +354,40 @@ export class VlmEngine {
     }
   }
 
+  /**
+   * A long prompt with a picture to read: the vision encoder first, then the prompt in chunks up to the last
+   * one, which the answer's own call reads (bounded memory, see prefill.ts). Otherwise nothing changes.
+   */
+  private async prefillPicture(turn: TurnPrompt, past: KvCache | null, kept: number, vision: VisionStep, s: GenerationSettings, opts: GenerateOptions) {
+    const chunks = vision ? prefillChunks(turn.ids, kept, this.imageTokenId, this.prefillChunk) : [];
+    if (!vision || chunks.length === 0) return { past, vision, computed: null };
+    let computed: Tensor | null = null;
+    try {
+      if ('pixels' in vision) computed = await this.encodePicture(vision.pixels, opts);
+    } catch (err) {
+      await disposeCache(past);
+      throw classifyEngineError(err, { model: this.requireLoaded().loaded.model, phase: 'generate' });
+    }
+    const features = computed ? { key: '', rows: 0, cols: 0, dims: [...computed.dims], data: tensorData(computed) } : (vision as { features: ImageFeatures }).features;
+    const one: GenerationSettings = { ...s, maxNewTokens: 1, temperature: 0 };
+    const run = (ids: number[], p: KvCache | null, v: VisionStep) => this.stream({ ...turn, ids }, p, v, one, { signal: opts.signal });
+    return { past: await prefill(turn.ids, past, features, chunks, run, opts.signal), vision: restOf(features, chunks), computed };
+  }
+
+  /** The picture's frames through the (batched) vision encoder, reporting each frame. */
+  private async encodePicture(pixels: ImageInputs, opts: GenerateOptions): Promise<Tensor> {
+    const m = this.requireLoaded().model as unknown as { encode_image: EncodeImage };
+    this.vision.listen(opts.onVision ?? null);
+    try {
+      return await m.encode_image({ pixel_values: pixels.pixel_values, pixel_attention_mask: pixels.pixel_attention_mask });
+    } finally {
+      this.vision.listen(null);
+    }
+  }
+
   private async stream(turn: TurnPrompt, past: KvCache | null, vision: VisionStep, s: GenerationSettings, opts: GenerateOptions): Promise<Streamed> {
     const { processor, model, loaded } = this.requireLoaded();
+    this.vision.listen(opts.onVision ?? null);
     try {
       return await runGenerate(model, processor.tokenizer!, {
         ids: turn.ids, past, vision, settings: s, maxPositions: this.maxPositions, signal: opts.signal, onToken: opts.onToken,
@@ -339,6 +396,8 @@ export class VlmEngine {
     } catch (err) {
       await disposeCache(past);
       throw classifyEngineError(err, { model: loaded.model, phase: 'generate' });
+    } finally {
+      this.vision.listen(null);
     }
   }
 
@@ -364,6 +423,7 @@ export class VlmEngine {
       imageTokens: turn.ids.reduce((n, id) => n + (id === this.imageTokenId ? 1 : 0), 0),
       visionRan: vision !== null && 'pixels' in vision,
       featuresReused: vision !== null && 'features' in vision,
+      ...(vision !== null && 'pixels' in vision ? { visionMs: this.vision.lastMs } : {}),
       timeToFirstTokenMs: firstTokenAt ? firstTokenAt - t0 : now - t0,
       tokensPerSecond: tokens > 1 && decodeMs > 0 ? ((tokens - 1) * 1000) / decodeMs : 0,
       totalMs: now - t0,

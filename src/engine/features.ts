@@ -11,9 +11,13 @@ import type { ImageFeatures } from './protocol';
 
 const MEMORY_ENTRIES = 8;
 
-/** Which encoder made features: they are only valid for exactly that one. */
-export function featureKey(model: string, visionDtype: string, detail: ImageDetail): string {
-  return `${model}|${visionDtype}|${detail}`;
+/**
+ * Which encoder made features: they are only valid for exactly that one. The frames it read at once are part
+ * of it: quantized encoders (q8) pick one activation scale per batch, so features read a frame at a time differ
+ * slightly from one batch's, and a cached answer must equal a fresh one.
+ */
+export function featureKey(model: string, visionDtype: string, detail: ImageDetail, framesPerBatch = 1): string {
+  return `${model}|${visionDtype}|${detail}|${framesPerBatch}f`;
 }
 
 /** Frames the processor makes for a tile grid: the tiles and one global frame, or just the global one. */

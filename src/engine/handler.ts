@@ -40,6 +40,7 @@ export function createHandler(post: (message: EngineResponse) => void, given?: V
   const send: Senders = {
     progress: (id, { progress }) => post({ id, type: 'progress', progress }),
     token: (id, { text, tokens }) => post({ id, type: 'token', text, tokens }),
+    vision: (id, { frame, frames }) => post({ id, type: 'vision', frame, frames }),
   };
 
   const handlers: EngineHandlers = {
@@ -51,7 +52,11 @@ export function createHandler(post: (message: EngineResponse) => void, given?: V
     },
     generate: ({ input }, { signal, emit }) =>
       // What escapes unnamed (a RangeError while preparing a picture) is named here, so the page can act on it.
-      engine.generate(input, { signal, onToken: (text, tokens) => emit('token', { text, tokens }) }).catch((err: unknown) => {
+      engine.generate(input, {
+        signal,
+        onToken: (text, tokens) => emit('token', { text, tokens }),
+        onVision: (p) => emit('vision', p),
+      }).catch((err: unknown) => {
         throw classifyEngineError(err, { model: engine.current?.model ?? input.settings.model, phase: 'generate' });
       }),
     async reset() {

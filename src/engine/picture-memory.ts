@@ -7,8 +7,8 @@ import { planImage, type ImagePlan } from './image';
  * Whether a picture fits in the memory the model has left, judged before it is decoded (from the sizes in
  * its header) so that a picture too big is refused with words, not with a tab the phone kills.
  *
- * The estimate, per batch of frames the vision encoder reads at once (today all of a picture's frames go
- * in one batch; a batch of one frame needs a frame's share only):
+ * The estimate, per batch of frames the vision encoder reads at once (one on WebAssembly: a frame's share
+ * only; see vision-batches.ts):
  * - decoding: 7 bytes a pixel (the canvas's RGBA and the RGB copy transformers.js makes);
  * - the frames: 3 × side² float32, twice (the page's tensor and ONNX Runtime's copy in its heap);
  * - the encoder: per frame, two heads × T² float32 attention tensors alive at once (scores and softmax,
@@ -44,7 +44,7 @@ export function visionShapeOf(config: unknown): VisionShape {
   const patch = num('patch_size', 16);
   return {
     side,
-    patches: Math.ceil(side / patch) ** 2,
+    patches: Math.floor(side / patch) ** 2, // a stride-`patch` convolution without padding
     heads: num('num_attention_heads', 12),
     hidden: num('hidden_size', 768),
     intermediate: num('intermediate_size', 3072),
@@ -64,14 +64,16 @@ export function pictureBytes(width: number, height: number, plan: ImagePlan, sha
  * Refuses, before decoding, a picture whose reading would take the worker past its budget, with what
  * would help: "low" detail (one frame) when that fits, else a smaller photo.
  */
-export async function checkPictureFits(blob: Blob, detail: ImageDetail, shape: VisionShape, room: MemoryRoom | null): Promise<void> {
+export async function checkPictureFits(
+  blob: Blob, detail: ImageDetail, shape: VisionShape, room: MemoryRoom | null, framesPerBatch?: number,
+): Promise<void> {
   if (!room || room.budgetBytes <= 0) return;
   const { width, height } = await inspectImage(blob);
   const plan = planImage(width, height, detail);
-  const need = pictureBytes(width, height, plan, shape);
+  const need = pictureBytes(width, height, plan, shape, framesPerBatch);
   const left = Math.max(0, room.budgetBytes - room.steadyBytes);
   if (need <= left) return;
-  const low = pictureBytes(width, height, planImage(width, height, 'low'), shape);
+  const low = pictureBytes(width, height, planImage(width, height, 'low'), shape, framesPerBatch);
   const help = detail !== 'low' && low <= left
     ? 'Choose “low” image detail in Settings (one frame), or send a smaller photo.'
     : 'Send a smaller photo (fewer pixels), or close other tabs and reload Glimpse.';

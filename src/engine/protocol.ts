@@ -89,6 +89,8 @@ export interface GenerateStats {
   visionRan: boolean;
   /** True when the picture's kept features were fed instead of running the vision encoder. */
   featuresReused?: boolean;
+  /** How long the vision encoder took, all frames (when it ran). */
+  visionMs?: number;
   timeToFirstTokenMs: number;
   tokensPerSecond: number;
   totalMs: number;
@@ -127,6 +129,14 @@ export interface LoadResult {
 export interface EngineEvents {
   progress: { progress: LoadProgress };
   token: { text: string; tokens: number };
+  /** The vision encoder starts reading frame `frame` (1-based) of the picture's `frames`. */
+  vision: VisionProgress;
+}
+
+/** Which frame of a picture the vision encoder reads now ("frame 5 of 13"). */
+export interface VisionProgress {
+  frame: number;
+  frames: number;
 }
 
 /**
@@ -140,7 +150,7 @@ export interface EngineCalls {
    * `stop`: where the page is cross-origin isolated, a shared flag it raises on Stop, read after each model step
    * (src/engine/yield.ts); the abort request is sent as well.
    */
-  generate: { params: { input: GenerateInput; stop?: SharedArrayBuffer }; result: GenerateOutput; events: 'token' };
+  generate: { params: { input: GenerateInput; stop?: SharedArrayBuffer }; result: GenerateOutput; events: 'token' | 'vision' };
   /** Stops request `target` (a generation running or waiting its turn). */
   abort: { params: { target: number }; result: { aborted: boolean }; events: never };
   /** Drops the KV caches. */
@@ -197,6 +207,6 @@ export type EngineStatus =
   | { state: 'idle' }
   | { state: 'loading'; model: string; progress: LoadProgress | null }
   | { state: 'ready'; model: string }
-  | { state: 'generating'; model: string; stage?: GenerationStage }
+  | { state: 'generating'; model: string; stage?: GenerationStage; vision?: VisionProgress }
   | { state: 'error'; model: string; error: SerializedError }
   | { state: 'restarting'; reason: string };

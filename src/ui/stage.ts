@@ -3,7 +3,7 @@ import { percent } from './format';
 
 /**
  * What an answer is waiting for, in words: the download, the model starting, the GPU's one-time warm-up,
- * the picture being read (and its image tokens), then writing. Null when nothing is happening.
+ * the picture being read (its image tokens, then which frame the vision encoder reads), then writing. Null when nothing is happening.
  */
 export function stageText(status: EngineStatus | undefined, imageTokens: number | null = null): string | null {
   switch (status?.state) {
@@ -18,8 +18,11 @@ export function stageText(status: EngineStatus | undefined, imageTokens: number 
       switch (status.stage) {
         case 'warmup':
           return 'Preparing the GPU — first time only';
-        case 'image':
+        case 'image': {
+          const v = status.vision;
+          if (v && v.frames > 1) return `Reading the image · frame ${v.frame} of ${v.frames}`;
           return imageTokens ? `Reading the image — ${imageTokens.toLocaleString('en')} tokens` : 'Reading the image';
+        }
         case 'writing':
           return 'Writing';
         default:

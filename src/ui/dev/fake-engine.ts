@@ -10,14 +10,15 @@
  *   &fake-download-ms=1500  how long the download takes
  *   &fake-token-ms=30       delay between tokens
  */
-import type { BackendRequest, BackendResult, ChatBackend } from '../../chat/backend';
+import type { BackendRequest, BackendResult, ChatBackend, ImageDetail } from '../../chat/backend';
 import { hasImagePart, textOf } from '../../chat/messages';
 import type { EngineController, EngineNotice, EngineSettings } from '../../engine/api';
 import type { EngineMemory } from '../../engine/memory-watch';
 import { chooseDevice, chooseDtypes } from '../../engine/device';
 import { downloadSize } from '../../engine/downloads';
+import { planImage } from '../../engine/image';
 import { DEFAULT_MODEL_ID } from '../../engine/models';
-import type { DeviceChoice, DevicePreference, EngineStatus, FileProgress, GenerationStage } from '../../engine/protocol';
+import type { DeviceChoice, DevicePreference, EngineStatus, FileProgress, GenerationStage, VisionProgress } from '../../engine/protocol';
 import { GenerationAbortedError, GlimpseError, ModelHostUnreachableError, ModelLoadError, serializeError } from '../../errors';
 
 export interface FakeEngineOptions {
@@ -118,8 +119,8 @@ export class FakeEngine extends EventTarget implements EngineController {
   }
 
   /** Used by the fake backend: the stage an answer waits in, as the real client reports it. */
-  setGenerating(stage: GenerationStage | null): void {
-    this.status = stage ? { state: 'generating', model: this.model, stage } : { state: 'ready', model: this.model };
+  setGenerating(stage: GenerationStage | null, vision?: VisionProgress): void {
+    this.status = stage ? { state: 'generating', model: this.model, stage, ...(vision ? { vision } : {}) } : { state: 'ready', model: this.model };
     this.emitStatus();
   }
 
@@ -216,6 +217,16 @@ export class FakeBackend implements ChatBackend {
     this.tokenDelayMs = options.tokenDelayMs ?? 25;
   }
 
+  /** Half the "prefill" on the picture as a whole, the other half frame by frame ("frame 2 of 5"). */
+  private async readFrames(blob: Blob, detail: ImageDetail, ms: number): Promise<void> {
+    await sleep(ms / 2);
+    const frames = await framesOf(blob, detail);
+    for (let frame = 1; frame <= frames; frame++) {
+      this.engine.setGenerating('image', { frame, frames });
+      await sleep(ms / 2 / frames);
+    }
+  }
+
   async generate(req: BackendRequest): Promise<BackendResult> {
     this.requests.push(req);
     await this.engine.load(req.settings.model);
@@ -227,9 +238,12 @@ export class FakeBackend implements ChatBackend {
     const started = performance.now();
     let firstAt = 0;
     let full = '';
-    this.engine.setGenerating(this.engine.firstStage(req.image?.hash ?? null));
+    const stage = this.engine.firstStage(req.image?.hash ?? null);
+    this.engine.setGenerating(stage);
     try {
-      await sleep(Math.max(120, this.tokenDelayMs * 8) * this.prefillScale); // "prefill"
+      const prefill = Math.max(120, this.tokenDelayMs * 8) * this.prefillScale;
+      if (stage === 'image' && req.image) await this.readFrames(req.image.blob, req.settings.imageDetail, prefill);
+      else await sleep(prefill); // "prefill"
       for (const [i, t] of tokens.entries()) {
         if (req.signal.aborted) throw new GenerationAbortedError('Stopped.', { partial: full });
         full += t;
@@ -257,6 +271,18 @@ export class FakeBackend implements ChatBackend {
         timeToFirstTokenMs: Math.round(firstAt - started),
       },
     };
+  }
+}
+
+/** The image stage as the real engine reports it: the picture's tokens first, then its frames one by one. */
+async function framesOf(blob: Blob, detail: ImageDetail): Promise<number> {
+  try {
+    const bitmap = await createImageBitmap(blob);
+    const frames = planImage(bitmap.width, bitmap.height, detail).frames;
+    bitmap.close();
+    return frames;
+  } catch {
+    return 1;
   }
 }
 

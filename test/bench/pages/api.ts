@@ -31,10 +31,22 @@ export interface WasmResult {
   runs: WasmRun[];
 }
 
+export interface VisionTurn {
+  imageTokens: number;
+  visionMs: number;
+  ttftMs: number;
+  /** The frames the page heard being read ("5/17"), in order. */
+  frames: string[];
+  crossOriginIsolated: boolean;
+}
+
 export interface BenchPageApi {
   idbSeed?(opts: IdbSeedOptions): Promise<{ seedMs: number; sessionId: string }>;
   idbMeasure?(opts: { db: string; sessionId: string }): Promise<IdbMeasurement>;
   wasm?(opts: { runs: number; tokens: number }): Promise<WasmResult>;
+  visionOpen?(opts: { size: 'tiny' | 'real' }): Promise<{ loadMs: number }>;
+  visionTurn?(opts: { detail: 'low' | 'auto' | 'high'; tokens: number }): Promise<VisionTurn>;
+  visionClose?(): void;
 }
 
 declare global {

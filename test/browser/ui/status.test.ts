@@ -151,6 +151,10 @@ describe('what an answer waits for (item 4)', () => {
     await waitFor(() => $maybe(m.root, 'chat-view', 'chat-composer', 'image-chip.pending'), 5000, 'the chip');
     await send(m.root, 'What is this?');
     await waitFor(() => text($maybe(messageItems(m.root)[1] ?? m.root, '.thinking')).startsWith('Reading the image — 320 tokens'), 5000, 'the image stage');
+    // Then the frame the vision encoder reads (640×480 at detail auto: 2 × 2 tiles and the global frame), in
+    // the answer and in the header.
+    await waitFor(() => /^Reading the image · frame [1-5] of 5/.test(text($maybe(messageItems(m.root)[1] ?? m.root, '.thinking'))), 5000, 'the frames');
+    await waitFor(() => /Reading the image · frame [1-5] of 5/.test(line()), 5000, 'the frames in the header');
     await settled(m);
   });
 

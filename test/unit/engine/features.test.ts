@@ -35,7 +35,7 @@ describe('image features kept with the picture', () => {
     const made = await first.generate(input());
     expect(made.stats.visionRan).toBe(true);
     // 640×480 at detail auto: resized to 1024 wide, both sides rounded up to tiles: 2 × 2 and the global frame.
-    expect(made.features).toMatchObject({ key: `${MODEL_ID}|fp32|auto`, rows: 2, cols: 2, dims: [5, 64, expect.any(Number)] });
+    expect(made.features).toMatchObject({ key: `${MODEL_ID}|fp32|auto|1f`, rows: 2, cols: 2, dims: [5, 64, expect.any(Number)] });
     await first.unload();
 
     const restarted = await engine();
