@@ -1,14 +1,18 @@
 /// <reference lib="webworker" />
-// The engine worker's entry: point ONNX Runtime at the .wasm/.mjs this app serves (never a CDN), then hand
-// every message to the handler.
+// The engine worker's entry: point ONNX Runtime at the .wasm/.mjs this app serves (never a CDN), give it its
+// threads (several when the page is cross-origin isolated, see threads.ts), then hand every message to the handler.
 import { env } from '@huggingface/transformers';
 import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { createHandler } from './handler';
 import type { EngineRequest, EngineResponse } from './protocol';
+import { threadsAsked, wasmThreads } from './threads';
 
-const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; proxy?: boolean } };
-if (onnx.wasm) onnx.wasm.wasmPaths = { mjs: new URL(ortMjs, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href };
+const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; proxy?: boolean; numThreads?: number } };
+if (onnx.wasm) {
+  onnx.wasm.wasmPaths = { mjs: new URL(ortMjs, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href };
+  onnx.wasm.numThreads = wasmThreads({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, asked: threadsAsked(self.name) });
+}
 
 // The worker's global, typed by the protocol: it posts EngineResponses and hears EngineRequests.
 const scope: { postMessage(m: EngineResponse): void; onmessage: ((e: MessageEvent<EngineRequest>) => void) | null } = self;
