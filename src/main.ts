@@ -31,7 +31,9 @@ async function createLocalEngine(params: URLSearchParams, source: ModelSource, s
     const [{ EngineClient }, { LocalBackend }] = await Promise.all([import('./engine/client'), import('./engine/backend')]);
     // The model host is read once: changing it in Settings asks for a reload. Device and memory follow
     // Settings as they change (app-root configures the engine).
-    const engine = new EngineClient({ source, prefer: device, kvBudgetBytes });
+    // ?wasm-threads=N: ONNX Runtime's threads when the page is isolated (to compare; see src/engine/threads.ts).
+    const threads = Number(params.get('wasm-threads'));
+    const engine = new EngineClient({ source, prefer: device, kvBudgetBytes, ...(threads >= 1 ? { wasmThreads: threads } : {}) });
     return { engine, backend: new LocalBackend(engine) };
   }
   const { FakeEngine, FakeBackend } = await import('./ui/dev/fake-engine');

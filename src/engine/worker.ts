@@ -6,15 +6,21 @@ import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import { createHandler } from './handler';
 import type { EngineRequest, EngineResponse } from './protocol';
-import { threadsAsked, wasmThreads } from './threads';
+import { wasmThreads } from './threads';
 
 const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; proxy?: boolean; numThreads?: number } };
 if (onnx.wasm) {
   onnx.wasm.wasmPaths = { mjs: new URL(ortMjs, self.location.href).href, wasm: new URL(ortWasm, self.location.href).href };
-  onnx.wasm.numThreads = wasmThreads({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, asked: threadsAsked(self.name) });
 }
+const setThreads = (asked?: number) => {
+  if (onnx.wasm) onnx.wasm.numThreads = wasmThreads({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, asked });
+};
+setThreads();
 
 // The worker's global, typed by the protocol: it posts EngineResponses and hears EngineRequests.
 const scope: { postMessage(m: EngineResponse): void; onmessage: ((e: MessageEvent<EngineRequest>) => void) | null } = self;
 const handle = createHandler((m) => scope.postMessage(m));
-scope.onmessage = (e) => void handle(e.data);
+scope.onmessage = (e) => {
+  if (e.data.type === 'load' && e.data.threads !== undefined) setThreads(e.data.threads);
+  void handle(e.data);
+};

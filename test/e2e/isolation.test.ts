@@ -102,7 +102,8 @@ describe('the built app on a static host without COOP/COEP headers', () => {
       });
     });
 
-    await page.goto(app.url);
+    // Two threads asked: the app's own choice is half the cores (1 on a 2-core machine, see src/engine/threads.ts).
+    await page.goto(`${app.url}?wasm-threads=2`);
     // The first page came from the network without the headers; the app reloads itself once, into isolation.
     await expect.poll(() => isolated(page), { timeout: 120_000 }).toBe(true);
     await page.locator('chat-composer textarea').waitFor();
@@ -117,22 +118,26 @@ describe('the built app on a static host without COOP/COEP headers', () => {
     await finished(page, 0);
     expect(await assistant(page).nth(0).locator('article').textContent()).toMatch(/WASM|WebAssembly/);
     expect(requests.some((u) => u.startsWith(hub.url) && u.includes('/onnx/'))).toBe(true);
-    // ONNX Runtime's threads: numThreads - 1 pthread workers beside the engine worker (see src/engine/threads.ts).
+    // ONNX Runtime's threads: numThreads - 1 pthread workers beside the engine worker (none on one thread).
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-    const threads = wasmThreads({ isolated: true, cores });
-    expect(threads).toBeGreaterThan(1);
+    const threads = wasmThreads({ isolated: true, cores, asked: 2 });
+    expect(threads).toBe(2);
     const workers = page.workers().map((w) => w.url());
     expect(workers.filter((u) => u.startsWith(app.url + 'assets/worker'))).toHaveLength(1); // the engine worker
     expect(workers.filter((u) => u.startsWith('blob:'))).toHaveLength(threads - 1); // its ORT pthreads
 
-    // Offline: the reloaded page is still isolated (the precached shell gets the headers too) and chats.
+    // Offline: the app's page is still isolated (the precached shell gets the headers too) and chats.
     await context.setOffline(true);
-    await page.reload();
+    await page.goto(app.url);
     await assistant(page).nth(0).waitFor();
     expect(await isolated(page)).toBe(true);
     await ask(page, 'And the sky?', false);
     await finished(page, 1);
     await context.setOffline(false);
+    // Without the ask the engine runs on the app's own choice: half the cores, at most 4 (1 on 2 cores: no pthread).
+    const own = page.workers().map((w) => w.url());
+    expect(own.filter((u) => u.startsWith(app.url + 'assets/worker'))).toHaveLength(1);
+    expect(own.filter((u) => u.startsWith('blob:'))).toHaveLength(wasmThreads({ isolated: true, cores }) - 1);
 
     expect(failures.filter((f) => !f.includes('ERR_INTERNET_DISCONNECTED'))).toEqual([]);
     expect(errors).toEqual([]);
