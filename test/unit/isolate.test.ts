@@ -4,7 +4,7 @@
  * real thing runs in test/e2e/isolation.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { reloadIntoIsolation, type IsolationDeps } from '../../../src/isolate';
+import { reloadIntoIsolation, type IsolationDeps } from '../../src/isolate';
 
 class FakeWorker extends EventTarget {
   state = 'installing';
