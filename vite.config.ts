@@ -61,6 +61,11 @@ export default defineConfig(({ mode }) => ({
     VitePWA({
       registerType: 'prompt',
       injectRegister: null,
+      // Our own service worker (src/sw/sw.ts): Workbox's precache plus the COOP/COEP headers that make the
+      // page cross-origin isolated on hosts that cannot send them (multi-threaded WebAssembly).
+      strategies: 'injectManifest',
+      srcDir: 'src/sw',
+      filename: 'sw.ts',
       includeAssets: ['icon.svg'],
       manifest: {
         name: 'Glimpse — private chat about your photos',
@@ -78,18 +83,9 @@ export default defineConfig(({ mode }) => ({
           { src: 'icon.svg', sizes: 'any', type: 'image/svg+xml' },
         ],
       },
-      workbox: {
+      injectManifest: {
         globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
         globIgnores: ['**/ort-wasm*'],
-        navigateFallback: null,
-        cleanupOutdatedCaches: true,
-        runtimeCaching: [
-          {
-            urlPattern: ({ url, sameOrigin }) => sameOrigin && /ort-wasm.*\.(wasm|mjs)$/.test(url.pathname),
-            handler: 'CacheFirst',
-            options: { cacheName: 'glimpse-runtime', expiration: { maxEntries: 8 } },
-          },
-        ],
       },
     }),
   ],

@@ -7,6 +7,7 @@
 import type { ChatBackend } from './chat/backend';
 import { ChatService } from './chat/service';
 import type { EngineController } from './engine/api';
+import { reloadIntoIsolation } from './isolate';
 import type { ModelSource } from './engine/protocol';
 import { SessionStore } from './storage/sessions';
 import './ui/app-root';
@@ -14,6 +15,10 @@ import { LazyRemoteBackend, LoadingBackend } from './ui/services/backends';
 import { GenerationTracker } from './ui/services/generation';
 import { modelSourceFor } from './ui/services/model-source';
 import { remoteReadsImages, SettingsStore, toChatSettings, toEngineSettings, type AppSettings } from './ui/services/settings';
+
+/** Where vite-plugin-pwa puts the service worker (base './'), registered the same way by src/pwa.ts. */
+const SW_URL = './sw.js';
+const SW_SCOPE = './';
 
 interface LocalEngine {
   engine: EngineController;
@@ -26,7 +31,9 @@ async function createLocalEngine(params: URLSearchParams, source: ModelSource, s
     const [{ EngineClient }, { LocalBackend }] = await Promise.all([import('./engine/client'), import('./engine/backend')]);
     // The model host is read once: changing it in Settings asks for a reload. Device and memory follow
     // Settings as they change (app-root configures the engine).
-    const engine = new EngineClient({ source, prefer: device, kvBudgetBytes });
+    // ?wasm-threads=N: ONNX Runtime's threads when the page is isolated (to compare; see src/engine/threads.ts).
+    const threads = Number(params.get('wasm-threads'));
+    const engine = new EngineClient({ source, prefer: device, kvBudgetBytes, ...(threads >= 1 ? { wasmThreads: threads } : {}) });
     return { engine, backend: new LocalBackend(engine) };
   }
   const { FakeEngine, FakeBackend } = await import('./ui/dev/fake-engine');
@@ -45,6 +52,8 @@ async function createLocalEngine(params: URLSearchParams, source: ModelSource, s
 }
 
 async function main(): Promise<void> {
+  // A first visit reloads once, before anything starts, to come back cross-origin isolated (src/isolate.ts).
+  if (!import.meta.env.DEV && (await reloadIntoIsolation(SW_URL, SW_SCOPE))) return;
   const params = new URLSearchParams(location.search);
   const settings = new SettingsStore();
   const modelSource = modelSourceFor(settings.value.modelHost).source;

@@ -44,6 +44,8 @@ export interface EngineClientOptions {
   /** When the worker's memory is given back (default: ×2 its size at rest, at least 256 MiB over; memory-watch.ts). */
   memory?: Partial<MemoryPolicy>;
   createWorker?: () => Worker;
+  /** ONNX Runtime's WebAssembly threads when the page is cross-origin isolated (default: src/engine/threads.ts). */
+  wasmThreads?: number;
 }
 
 const defaultWorker = () => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'glimpse-engine' });
@@ -57,6 +59,7 @@ export class EngineClient extends EventTarget implements EngineController {
   private readonly channel: WorkerChannel;
   private readonly source: ModelSource;
   private readonly forceDevice?: Device;
+  private readonly wasmThreads?: number;
   private prefer: DevicePreference;
   private kvBudgetBytes: number | null;
   private choice: DeviceChoice | null = null;
@@ -80,6 +83,7 @@ export class EngineClient extends EventTarget implements EngineController {
     this.source = options.source ?? resolveModelSource(null);
     this._model = options.model ?? DEFAULT_MODEL_ID;
     this.forceDevice = options.forceDevice;
+    this.wasmThreads = options.wasmThreads;
     this.prefer = options.prefer ?? 'auto';
     this.kvBudgetBytes = options.kvBudgetBytes ?? null;
     this.channel = new WorkerChannel(options.createWorker ?? defaultWorker, (message) => this.crashed(message));
@@ -191,7 +195,7 @@ export class EngineClient extends EventTarget implements EngineController {
     try {
       await this.channel.request(
         'load',
-        { model, device: choice.device, dtypes: chooseDtypes(choice), source: this.source },
+        { model, device: choice.device, dtypes: chooseDtypes(choice), source: this.source, ...(this.wasmThreads ? { threads: this.wasmThreads } : {}) },
         { progress: ({ progress }) => this.setStatus({ state: 'loading', model, progress }) },
       );
       this.loadedKey = `${model}|${choice.device}`;

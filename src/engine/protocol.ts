@@ -116,6 +116,11 @@ export interface LoadRequest {
   device: Device;
   dtypes: DtypeMap;
   source: ModelSource;
+  /**
+   * ONNX Runtime's WebAssembly threads, when the page is cross-origin isolated (default: src/engine/threads.ts).
+   * Read by the worker before its first model load only (the runtime starts once per worker).
+   */
+  threads?: number;
 }
 
 export interface LoadResult {

@@ -14,8 +14,14 @@ export interface BenchBrowser {
   close(): Promise<void>;
 }
 
-/** Starts the dev server on a free port and opens `path` (e.g. /test/bench/pages/idb.html) in Chromium. */
-export async function openBenchPage(path: string, opts: { webgpu: boolean; log: (line: string) => void }): Promise<BenchBrowser> {
+/**
+ * Starts the dev server on a free port and opens `path` (e.g. /test/bench/pages/idb.html) in Chromium;
+ * `isolated` serves it with COOP/COEP (SharedArrayBuffer, multi-threaded WebAssembly).
+ */
+export async function openBenchPage(
+  path: string,
+  opts: { webgpu: boolean; log: (line: string) => void; isolated?: boolean },
+): Promise<BenchBrowser> {
   let server: ViteDevServer | null = null;
   let browser: Browser | null = null;
   try {
@@ -23,7 +29,11 @@ export async function openBenchPage(path: string, opts: { webgpu: boolean; log: 
       root: REPO_ROOT,
       configFile: join(REPO_ROOT, 'vite.config.ts'),
       logLevel: 'warn',
-      server: { port: 0, strictPort: false, host: '127.0.0.1', hmr: false },
+      server: {
+        port: 0, strictPort: false, host: '127.0.0.1', hmr: false,
+        // What the built app's service worker adds (src/sw/headers.ts): a cross-origin isolated page.
+        ...(opts.isolated ? { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' } } : {}),
+      },
     });
     await server.listen();
     const address = server.httpServer?.address();

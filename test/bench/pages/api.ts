@@ -24,11 +24,26 @@ export interface WasmRun {
   followupVisionRan: boolean;
 }
 
-export interface WasmResult {
+/** One engine worker's figures: ONNX Runtime on `threads` threads (1, or what the app picks when isolated). */
+export interface WasmSeries {
+  threads: number;
   loadMs: number;
+  runs: WasmRun[];
+}
+
+export interface WasmOptions {
+  runs: number;
+  tokens: number;
+  /** transformers.js' localModelPath on the dev server, e.g. /.models/tiny/. */
+  modelPath: string;
+  /** One engine worker per entry; undefined = the app's own choice (src/engine/threads.ts). Runs alternate. */
+  threads: (number | undefined)[];
+}
+
+export interface WasmResult {
   crossOriginIsolated: boolean;
   hardwareConcurrency: number;
-  runs: WasmRun[];
+  series: WasmSeries[];
 }
 
 export interface VisionTurn {
@@ -43,7 +58,7 @@ export interface VisionTurn {
 export interface BenchPageApi {
   idbSeed?(opts: IdbSeedOptions): Promise<{ seedMs: number; sessionId: string }>;
   idbMeasure?(opts: { db: string; sessionId: string }): Promise<IdbMeasurement>;
-  wasm?(opts: { runs: number; tokens: number }): Promise<WasmResult>;
+  wasm?(opts: WasmOptions): Promise<WasmResult>;
   visionOpen?(opts: { size: 'tiny' | 'real' }): Promise<{ loadMs: number }>;
   visionTurn?(opts: { detail: 'low' | 'auto' | 'high'; tokens: number }): Promise<VisionTurn>;
   visionClose?(): void;
