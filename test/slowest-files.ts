@@ -21,7 +21,12 @@ export function slowestLines(files: Array<{ seconds: number; project: string; pa
  * than the run's wall time.
  */
 export default class SlowestFiles implements Reporter {
-  constructor(private readonly count = 10) {}
+  private readonly count: number;
+
+  /** Vitest passes the options given in the config (`['./test/slowest-files.ts', { count: 20 }]`). */
+  constructor(options: { count?: number } = {}) {
+    this.count = options.count ?? 10;
+  }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     if (modules.length < 2) return;
@@ -31,7 +36,7 @@ export default class SlowestFiles implements Reporter {
       path: relative(process.cwd(), m.moduleId),
     }));
     const total = files.reduce((s, f) => s + f.seconds, 0);
-    console.log(`\n Slowest test files (of ${files.length}, ${total.toFixed(0)} s in all):`);
-    for (const line of slowestLines(files, this.count)) console.log(line);
+    const header = ` Slowest test files (of ${files.length}, ${total.toFixed(0)} s in all):`;
+    process.stdout.write(`\n${[header, ...slowestLines(files, this.count)].join('\n')}\n`);
   }
 }
