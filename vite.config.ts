@@ -1,4 +1,4 @@
-import { defineConfig, type Plugin } from 'vitest/config';
+import { configDefaults, defineConfig, type Plugin } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { VitePWA } from 'vite-plugin-pwa';
 import { chromiumArgs, findChromium } from './test/chromium.ts';
@@ -45,6 +45,23 @@ function contentSecurityPolicy(env: Record<string, string | undefined>): Plugin 
     transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: policy }, injectTo: 'head-prepend' }],
   };
 }
+
+/**
+ * The unit files that sweep many cases on the real model or real servers (every dtype path, generated
+ * conversations, thousands of fuzzed requests, the benchmark CLI) or check the generated test model itself:
+ * `npm run test:unit` (GLIMPSE_QUICK=1) leaves them out for a quick day-to-day loop; `npm test` always runs
+ * them. A new slow file shows at the top of the slowest-files report at the end of `npm test`
+ * (test/slowest-files.ts): add it here if it is such a file.
+ */
+const SLOW_UNIT_FILES = [
+  'test/unit/bench/bench-smoke.test.ts',
+  'test/unit/engine/cache-paths.test.ts',
+  'test/unit/engine/cache-property.test.ts',
+  'test/unit/engine/features.test.ts',
+  'test/unit/fixtures/last-logits.test.ts',
+  'test/unit/fixtures/test-model.test.ts',
+  'test/unit/hardening/fuzz.test.ts',
+];
 
 // One config for the app and its three test projects:
 //  unit    - Node: pure rules, storage on fake-indexeddb, the engine on onnxruntime-node, the proxy.
@@ -97,6 +114,8 @@ export default defineConfig(({ mode }) => ({
   test: {
     // expect.poll waits for a condition; its default bound (1 s) fails a test on a busy machine for being slow.
     expect: { poll: { timeout: 30_000 } },
+    // The default output, then the ten slowest files with their seconds (test/slowest-files.ts).
+    reporters: ['default', './test/slowest-files.ts'],
     projects: [
       {
         extends: true,
@@ -104,7 +123,13 @@ export default defineConfig(({ mode }) => ({
           name: 'unit',
           globalSetup: ['test/setup-postgres.ts'],
           include: ['test/unit/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...(process.env.GLIMPSE_QUICK ? SLOW_UNIT_FILES : [])],
           environment: 'node',
+          // Two files at a time on 2 cores (vitest's default is cores - 1): much of a file's time is a fork
+          // starting, imports, servers and PostgreSQL answering. The quick loop took 541 s with 2 against
+          // 666 s with 1, back to back at load average 27-28 (7 processes on 2 cores); the PostgreSQL
+          // fixture is made for several worker processes.
+          maxWorkers: 2,
           // Generous: the machines vary threefold in speed and the engine tests run real models; tests wait
           // for conditions, never for time, so a timeout only bounds a test that hangs.
           testTimeout: 240_000,
@@ -134,7 +159,7 @@ export default defineConfig(({ mode }) => ({
         extends: true,
         test: {
           name: 'e2e',
-          globalSetup: ['test/require-chromium.ts', 'test/setup-model.ts'],
+          globalSetup: ['test/require-chromium.ts', 'test/setup-model.ts', 'test/setup-e2e.ts'],
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           testTimeout: 180_000,

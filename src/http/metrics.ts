@@ -9,7 +9,7 @@
  */
 import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { Env } from '../node/env';
+import type { Env } from './env';
 import { HttpError } from './errors';
 import { isWildcardBind, normalizeHost } from './hosts';
 

@@ -5,9 +5,9 @@
  */
 
 /** Environment as a plain record: `process.env`, a Workers `env` binding, or `Deno.env.toObject()`. */
-export type { Env } from '../node/env';
-import type { Env } from '../node/env';
-import { envList, intReader } from '../node/env';
+export type { Env } from '../http/env';
+import type { Env } from '../http/env';
+import { envList, intReader } from '../http/env';
 import { GlimpseError } from '../errors';
 import { readTrustedProxies } from '../http/client';
 import { readMetricsSettings, type MetricsSettings } from '../http/metrics';

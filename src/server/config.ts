@@ -8,9 +8,9 @@ import type { ImageDetail } from '../chat/backend';
 import type { ModelSource } from '../engine/protocol';
 import { GlimpseError } from '../errors';
 
-export type { Env } from '../node/env';
-import type { Env } from '../node/env';
-import { envList, intReader } from '../node/env';
+export type { Env } from '../http/env';
+import type { Env } from '../http/env';
+import { envList, intReader } from '../http/env';
 import { readTrustedProxies } from '../http/client';
 import { readMetricsSettings, type MetricsSettings } from '../http/metrics';
 

@@ -5,7 +5,7 @@
 import { nowIso, type StoredMessage } from '../chat/messages';
 import { DEFAULT_TITLE, preview } from '../chat/repository';
 import type { Database } from './db';
-import type { SessionStore } from './sessions';
+import type { ImageRecord, SessionRecord } from './schema';
 import { guard, write } from './session-writes';
 import {
   blobToBase64,
@@ -24,8 +24,19 @@ export interface ImportCounts {
   images: number;
 }
 
+/**
+ * The reads an export needs (SessionStore has them). Named here rather than importing SessionStore, which
+ * imports this file: the store depends on its export/import, never the other way.
+ */
+export interface SessionReader {
+  /** The session, or SessionNotFoundError. */
+  require(id: string): Promise<SessionRecord>;
+  messages(id: string): Promise<StoredMessage[]>;
+  getImage(hash: string): Promise<ImageRecord | undefined>;
+}
+
 /** Sessions (all, or the given ids) with their images, as an export file's content. */
-export async function exportSessions(store: SessionStore, db: Database, ids?: string[]): Promise<ExportFile> {
+export async function exportSessions(store: SessionReader, db: Database, ids?: string[]): Promise<ExportFile> {
   const all = ids ? await Promise.all(ids.map((id) => store.require(id))) : await guard(() => db.getAll('sessions'));
   const images: ExportFile['images'] = {};
   const sessions: ExportedSession[] = [];

@@ -22,9 +22,9 @@ import { startStaticServer, type StaticServer } from '../fixtures/static-server'
 import { buildApp } from './helpers';
 
 const SUBPATH = '/tools/glimpse/';
-// Bounds a hang, not a speed: WebGPU on SwiftShader (the CPU) compiles its shaders on the first run and computes
-// the 49,280-token vocabulary's logits on every prompt position; with the other test files on 2 cores a first
-// answer took 269 s here.
+// Bounds a hang, not a speed: WebGPU on SwiftShader (the CPU) compiles its shaders on the first run; with the
+// faithful model, which computes the 49,280-token vocabulary's logits on every prompt position, a first answer
+// took 269 s here beside the other test files on 2 cores.
 const ANSWER_TIMEOUT = 600_000;
 
 const KEY_CANARY = 'sk-canary-e2e-5f0c1d2b9a7e4c3f';
@@ -70,13 +70,15 @@ async function ask(page: Page, text: string, withPhoto: boolean): Promise<void> 
 /**
  * Short answers keep the run quick (the random model talks until max tokens); low detail = one frame.
  * `device`: Settings → Device (Auto would not pick SwiftShader, this machine's only WebGPU adapter).
+ * `maxNewTokens`: 16 on WASM; 4 on SwiftShader, where each decode step took 14-17 s beside other tests
+ * (every answer still streams, and the follow-ups decode from the cache).
  */
-async function quickSettings(context: BrowserContext, device: 'auto' | 'webgpu' = 'auto'): Promise<void> {
-  await context.addInitScript((device) => {
+async function quickSettings(context: BrowserContext, device: 'auto' | 'webgpu', maxNewTokens: number): Promise<void> {
+  await context.addInitScript(([device, maxNewTokens]) => {
     if (!localStorage.getItem('glimpse:settings')) {
-      localStorage.setItem('glimpse:settings', JSON.stringify({ maxNewTokens: 16, imageDetail: 'low', device }));
+      localStorage.setItem('glimpse:settings', JSON.stringify({ maxNewTokens, imageDetail: 'low', device }));
     }
-  }, device);
+  }, [device, maxNewTokens] as const);
 }
 
 function watchRequests(context: BrowserContext): string[] {
@@ -106,9 +108,16 @@ function lastReplyDetails(page: Page): Promise<Record<string, unknown>> {
 const onnxFiles = (urls: string[]) =>
   [...new Set(urls.filter((u) => u.startsWith(hub.url) && u.includes('/onnx/')).map((u) => u.slice(u.indexOf('/onnx/') + 1)))].sort();
 
+/**
+ * WebGPU on SwiftShader loads the last-position-logits tiny model (same files, same answers:
+ * test/unit/fixtures/last-logits.test.ts), so the prefill does not compute 49,280 logits per prompt position
+ * on an emulated GPU; the faithful model runs on WebGPU in test/browser/engine/device.test.ts and on WASM here.
+ */
 describe.each([
   {
     device: 'webgpu',
+    logits: 'last' as const,
+    maxNewTokens: 4,
     webgpu: true,
     prefer: 'webgpu' as const,
     label: /WebGPU/,
@@ -116,23 +125,27 @@ describe.each([
   },
   {
     device: 'wasm',
+    logits: 'all' as const,
+    maxNewTokens: 16,
     webgpu: false,
     prefer: 'auto' as const,
     label: /WASM|WebAssembly/,
     files: ['onnx/decoder_model_merged_quantized.onnx', 'onnx/embed_tokens_quantized.onnx', 'onnx/vision_encoder_quantized.onnx'],
   },
-])('the built app with the real engine on $device', ({ webgpu, prefer, label, files }) => {
+])('the built app with the real engine on $device', ({ webgpu, logits, maxNewTokens, prefer, label, files }) => {
   let browser: Browser;
   beforeAll(async () => {
+    hub.setRoot(await ensureTinyModel(logits));
     browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs({ webgpu }) });
   });
   afterAll(async () => {
     await browser?.close();
+    hub.setRoot(await ensureTinyModel());
   });
 
   it('chats about a photo, follows up from the cache, survives reload and going offline', { timeout: 2_400_000 }, async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await quickSettings(context, prefer);
+    await quickSettings(context, prefer, maxNewTokens);
     const requests = watchRequests(context);
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
@@ -215,7 +228,7 @@ describe('a model download cut half-way', () => {
     const browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs({ webgpu: false }) });
     try {
       const context = await browser.newContext();
-      await quickSettings(context);
+      await quickSettings(context, 'auto', 16);
       const page = await context.newPage();
       hub.cutNext(/decoder_model_merged_quantized\.onnx$/, 64 * 1024);
       await page.goto(app.url);

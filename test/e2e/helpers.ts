@@ -2,14 +2,16 @@
  * Shared by the UI end-to-end tests: build the app once into a temp folder and serve it with `vite preview`,
  * a free port, a photo to attach, axe-core, screenshots.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { build, preview } from 'vite';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
+import '../setup-e2e';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const SHOTS = join(ROOT, 'screenshots');
@@ -60,12 +62,26 @@ export interface BuiltApp {
   close(): Promise<void>;
 }
 
-/** `vite build` into a temp folder and `vite preview` it on a free port (127.0.0.1). */
+/**
+ * The plain built app (no build variables), built once per run into the e2e run folder (test/setup-e2e.ts)
+ * and served read-only by every file that asks: the same bundle each would build. Files run one at a time
+ * (fileParallelism false); the rename makes a half-written build invisible anyway.
+ */
+async function sharedBuild(): Promise<string> {
+  const outDir = join(inject('e2eRunDir'), 'dist');
+  if (!existsSync(outDir)) {
+    const temp = `${outDir}.tmp-${process.pid}`;
+    await buildApp(temp);
+    await rename(temp, outDir);
+  }
+  return outDir;
+}
+
+/** The built app (built once per run) served by `vite preview` on a free port (127.0.0.1), and a temp folder. */
 export async function buildAndPreview(prefix = 'glimpse-ui-e2e-'): Promise<BuiltApp> {
   const tmp = await mkdtemp(join(tmpdir(), prefix));
-  const outDir = join(tmp, 'dist');
   await mkdir(SHOTS, { recursive: true });
-  await buildApp(outDir);
+  const outDir = await sharedBuild();
   const port = await freePort();
   const server = await preview({ root: ROOT, logLevel: 'warn', build: { outDir }, preview: { port, strictPort: true, host: '127.0.0.1' } });
   return {

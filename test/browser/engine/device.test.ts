@@ -58,6 +58,8 @@ describe('the device the model runs on', () => {
       expect(statuses).toEqual(['idle']); // the worker was restarted; the model reloads on next use
       expect(await client.probe()).toMatchObject({ device: 'webgpu', cause: 'chosen', software: true, shaderF16: false });
       seen.length = 0;
+      // The faithful model (logits at every position, as the hub's export) on WebGPU: a short text prompt
+      // keeps it affordable on SwiftShader; the longer WebGPU tests load the last-position-logits variant.
       const gpu = await client.generate(input([user('And on the GPU?')]));
       expect(gpu.stats.device).toBe('webgpu');
       // The first answer after a WebGPU load compiles its shaders: said as its own stage.

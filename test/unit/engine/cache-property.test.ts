@@ -34,7 +34,7 @@ let fresh: VlmEngine;
 let pictures: Picture[];
 
 beforeAll(async () => {
-  [cached, fresh] = [await loadTinyEngine(), await loadTinyEngine()];
+  [cached, fresh] = [await loadTinyEngine(undefined, { logits: 'last' }), await loadTinyEngine(undefined, { logits: 'last' })];
   pictures = await Promise.all([1, 2].map(async (seed) => {
     const blob = await makeImage('png', 96, 64, seed);
     return { blob, hash: await hashBlob(blob) };
