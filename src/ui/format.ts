@@ -125,5 +125,7 @@ export function detailsLine(d: ReplyDetails | undefined): string[] {
     parts.push(`first token ${ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`}`);
   }
   if (d.imageTokens) parts.push(`${d.imageTokens} image tokens`);
+  if (d.temperature !== undefined) parts.push(`temperature ${d.temperature.toFixed(1)}`);
+  if (d.seed !== undefined) parts.push(`seed ${d.seed}`);
   return parts;
 }

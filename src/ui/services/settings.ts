@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { DEFAULT_GENERATION, type GenerationSettings, type ImageDetail } from '../../chat/backend';
 import { DEFAULT_WINDOW } from '../../chat/context';
+import { MAX_SEED } from '../../chat/sampling';
 import { DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../chat/service';
 import type { EngineSettings } from '../../engine/api';
 import { DEFAULT_MODEL_ID, findModel } from '../../engine/models';
@@ -63,6 +64,11 @@ function settingsSchema() {
     /** > 1 discourages repeating tokens already in the conversation. */
     repetitionPenalty: v.fallback(bounded('repetitionPenalty'), DEFAULT_GENERATION.repetitionPenalty),
     maxNewTokens: v.fallback(bounded('maxNewTokens', true), DEFAULT_GENERATION.maxNewTokens),
+    /**
+     * A fixed seed (null = none): asks for determinism, the same answer each time, Regenerate included.
+     * Without one, Regenerate samples afresh (src/chat/sampling.ts).
+     */
+    seed: v.fallback(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SEED))), null),
     systemPrompt: v.fallback(text(4000), DEFAULT_GENERATION.systemPrompt),
     /** Messages the model sees. */
     windowSize: v.fallback(bounded('windowSize', true), DEFAULT_WINDOW),
@@ -123,6 +129,7 @@ export function toChatSettings(s: AppSettings): ChatSettings {
     systemPrompt: s.systemPrompt,
     imageDetail: s.imageDetail,
     model: s.backend === 'remote' ? s.remoteModel : s.localModel,
+    ...(s.seed === null ? {} : { seed: s.seed }),
   };
   return { ...DEFAULT_CHAT_SETTINGS, windowSize: s.windowSize, generation };
 }
