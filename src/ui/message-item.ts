@@ -159,7 +159,7 @@ export class MessageItem extends LitElement {
         : nothing}
       <div class="meta">
         ${status === 'stopped'
-          ? html`<span class="status stopped">Stopped — partial answer</span>`
+          ? html`<span class="status stopped">${text ? 'Stopped — partial answer' : 'Stopped before the answer began'}</span>`
           : status === 'interrupted'
             ? html`<span class="status interrupted">Interrupted (the page was closed while answering)</span>`
             : nothing}
@@ -168,11 +168,13 @@ export class MessageItem extends LitElement {
           : nothing}
         ${this.renderVersions(m)}
         ${!streaming && details.length ? html`<span class="details">${details.join(' · ')}</span>` : nothing}
-        ${!streaming && text
+        ${!streaming && (text || (this.canRegenerate && status === 'stopped'))
           ? html`<span class="actions"
-              ><button class="btn copy-reply" type="button" aria-label="Copy the whole answer" @click=${() => void this.copy(text, null)}>
-                ${icons.copy} Copy
-              </button>${this.canRegenerate && status !== 'error'
+              >${text
+                ? html`<button class="btn copy-reply" type="button" aria-label="Copy the whole answer" @click=${() => void this.copy(text, null)}>
+                    ${icons.copy} Copy
+                  </button>`
+                : nothing}${this.canRegenerate && status !== 'error'
                 ? html`<button class="btn regenerate" type="button" @click=${this.regenerate}>${icons.refresh} Regenerate</button>`
                 : nothing}</span
             >`
