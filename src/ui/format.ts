@@ -1,6 +1,6 @@
 import { firstDownload } from '../engine/downloads';
 import { findModel } from '../engine/models';
-import type { DeviceChoice } from '../engine/protocol';
+import type { DeviceChoice, EngineStatus } from '../engine/protocol';
 import type { ReplyDetails } from '../chat/messages';
 
 /** Small formatting helpers shared by the elements. */
@@ -128,4 +128,12 @@ export function detailsLine(d: ReplyDetails | undefined): string[] {
   if (d.temperature !== undefined) parts.push(`temperature ${d.temperature.toFixed(1)}`);
   if (d.seed !== undefined) parts.push(`seed ${d.seed}`);
   return parts;
+}
+
+/**
+ * The engine's status as far as the model wanted now is concerned: a failed load of another model (the one
+ * the user has since replaced, e.g. by loading one from a folder) is no longer news, and reads as idle.
+ */
+export function statusFor(status: EngineStatus, wanted: string | undefined): EngineStatus {
+  return status.state === 'error' && wanted && status.model !== wanted ? { state: 'idle' } : status;
 }

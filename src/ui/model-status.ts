@@ -11,7 +11,7 @@ import { ListenController } from './controllers/listen';
 import { ModelAvailability } from './controllers/model-availability';
 import { describeError } from './errors';
 import { LoadModelEvent } from './events';
-import { GPU_HELP_URL, deviceName, deviceWhy, gpuHelps, mb, modelLabel, percent } from './format';
+import { GPU_HELP_URL, deviceName, deviceWhy, gpuHelps, mb, modelLabel, percent, statusFor } from './format';
 import type { GenerationTracker } from './services/generation';
 import { isLocalModel, remoteReadsImages, type SettingsStore } from './services/settings';
 import { stageText } from './stage';
@@ -201,7 +201,7 @@ export class ModelStatus extends LitElement {
     if (this.remote) return this.renderRemote();
     const engine = this.engine;
     if (!engine) return nothing;
-    const s = engine.status;
+    const s = statusFor(engine.status, this.wanted);
     return html`
       <span class="sr-only" role="status">${this.stateWord(s)}</span>
       <div class="line">${this.renderState(s)} ${this.renderDevice(s)}</div>
