@@ -302,10 +302,21 @@ export class ModelStatus extends LitElement {
     this._checking = true;
     try {
       const health = await checkProxy(url);
-      if (this.settings?.value.proxyUrl === url) this._proxy = health;
+      if (this.settings?.value.proxyUrl === url) {
+        this._proxy = health;
+        this.keepProxyModels(url, health);
+      }
     } finally {
       this._checking = false;
     }
+  }
+
+  /** What the proxy said of its models, kept in the settings: "reads images" follows it (remoteReadsImages). */
+  private keepProxyModels(url: string, health: ProxyHealth): void {
+    // An older proxy that does not list its image models: the model's name decides.
+    if (!health.ok || health.model === undefined || health.imageModels === undefined || !this.settings) return;
+    const next = { url, defaultModel: health.model, models: health.models ?? [health.model], imageModels: health.imageModels };
+    if (JSON.stringify(this.settings.value.proxyModels) !== JSON.stringify(next)) this.settings.update({ proxyModels: next });
   }
 
   private trackRate(s: EngineStatus): void {

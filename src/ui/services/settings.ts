@@ -57,6 +57,16 @@ function settingsSchema() {
      */
     remoteImages: v.fallback(v.pipe(v.record(v.pipe(v.string(), v.maxLength(200)), v.boolean()),
       v.check((r) => Object.keys(r).length <= 50)), () => ({})),
+    /**
+     * What the proxy at `url` said in its /health: its default model, and which of its models read images.
+     * It decides "reads images" where the user did not (see remoteReadsImages); refreshed at each check.
+     */
+    proxyModels: v.fallback(v.nullable(v.object({
+      url: text(2000),
+      defaultModel: text(200),
+      models: v.pipe(v.array(text(200)), v.maxLength(100)),
+      imageModels: v.pipe(v.array(text(200)), v.maxLength(100)),
+    })), null),
     imageDetail: v.fallback(v.picklist(DETAILS), DEFAULT_GENERATION.imageDetail),
     temperature: v.fallback(bounded('temperature'), DEFAULT_GENERATION.temperature),
     /** Nucleus sampling: only used when temperature > 0. */
@@ -105,9 +115,19 @@ export function normalizeSettings(raw: unknown): AppSettings {
   return known ? s : { ...s, localModel: DEFAULT_SETTINGS.localModel };
 }
 
-/** Whether the chosen remote model reads images: what the user said for it, else by its name. */
-export function remoteReadsImages(s: Pick<AppSettings, 'remoteModel' | 'remoteImages'>): boolean {
-  return s.remoteImages[s.remoteModel] ?? readsImagesByName(s.remoteModel);
+/**
+ * Whether the chosen remote model reads images: what the user said for it, else what the proxy in use said
+ * of it (its default model when none is named), else by its name.
+ */
+export function remoteReadsImages(
+  s: Pick<AppSettings, 'remoteModel' | 'remoteImages'> & Partial<Pick<AppSettings, 'proxyModels' | 'proxyUrl'>>,
+): boolean {
+  const said = s.remoteImages[s.remoteModel];
+  if (said !== undefined) return said;
+  const proxy = s.proxyModels && s.proxyModels.url === s.proxyUrl ? s.proxyModels : null;
+  const name = s.remoteModel || proxy?.defaultModel || '';
+  if (proxy && (proxy.models.includes(name) || name === proxy.defaultModel)) return proxy.imageModels.includes(name);
+  return readsImagesByName(name);
 }
 
 /** Whether the chosen backend sees images: the local model always does, the remote one per the setting. */
