@@ -214,6 +214,7 @@ export class ChatComposer extends LitElement {
         ${this.renderChips()}
         <label class="sr-only" for="message">Message</label>
         <textarea
+          dir="auto"
           id="message"
           rows="1"
           placeholder=${this.acceptsImages ? 'Ask about a photo, or anything…' : 'Ask anything…'}

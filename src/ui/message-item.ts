@@ -105,7 +105,7 @@ export class MessageItem extends LitElement {
     if (this._editing) {
       return html`<form class="edit" @submit=${this.saveEdit}>
         <label class="sr-only" for="edit">Edit your message</label>
-        <textarea id="edit" .value=${text} @keydown=${this.onEditKey}></textarea>
+        <textarea id="edit" dir="auto" .value=${text} @keydown=${this.onEditKey}></textarea>
         <p class="help muted">The conversation goes on from here; what followed is kept as the earlier version.</p>
         <div class="row">
           <button class="btn" type="button" @click=${this.cancelEdit}>Cancel</button>
@@ -113,7 +113,7 @@ export class MessageItem extends LitElement {
         </div>
       </form>`;
     }
-    return html`${text ? html`<div class="bubble user-text">${text}</div>` : nothing}
+    return html`${text ? html`<div class="bubble user-text" dir="auto">${text}</div>` : nothing}
       <div class="meta">
         <time datetime=${m.timestamp} title=${fullDate(m.timestamp)}>${shortDate(m.timestamp)}</time>
         ${this.renderVersions(m)}
@@ -134,7 +134,7 @@ export class MessageItem extends LitElement {
     const details = detailsLine(m.details);
     return html`<div class="bubble" aria-busy=${streaming ? 'true' : 'false'}>
         ${text
-          ? html`<div class="md ${streaming ? 'cursor' : ''} ${markdownRenderer() ? '' : 'plain'}" @click=${this.onMarkdownClick}>${this.markdown(text)}</div>`
+          ? html`<div dir="auto" class="md ${streaming ? 'cursor' : ''} ${markdownRenderer() ? '' : 'plain'}" @click=${this.onMarkdownClick}>${this.markdown(text)}</div>`
           : streaming
             ? html`<span class="thinking"
                 ><span class="pulse" aria-hidden="true"></span

@@ -27,7 +27,7 @@ export class SessionItem extends LitElement {
         align-items: center;
         gap: 0.1rem;
         border-radius: var(--radius-sm);
-        padding-right: 0.15rem;
+        padding-inline-end: 0.15rem;
       }
       .row:hover,
       .row:focus-within {
@@ -40,7 +40,7 @@ export class SessionItem extends LitElement {
       .open {
         flex: 1;
         min-width: 0;
-        text-align: left;
+        text-align: start;
         border: 0;
         background: transparent;
         padding: 0.5rem 0.4rem 0.5rem 0.7rem;
@@ -118,7 +118,7 @@ export class SessionItem extends LitElement {
       return html`<div class="row">
         <form @submit=${this.save}>
           <label class="sr-only" for="title">New title for “${s.title}”</label>
-          <input id="title" .value=${s.title} maxlength="60" @keydown=${this.onKey} @blur=${this.save} />
+          <input id="title" dir="auto" .value=${s.title} maxlength="60" @keydown=${this.onKey} @blur=${this.save} />
         </form>
       </div>`;
     }
@@ -132,7 +132,7 @@ export class SessionItem extends LitElement {
         @click=${() => this.dispatchEvent(new SessionSelectEvent(s.id))}
         @keydown=${(e: KeyboardEvent) => e.key === 'F2' && this.startRename()}
       >
-        <span class="title">${s.title}</span>
+        <span class="title" dir="auto">${s.title}</span>
         <span class="sub">${this.snippet ? this.snippet : html`${date}${s.has_image ? ' · photo' : ''}`}</span>
       </button>
       <span class="tools">

@@ -61,8 +61,9 @@ export const markdownStyles = css`
   }
   .md blockquote {
     margin: 0.6rem 0;
-    padding: 0.1rem 0 0.1rem 0.9rem;
-    border-left: 3px solid var(--border);
+    padding-block: 0.1rem;
+    padding-inline: 0.9rem 0;
+    border-inline-start: 3px solid var(--border);
     color: var(--text-muted);
   }
   .md .table-wrap {
@@ -81,7 +82,7 @@ export const markdownStyles = css`
   }
   .md th {
     background: var(--bg-soft);
-    text-align: left;
+    text-align: start;
     white-space: nowrap;
   }
   .hljs-keyword,
