@@ -44,6 +44,14 @@ export class ChatView extends LitElement {
         min-height: 0;
         position: relative;
       }
+      .jump {
+        position: absolute;
+        inset-block-start: -2.6rem;
+        inset-inline-start: 50%;
+        translate: -50% 0;
+        z-index: 2;
+        box-shadow: 0 2px 8px rgb(0 0 0 / 0.18);
+      }
       .scroller {
         flex: 1;
         overflow-y: auto;
@@ -74,6 +82,7 @@ export class ChatView extends LitElement {
         border-top: 1px dashed var(--border);
       }
       .bottom {
+        position: relative;
         padding: 0.4rem 1rem max(0.8rem, env(safe-area-inset-bottom));
         max-width: 50rem;
         width: 100%;
@@ -230,6 +239,9 @@ export class ChatView extends LitElement {
         </div>
       </div>
       <div class="bottom">
+        ${generatingHere && !this.#follow.following
+          ? html`<button class="btn jump" type="button" @click=${this.jumpToLatest}>↓ Jump to latest</button>`
+          : nothing}
         <undo-toast .message=${this._removed ? 'Image removed from the model’s context.' : ''} @undo=${this.undoRemove} @dismiss=${this.onToastGone}></undo-toast>
         <chat-composer
           .generating=${generatingHere}
@@ -364,6 +376,12 @@ export class ChatView extends LitElement {
   private onToastGone(e: Event) {
     e.stopPropagation();
     this._removed = null;
+  }
+
+  private jumpToLatest() {
+    this.#follow.jump();
+    // The button goes once followed: the keyboard goes on in the message box, not on the page body.
+    this.renderRoot.querySelector('chat-composer')?.focus();
   }
 
   private async onAskAgain(e: AskAgainEvent) {
