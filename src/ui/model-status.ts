@@ -168,6 +168,8 @@ export class ModelStatus extends LitElement {
   readonly #availability = new ModelAvailability(this, () => this.engine, () => this.wanted);
   readonly #rate = new DownloadRate();
   #proxyChecked = '';
+  /** Download now had the keyboard: give it to the progress (or the status line) once the button goes. */
+  #refocus = false;
 
   constructor() {
     super();
@@ -204,7 +206,7 @@ export class ModelStatus extends LitElement {
     const s = statusFor(engine.status, this.wanted);
     return html`
       <span class="sr-only" role="status">${this.stateWord(s)}</span>
-      <div class="line">${this.renderState(s)} ${this.renderDevice(s)}</div>
+      <div class="line" tabindex="-1">${this.renderState(s)} ${this.renderDevice(s)}</div>
       ${s.state === 'loading' && s.progress && downloading(s.progress) ? this.renderDownload(s.progress) : nothing}
       ${this._notice
         ? html`<error-banner level="warning" .error=${{ name: 'Notice', message: this._notice.message }} @dismiss=${() => (this._notice = null)}></error-banner>`
@@ -261,7 +263,7 @@ export class ModelStatus extends LitElement {
     const speed = this.#rate.bytesPerSecond;
     const left = this.#rate.secondsLeft(p.total);
     const figures = [`${mb(p.loaded)} of ${mb(p.total)}`, speed ? speedText(speed) : null, left !== null ? timeLeftText(left) : null];
-    return html`<div class="progress" aria-label="Model download">
+    return html`<div class="progress" tabindex="-1" role="group" aria-label="Model download">
       <span class="figures">${figures.filter(Boolean).join(' · ')}</span>
       <span class="percent">${percent(p.loaded, p.total)}%</span>
       <progress max="100" .value=${percent(p.loaded, p.total)} aria-label="Download progress"></progress>
@@ -337,7 +339,15 @@ export class ModelStatus extends LitElement {
   }
 
   private load() {
+    // The button goes as the download starts: the keyboard moves to what replaced it, not to the page body.
+    this.#refocus = this.shadowRoot?.activeElement?.matches('button.download') ?? false;
     this.dispatchEvent(new LoadModelEvent());
+  }
+
+  override updated() {
+    if (!this.#refocus || this.shadowRoot?.querySelector('button.download')) return;
+    this.#refocus = false;
+    this.shadowRoot?.querySelector<HTMLElement>('.progress, .line')?.focus();
   }
 }
 
