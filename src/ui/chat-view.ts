@@ -15,7 +15,7 @@ import { SendMessageEvent, SessionSelectEvent, type AskAgainEvent, type EditMess
 import { loadMarkdown } from './markdown-loader';
 import type { GenerationTracker } from './services/generation';
 import type { SettingsStore } from './services/settings';
-import { stageText } from './stage';
+import { isDownloading, stageText } from './stage';
 import { base } from './styles/theme';
 import { contextLimit, estimateContextTokens } from './tokens';
 import './chat-composer';
@@ -293,7 +293,9 @@ export class ChatView extends LitElement {
               .liveText=${live && live.messageId === m.id && m.status === 'streaming' ? live.text : null}
               .liveTokensPerSecond=${live && live.messageId === m.id ? live.tokensPerSecond : null}
               .pending=${m.status === 'streaming' ? (live?.messageId === m.id ? this.pendingText() : 'Answering in another tab') : ''}
-              .waitedMs=${live?.messageId === m.id && live.firstTokenAt === null ? performance.now() - live.startedAt : null}
+              .waitedMs=${live?.messageId === m.id && live.firstTokenAt === null && !isDownloading(this.engine?.status)
+                ? performance.now() - live.startedAt
+                : null /* while downloading, the header's time left is the one time shown */}
               ?can-regenerate=${!live && m === last && m.role === 'assistant'}
               ?can-edit=${!live && c.canEdit(m)}
               ?can-ask-again=${!live && this.acceptsImages}

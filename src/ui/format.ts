@@ -2,6 +2,7 @@ import { firstDownload } from '../engine/downloads';
 import { findModel } from '../engine/models';
 import type { DeviceChoice, EngineStatus } from '../engine/protocol';
 import type { ReplyDetails } from '../chat/messages';
+import { windowStep } from '../chat/context';
 
 /** Small formatting helpers shared by the elements. */
 
@@ -136,4 +137,13 @@ export function detailsLine(d: ReplyDetails | undefined): string[] {
  */
 export function statusFor(status: EngineStatus, wanted: string | undefined): EngineStatus {
   return status.state === 'error' && wanted && status.model !== wanted ? { state: 'idle' } : status;
+}
+
+/** What the window setting does: it slides in steps (so the KV cache is reused between them), not one by one. */
+export function windowHelp(size: number): string {
+  const step = windowStep(size);
+  const least = size - step + 1;
+  const range = least < size ? `between ${least} and ${size} of the latest messages` : `the latest ${size} messages`;
+  return `Once a chat is longer, the model sees ${range}: the window moves ${step} messages at a time, so most turns ` +
+    'reuse what the model already read. Older messages stay in the chat; a marker shows where its memory starts.';
 }

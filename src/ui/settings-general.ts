@@ -8,9 +8,8 @@ import type { DevicePreference } from '../engine/protocol';
 import { engineContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
 import { SettingsToggleEvent } from './events';
-import { windowStep } from '../chat/context';
 import { MAX_SEED } from '../chat/sampling';
-import { deviceName, devicePath, deviceWhy, downloadText, modelLabel } from './format';
+import { deviceName, devicePath, deviceWhy, downloadText, modelLabel, windowHelp } from './format';
 import { LIMITS, remoteReadsImages, type AppSettings, type SettingsStore } from './services/settings';
 import { fieldStyles } from './styles/controls';
 import { base } from './styles/theme';
@@ -316,15 +315,6 @@ export class SettingsGeneral extends LitElement {
   private set(patch: Partial<AppSettings>): AppSettings | undefined {
     return this.settings?.update(patch);
   }
-}
-
-/** What the window setting does: it slides in steps (so the KV cache is reused between them), not one by one. */
-export function windowHelp(size: number): string {
-  const step = windowStep(size);
-  const least = size - step + 1;
-  const range = least < size ? `between ${least} and ${size} of the latest messages` : `the latest ${size} messages`;
-  return `Once a chat is longer, the model sees ${range}: the window moves ${step} messages at a time, so most turns ` +
-    'reuse what the model already read. Older messages stay in the chat; a marker shows where its memory starts.';
 }
 
 declare global {

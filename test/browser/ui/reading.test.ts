@@ -31,6 +31,25 @@ describe('reading an answer', () => {
     await settled(m);
   });
 
+  it('during the first download the answer shows no elapsed seconds: the header’s time left is the one time', async () => {
+    m = await mountApp({ engine: { downloadMs: 6000 } });
+    await send(m.root, 'Hello');
+    const pending = () => $maybe(messageItems(m.root).at(-1) ?? m.root, '.thinking')?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+    await waitFor(() => pending().startsWith('Downloading the model'), 5000, 'the download stage');
+    const line = () => $maybe(m.root, 'model-status', '.progress .figures')?.textContent ?? '';
+    await waitFor(() => /left/.test(line()), 8000, 'the time left in the header');
+    // Until half the files are in (3 s of waiting, the once-a-second count would show by then), no seconds.
+    let counted = '';
+    await waitFor(() => {
+      const t = pending();
+      if (/\d s$/.test(t)) counted = t;
+      return counted || Number(/(\d+)%/.exec(t)?.[1] ?? 0) >= 50;
+    }, 10_000, 'half the download');
+    expect(counted).toBe('');
+    expect(pending()).toMatch(/^Downloading the model · \d+%$/);
+    await settled(m);
+  });
+
   it('a “#” heading in an answer is sized for a phone, not the page title', async () => {
     m = await mountApp();
     m.backend.nextAnswer = '# A heading the model wrote\n\n## A smaller one\n\nSome text.';
