@@ -219,6 +219,9 @@ export class ChatView extends LitElement {
     return html`
       <div
         class="scroller"
+        tabindex="0"
+        role="region"
+        aria-label="Messages"
         @scroll=${this.#follow.onScroll}
         @dragover=${this.#drop.onDragOver}
         @dragleave=${this.#drop.onDragLeave}
