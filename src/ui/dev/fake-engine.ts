@@ -16,7 +16,7 @@ import type { EngineController, EngineNotice, EngineSettings } from '../../engin
 import { chooseDevice, chooseDtypes } from '../../engine/device';
 import { downloadSize } from '../../engine/downloads';
 import { DEFAULT_MODEL_ID } from '../../engine/models';
-import type { DeviceChoice, DevicePreference, EngineStatus, FileProgress, GenerationStage } from '../../engine/protocol';
+import type { DeviceChoice, DevicePreference, EngineStatus, FileProgress, GenerationStage, ModelSource } from '../../engine/protocol';
 import { GenerationAbortedError, GlimpseError, ModelHostUnreachableError, ModelLoadError, serializeError } from '../../errors';
 
 export interface FakeEngineOptions {
@@ -48,6 +48,8 @@ export class FakeEngine extends EventTarget implements EngineController {
   /** What Settings asked for (tests read it). */
   prefer: DevicePreference;
   kvBudgetBytes: number | null = null;
+  /** Where model files come from (Settings → model host; tests read it). */
+  source: ModelSource = { kind: 'hub' };
   #loading: Promise<void> | null = null;
   readonly #downloaded: Set<string>;
   readonly #options: Omit<Required<FakeEngineOptions>, 'files' | 'downloaded' | 'offline' | 'prefer'> & Pick<FakeEngineOptions, 'files'>;
@@ -77,6 +79,15 @@ export class FakeEngine extends EventTarget implements EngineController {
 
   async configure(settings: Partial<EngineSettings>): Promise<void> {
     if (settings.kvBudgetBytes !== undefined) this.kvBudgetBytes = settings.kvBudgetBytes;
+    if (settings.source && JSON.stringify(settings.source) !== JSON.stringify(this.source)) {
+      // Another host, as the real client: the simulated outage was the old host's; a failure is no longer news.
+      this.source = settings.source;
+      this.offline = false;
+      if (this.status.state === 'error') {
+        this.status = { state: 'idle' };
+        this.emitStatus();
+      }
+    }
     if (!settings.device || settings.device === this.prefer) return;
     this.prefer = settings.device;
     this.device = null;

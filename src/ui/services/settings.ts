@@ -7,6 +7,7 @@ import type { EngineSettings } from '../../engine/api';
 import { DEFAULT_MODEL_ID, findModel } from '../../engine/models';
 import type { DevicePreference } from '../../engine/protocol';
 import { readsImagesByName } from '../../remote/image-models';
+import { modelSourceFor } from './model-source';
 
 const THEMES = ['system', 'light', 'dark'] as const;
 const BACKENDS = ['local', 'remote'] as const;
@@ -135,7 +136,7 @@ export const acceptsImages = (s: AppSettings): boolean => s.backend === 'local' 
 
 /** What the local engine needs from the app settings. */
 export function toEngineSettings(s: AppSettings): EngineSettings {
-  return { device: s.device, kvBudgetBytes: s.kvBudgetMB * 2 ** 20 };
+  return { device: s.device, kvBudgetBytes: s.kvBudgetMB * 2 ** 20, source: modelSourceFor(s.modelHost).source };
 }
 
 /** What the chat service needs from the app settings. */

@@ -74,3 +74,32 @@ describe('a model host without the file (a real 404 from a hub-layout server, re
     }
   });
 });
+
+describe('another model host, set while the page runs (issue 23)', () => {
+  it('the next load asks the new host, and the old host’s failure is cleared at once', async () => {
+    const sources: unknown[] = [];
+    const createWorker = () => {
+      const w = {
+        onmessage: null as ((e: MessageEvent<EngineResponse>) => void) | null,
+        onerror: null,
+        onmessageerror: null,
+        terminate() {},
+        postMessage(req: EngineRequest) {
+          if (req.type === 'load') sources.push(req.source);
+          const error = serializeError(classifyEngineError(new TypeError('Failed to fetch'), { model: 'm', phase: 'load' }));
+          queueMicrotask(() => w.onmessage?.({ data: { id: req.id, type: 'error', error } } as MessageEvent<EngineResponse>));
+        },
+      };
+      return w as unknown as Worker;
+    };
+    const client = new EngineClient({ source: { kind: 'hub' }, model: 'm', forceDevice: 'wasm', createWorker });
+    expect(((await client.load().catch((e: unknown) => e)) as GlimpseError).name).toBe(ModelHostUnreachableError.errorName);
+    expect(client.status.state).toBe('error');
+    const mirror = { kind: 'hub' as const, remoteHost: 'http://127.0.0.1:9/models/', remotePathTemplate: '{model}/resolve/{revision}/' };
+    await client.configure({ source: mirror });
+    expect(client.status.state).toBe('idle');
+    const err = (await client.load().catch((e: unknown) => e)) as GlimpseError;
+    expect(sources).toEqual([{ kind: 'hub' }, mirror]);
+    expect(err.data.host).toBe('127.0.0.1:9'); // the failure names the host now asked
+  });
+});
