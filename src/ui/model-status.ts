@@ -195,10 +195,18 @@ export class ModelStatus extends LitElement {
           flex-wrap: wrap;
           white-space: normal;
         }
+        /* The model's name gives way first, then the state word; the info button always stays. */
         .head {
-          flex: none;
+          flex: 0 1 auto;
+          min-width: 0;
+        }
+        .state {
+          min-width: 0;
+          overflow: hidden;
+          text-overflow: ellipsis;
         }
         .model {
+          flex: 0 10 auto;
           min-width: 0;
           overflow: hidden;
           text-overflow: ellipsis;

@@ -42,6 +42,9 @@ describe('the status header on a phone', () => {
     await status.locator('button.more').click();
     await expect.poll(() => status.locator('.device').isVisible()).toBe(false);
 
+    // The info button stays on the line whatever the state says (here a long failure).
+    expect(await status.locator('button.more').isVisible()).toBe(true);
+
     // The download, Details open.
     await status.locator('button.download').click();
     await status.locator('.progress details summary').click();
