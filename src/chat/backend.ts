@@ -14,6 +14,11 @@ export interface GenerationSettings {
   imageDetail: ImageDetail;
   /** Local engine: model id from the model list; remote: the model name asked of the proxy ('' = default). */
   model: string;
+  /**
+   * Seeds the sampler (used when temperature > 0). Set in the settings, it asks for determinism: the same
+   * answer each time, Regenerate included; unset, each sampled answer gets a fresh one (src/chat/sampling.ts).
+   */
+  seed?: number;
 }
 
 export type ImageDetail = 'low' | 'auto' | 'high';

@@ -46,6 +46,9 @@ export interface ReplyDetails {
   visionRan?: boolean;
   /** True when the picture's kept features were fed instead of running the vision encoder. */
   featuresReused?: boolean;
+  /** A sampled answer's temperature and seed (absent for a greedy one: it is the same every time). */
+  temperature?: number;
+  seed?: number;
 }
 
 /** A message as it is stored in a session: the chat shape plus bookkeeping. */

@@ -21,6 +21,7 @@ import type { SessionChange } from './library';
 import { defaultSessionLocks, type SessionLocks } from './locks';
 import { makeContent, nowIso, textOf, toHistoryMessage, type StoredMessage } from './messages';
 import { validateSessionId, type NewMessage, type SessionRepository } from './repository';
+import { regenerateSettings } from './sampling';
 import { TurnWriter } from './turns';
 import { showVersion, withNewVersion } from './versions';
 
@@ -61,6 +62,16 @@ export interface ServiceOptions {
   features?: ImageFeatureStore;
   /** Something the user should know that did not fail their turn (said once per kind), e.g. storage full. */
   onWarning?: (message: string) => void;
+}
+
+/**
+ * The answer's place for a regenerate: the old answer kept as a version, unless it has no text (a failed
+ * load, a stop before the first word), which there is nothing to go back to: Try again takes its place.
+ */
+function replaceAnswer(answer: StoredMessage, empty: Partial<StoredMessage>): StoredMessage {
+  if (textOf(answer).trim() !== '') return withNewVersion(answer, [], empty);
+  const { status: _s, error: _e, details: _d, ...rest } = answer;
+  return { ...rest, ...empty };
 }
 
 /**
@@ -154,7 +165,8 @@ export class ChatService implements ChatApi {
 
   /**
    * Regenerates the last answer and asks again. Where the store keeps versions, the new answer is another
-   * version of the last one (‹ 2/2 ›); otherwise the old answer is dropped.
+   * version of the last one (‹ 2/2 ›); otherwise the old answer is dropped. The new answer is sampled with a
+   * fresh seed (src/chat/sampling.ts), so it differs, unless the user fixed a seed.
    */
   async regenerate(sessionId: string, opts: TurnOptions = {}): Promise<ChatResponse> {
     return this.withSessionLock(sessionId, async () => {
@@ -169,12 +181,13 @@ export class ChatService implements ChatApi {
       if (answer && this.store.replaceFrom) {
         // The new answer's place, holding the old one as a version; empty, so the model's context skips it.
         const empty = { id: crypto.randomUUID(), content: makeContent('', false), status: 'streaming' as const, timestamp: nowIso() };
-        const [placeholder] = await this.store.replaceFrom(sessionId, answer.seq, [withNewVersion(answer, [], empty)]);
+        const [placeholder] = await this.store.replaceFrom(sessionId, answer.seq, [replaceAnswer(answer, empty)]);
         place = (fresh) => this.store.update({ ...placeholder!, ...fresh, id: placeholder!.id });
       } else if (answer) {
         await this.store.truncate(sessionId, answer.seq);
       }
-      return this.turns.respond(sessionId, textOf(question), null, { ...opts, message: textOf(question) }, place);
+      const generation = regenerateSettings(this.settings().generation);
+      return this.turns.respond(sessionId, textOf(question), null, { ...opts, message: textOf(question), generation }, place);
     });
   }
 

@@ -1,10 +1,11 @@
 import { GenerationAbortedError, GlimpseError, isError, serializeError } from '../errors';
 import type { ChatRequest, ChatResponse, ChatSettings } from './api';
-import type { ChatBackend } from './backend';
+import type { ChatBackend, GenerationSettings } from './backend';
 import { buildContext } from './context';
 import type { ImageFeatures, ImageFeatureStore } from './features';
 import { nowIso, type StoredMessage } from './messages';
 import type { NewMessage, SessionRepository } from './repository';
+import { answerSettings, samples } from './sampling';
 
 export interface TurnDeps {
   store: SessionRepository;
@@ -18,6 +19,9 @@ export interface TurnDeps {
 
 /** Where the empty answer is stored (appended by default; Regenerate makes it a new version of the old one). */
 export type PlaceAnswer = (answer: NewMessage) => Promise<StoredMessage>;
+
+/** A turn's request, with the sampling it is answered with when not the chat's (Regenerate's). */
+export type TurnRequest = Omit<ChatRequest, 'session_id'> & { generation?: GenerationSettings };
 
 /**
  * One answer: the model's context built from the saved transcript, the empty answer stored before the
@@ -33,12 +37,13 @@ export class TurnWriter {
     sessionId: string,
     text: string,
     userMessage: StoredMessage | null,
-    req: Omit<ChatRequest, 'session_id'>,
+    req: TurnRequest,
     place: PlaceAnswer = (answer) => this.deps.store.append(sessionId, answer),
   ): Promise<ChatResponse> {
     const { store } = this.deps;
     const session = await store.require(sessionId);
     const settings = this.deps.settings();
+    const generation = answerSettings(req.generation ?? settings.generation);
     const context = buildContext(await store.messages(sessionId), {
       windowSize: settings.windowSize,
       systemPrompt: settings.generation.systemPrompt,
@@ -53,7 +58,11 @@ export class TurnWriter {
       content: [{ type: 'text', text: '' }],
       timestamp: nowIso(),
       status: 'streaming',
-      details: { model: settings.generation.model, backend: backend.id },
+      details: {
+        model: generation.model,
+        backend: backend.id,
+        ...(samples(generation) ? { temperature: generation.temperature, seed: generation.seed } : {}),
+      },
     });
     req.onSaved?.({ sessionId, userMessage, assistantMessage: assistant });
 
@@ -65,7 +74,7 @@ export class TurnWriter {
         messages: context.messages,
         image: imageRecord ? { blob: imageRecord.blob, hash: imageRecord.hash } : null,
         ...(features?.length ? { features } : {}),
-        settings: settings.generation,
+        settings: generation,
         signal,
         onToken: (event) => {
           req.onToken?.({ ...event, sessionId, messageId: assistant.id });

@@ -1,5 +1,5 @@
 import type { EngineMemory } from './memory-watch';
-import type { DeviceChoice, DevicePreference, EngineStatus } from './protocol';
+import type { DeviceChoice, DevicePreference, EngineStatus, ModelSource } from './protocol';
 
 /** Engine settings the user changes in Settings. */
 export interface EngineSettings {
@@ -7,6 +7,8 @@ export interface EngineSettings {
   device: DevicePreference;
   /** Memory the KV caches of recent chats may take, in bytes. */
   kvBudgetBytes: number;
+  /** Where model files are downloaded from (Settings → Storage → Model host): the next load uses it. */
+  source: ModelSource;
 }
 
 /**

@@ -57,7 +57,7 @@ const defaultWorker = () => new Worker(new URL('./worker.ts', import.meta.url), 
  */
 export class EngineClient extends EventTarget implements EngineController {
   private readonly channel: WorkerChannel;
-  private readonly source: ModelSource;
+  private source: ModelSource;
   private readonly forceDevice?: Device;
   private readonly wasmThreads?: number;
   private prefer: DevicePreference;
@@ -145,6 +145,13 @@ export class EngineClient extends EventTarget implements EngineController {
         this.gpuFailures = 0;
         this.setStatus({ state: 'idle' });
       }
+    }
+    if (settings.source && JSON.stringify(settings.source) !== JSON.stringify(this.source)) {
+      // Another model host: the next load downloads from it (each load request carries its source), what is
+      // cached is asked again, and a failure from the old host is no longer what happens next.
+      this.source = settings.source;
+      this.downloaded.clear();
+      this.setStatus(this._status.state === 'error' ? { state: 'idle' } : this._status);
     }
     if (settings.kvBudgetBytes !== undefined && settings.kvBudgetBytes !== this.kvBudgetBytes) {
       await this.setKvBudget(settings.kvBudgetBytes);

@@ -53,6 +53,24 @@ export function httpStatus(err: unknown): number | null {
 }
 
 /**
+ * The file a failed download asked for, from transformers.js's message (`…: "https://host/owner/name/resolve/
+ * main/onnx/x.onnx".`): the host and the file's path in the model (after `/resolve/<revision>/`, else its name).
+ */
+export function failedFile(err: unknown): { host: string; file: string } | null {
+  if (!(err instanceof Error)) return null;
+  const m = /: "([^"]+)"\.?$/.exec(err.message);
+  if (!m) return null;
+  try {
+    const url = new URL(m[1]!);
+    const path = decodeURIComponent(url.pathname);
+    const file = /\/resolve\/[^/]+\/(.+)$/.exec(path)?.[1] ?? path.split('/').pop() ?? path;
+    return { host: url.host, file };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * A fetch that failed as a whole: `unreachable` when it never connected (Chromium "Failed to fetch",
  * Firefox "NetworkError when attempting to fetch resource.", Safari "Load failed", Node "fetch failed"),
  * `interrupted` when a body was cut half-way (Chromium "network error", Node "terminated"). Each is a

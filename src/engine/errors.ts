@@ -7,7 +7,7 @@ import {
   OutOfMemoryError,
   UnknownModelError,
 } from '../errors';
-import { errorText, httpStatus, isDeviceLost, isOutOfMemory, networkFailure, ORT_STATUS, ortStatus } from './error-facts';
+import { errorText, failedFile, httpStatus, isDeviceLost, isOutOfMemory, networkFailure, ORT_STATUS, ortStatus } from './error-facts';
 
 interface Context {
   model: string;
@@ -41,6 +41,15 @@ export function classifyEngineError(err: unknown, ctx: Context): GlimpseError {
     );
   }
   if (isUnknownModel(err, status)) return new UnknownModelError(`The model “${ctx.model}” does not exist or is not public.`, data);
+  const missing = status === 404 ? failedFile(err) : null;
+  if (missing && ctx.phase === 'load') {
+    // The host answered and has no such file: no connection problem, and retrying will not help.
+    return new ModelFilesMissingError(
+      `${missing.host} has no file “${missing.file}” for “${ctx.model}” (404 Not Found). Use another model host ` +
+        'that has this model, load it from a folder, or choose another model.',
+      { ...data, ...missing },
+    );
+  }
   if (isMissingFile(err, status, network, ort?.code)) {
     return new ModelFilesMissingError(
       ctx.phase === 'load'

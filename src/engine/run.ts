@@ -1,4 +1,4 @@
-import { InterruptableStoppingCriteria, Tensor, TextStreamer, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { InterruptableStoppingCriteria, random, Tensor, TextStreamer, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { GenerationSettings } from '../chat/backend';
 import { featuresTensor } from './features';
 import type { KvCache } from './kv-cache';
@@ -57,6 +57,8 @@ export async function runGenerate(model: PreTrainedModel, tokenizer: PreTrainedT
     return (out.computed = await encode(inputs));
   });
   const n = req.ids.length;
+  // transformers.js samples from its one global Mersenne Twister: seeding it makes a seeded answer repeat.
+  if (s.temperature > 0 && s.seed !== undefined) random.seed(s.seed);
   try {
     const result = (await model.generate({
       input_ids: new Tensor('int64', BigInt64Array.from(req.ids, (x) => BigInt(x)), [1, n]),

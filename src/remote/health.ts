@@ -9,7 +9,13 @@ export interface ProxyHealth {
   message: string;
   /** The proxy's default model, when it said. */
   model?: string;
+  /** The models it allows and those of them that read images (its GLIMPSE_IMAGE_MODELS), when it said. */
+  models?: string[];
+  imageModels?: string[];
 }
+
+const names = (v: unknown): string[] | undefined =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 100) : undefined;
 
 export async function checkProxy(proxyUrl: string, timeoutMs = 5000, fetcher: typeof fetch = fetch): Promise<ProxyHealth> {
   const base = proxyUrl.trim().replace(/\/+$/, '').replace(/\/v1$/, '');
@@ -19,8 +25,16 @@ export async function checkProxy(proxyUrl: string, timeoutMs = 5000, fetcher: ty
   try {
     const res = await fetcher(`${base}/health`, { signal: AbortSignal.timeout(timeoutMs), cache: 'no-store' });
     if (!res.ok) return { ok: false, message: `The proxy at ${base} answered ${res.status}. Check its log, or the URL in Settings.` };
-    const body = (await res.json().catch(() => ({}))) as { default_model?: unknown };
-    return { ok: true, message: '', ...(typeof body.default_model === 'string' ? { model: body.default_model } : {}) };
+    const body = (await res.json().catch(() => ({}))) as { default_model?: unknown; models?: unknown; image_models?: unknown };
+    const models = names(body.models);
+    const imageModels = names(body.image_models);
+    return {
+      ok: true,
+      message: '',
+      ...(typeof body.default_model === 'string' ? { model: body.default_model } : {}),
+      ...(models ? { models } : {}),
+      ...(imageModels ? { imageModels } : {}),
+    };
   } catch {
     return {
       ok: false,

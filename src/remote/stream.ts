@@ -20,6 +20,7 @@ export function completionParams(model: string, req: BackendRequest, imageUrl: s
     temperature: clamp(settings.temperature, 0, 2),
     top_p: clamp(settings.topP, 0, 1),
     max_tokens: Math.max(1, Math.floor(settings.maxNewTokens)),
+    ...(settings.seed !== undefined && settings.temperature > 0 ? { seed: settings.seed } : {}),
     stream: true,
   };
 }

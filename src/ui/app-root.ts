@@ -298,7 +298,11 @@ export class AppRoot extends LitElement {
 
   /** Device and memory for recent chats follow Settings (another device restarts the engine). */
   private configureEngine() {
-    if (this.settings) this.engine?.configure(toEngineSettings(this.settings.value)).catch(() => undefined);
+    if (!this.settings) return;
+    const settings = toEngineSettings(this.settings.value);
+    // The model host applies at once (no reload): the engine's next load and the elements below follow it.
+    if (JSON.stringify(settings.source) !== JSON.stringify(this.modelSource)) this.modelSource = settings.source;
+    this.engine?.configure(settings).catch(() => undefined);
   }
 
   private applyTheme() {

@@ -183,6 +183,7 @@ export class ChatComposer extends LitElement {
     const chat = this.chat;
     if (!chat) return;
     this._attachError = null;
+    this.draftChanged();
     this._checking = true;
     try {
       const { blob, info } = await chat.prepareImage(file);
@@ -213,11 +214,15 @@ export class ChatComposer extends LitElement {
         ${this.renderChips()}
         <label class="sr-only" for="message">Message</label>
         <textarea
+          dir="auto"
           id="message"
           rows="1"
           placeholder=${this.acceptsImages ? 'Ask about a photo, or anything…' : 'Ask anything…'}
           .value=${this._text}
-          @input=${(e: Event) => (this._text = (e.target as HTMLTextAreaElement).value)}
+          @input=${(e: Event) => {
+            this._text = (e.target as HTMLTextAreaElement).value;
+            this.draftChanged();
+          }}
           @keydown=${this.onKeyDown}
           @paste=${this.onPaste}
           aria-describedby="keys"
@@ -273,7 +278,8 @@ export class ChatComposer extends LitElement {
           .src=${i.url}
           .label=${i.name}
           .tokens=${this.acceptsImages ? planImage(i.width, i.height, this.detail).tokens : null}
-          .note=${`${i.width}×${i.height}${i.animated ? ' · animated: only the first frame is used' : ''}`}
+          .note=${`${i.width}×${i.height}${i.animated ? ' · animated: only the first frame is used' : ''}${
+            this.contextImage && this.acceptsImages ? ' · replaces the image in context when sent' : ''}`}
           remove-label="Remove the attached image"
           @image-remove=${this.removePending}
         ></image-chip>
@@ -338,6 +344,11 @@ export class ChatComposer extends LitElement {
     if (this._image) URL.revokeObjectURL(this._image.url);
     this._image = null;
     this.focus();
+  }
+
+  /** A refused send was about the draft as it was: the next change to it (typing, a photo) clears it. */
+  private draftChanged() {
+    if (this.error) this.dispatchEvent(new DismissEvent());
   }
 
   private dismissError(e: DismissEvent) {

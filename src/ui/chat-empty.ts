@@ -74,17 +74,27 @@ export class ChatEmpty extends LitElement {
   override render() {
     const remote = this.settings?.value.backend === 'remote';
     const textOnly = remote && !remoteReadsImages(this.settings!.value);
+    if (textOnly) {
+      // No photo steps: this model would not see the photo.
+      return html`<section aria-labelledby="empty-title">
+        <h2 id="empty-title">What would you like to ask?</h2>
+        <p class="muted">Glimpse is a private chat; this remote model reads text only.</p>
+        <ol class="steps">
+          <li>Type a question below, then follow up: the conversation is kept.</li>
+          <li>To ask about photos, choose a model that reads images (Settings), or “On this device”.</li>
+        </ol>
+        <p class="promise">${icons.lock} Remote mode: text goes to your own proxy</p>
+      </section>`;
+    }
     return html`<section aria-labelledby="empty-title">
       <h2 id="empty-title">What would you like to look at?</h2>
       <p class="muted">Glimpse is a private chat about your photos, powered by a small vision model.</p>
       <ol class="steps">
         <li>Attach a photo: the image button, drag it here, or paste it.</li>
         <li>Ask a question about it, then follow up without attaching it again.</li>
-        ${textOnly ? html`<li>The remote model reads text only; images stay in this browser.</li>`
-          : remote ? html`<li>The remote model sees the photo in context, downscaled, with your question.</li>` : this.modelStep()}
+        ${remote ? html`<li>The remote model sees the photo in context, downscaled, with your question.</li>` : this.modelStep()}
       </ol>
-      <p class="promise">${icons.lock} ${textOnly ? 'Remote mode: text goes to your own proxy'
-        : remote ? 'Remote mode: your question and photo go to your own proxy' : 'Runs on your device; nothing is uploaded'}</p>
+      <p class="promise">${icons.lock} ${remote ? 'Remote mode: your question and photo go to your own proxy' : 'Runs on your device; nothing is uploaded'}</p>
     </section>`;
   }
 

@@ -15,7 +15,7 @@ import { SendMessageEvent, SessionSelectEvent, type AskAgainEvent, type EditMess
 import { loadMarkdown } from './markdown-loader';
 import type { GenerationTracker } from './services/generation';
 import type { SettingsStore } from './services/settings';
-import { stageText } from './stage';
+import { isDownloading, stageText } from './stage';
 import { base } from './styles/theme';
 import { contextLimit, estimateContextTokens } from './tokens';
 import './chat-composer';
@@ -43,6 +43,14 @@ export class ChatView extends LitElement {
         flex-direction: column;
         min-height: 0;
         position: relative;
+      }
+      .jump {
+        position: absolute;
+        inset-block-start: -2.6rem;
+        inset-inline-start: 50%;
+        translate: -50% 0;
+        z-index: 2;
+        box-shadow: 0 2px 8px rgb(0 0 0 / 0.18);
       }
       .scroller {
         flex: 1;
@@ -74,6 +82,7 @@ export class ChatView extends LitElement {
         border-top: 1px dashed var(--border);
       }
       .bottom {
+        position: relative;
         padding: 0.4rem 1rem max(0.8rem, env(safe-area-inset-bottom));
         max-width: 50rem;
         width: 100%;
@@ -210,6 +219,9 @@ export class ChatView extends LitElement {
     return html`
       <div
         class="scroller"
+        tabindex="0"
+        role="region"
+        aria-label="Messages"
         @scroll=${this.#follow.onScroll}
         @dragover=${this.#drop.onDragOver}
         @dragleave=${this.#drop.onDragLeave}
@@ -230,6 +242,9 @@ export class ChatView extends LitElement {
         </div>
       </div>
       <div class="bottom">
+        ${generatingHere && !this.#follow.following
+          ? html`<button class="btn jump" type="button" @click=${this.jumpToLatest}>↓ Jump to latest</button>`
+          : nothing}
         <undo-toast .message=${this._removed ? 'Image removed from the model’s context.' : ''} @undo=${this.undoRemove} @dismiss=${this.onToastGone}></undo-toast>
         <chat-composer
           .generating=${generatingHere}
@@ -281,7 +296,9 @@ export class ChatView extends LitElement {
               .liveText=${live && live.messageId === m.id && m.status === 'streaming' ? live.text : null}
               .liveTokensPerSecond=${live && live.messageId === m.id ? live.tokensPerSecond : null}
               .pending=${m.status === 'streaming' ? (live?.messageId === m.id ? this.pendingText() : 'Answering in another tab') : ''}
-              .waitedMs=${live?.messageId === m.id && live.firstTokenAt === null ? performance.now() - live.startedAt : null}
+              .waitedMs=${live?.messageId === m.id && live.firstTokenAt === null && !isDownloading(this.engine?.status)
+                ? performance.now() - live.startedAt
+                : null /* while downloading, the header's time left is the one time shown */}
               ?can-regenerate=${!live && m === last && m.role === 'assistant'}
               ?can-edit=${!live && c.canEdit(m)}
               ?can-ask-again=${!live && this.acceptsImages}
@@ -364,6 +381,12 @@ export class ChatView extends LitElement {
   private onToastGone(e: Event) {
     e.stopPropagation();
     this._removed = null;
+  }
+
+  private jumpToLatest() {
+    this.#follow.jump();
+    // The button goes once followed: the keyboard goes on in the message box, not on the page body.
+    this.renderRoot.querySelector('chat-composer')?.focus();
   }
 
   private async onAskAgain(e: AskAgainEvent) {

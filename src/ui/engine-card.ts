@@ -5,6 +5,7 @@ import type { EngineController } from '../engine/api';
 import type { SerializedError } from '../errors';
 import { engineContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
+import { statusFor } from './format';
 import type { SettingsStore } from './services/settings';
 import { base } from './styles/theme';
 import './error-banner';
@@ -46,7 +47,7 @@ export class EngineCard extends LitElement {
 
   /** The failure on show, or null. */
   get error(): SerializedError | null {
-    const s = this.engine?.status;
+    const s = this.engine && statusFor(this.engine.status, this.settings?.value.localModel);
     const error = s?.state === 'error' ? s.error : this._retrying ? this.#error : null;
     if (!error || this.settings?.value.backend === 'remote' || error.name === this.shownInAnswer) return null;
     return error;

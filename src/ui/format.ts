@@ -1,7 +1,8 @@
 import { firstDownload } from '../engine/downloads';
 import { findModel } from '../engine/models';
-import type { DeviceChoice } from '../engine/protocol';
+import type { DeviceChoice, EngineStatus } from '../engine/protocol';
 import type { ReplyDetails } from '../chat/messages';
+import { windowStep } from '../chat/context';
 
 /** Small formatting helpers shared by the elements. */
 
@@ -125,5 +126,24 @@ export function detailsLine(d: ReplyDetails | undefined): string[] {
     parts.push(`first token ${ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`}`);
   }
   if (d.imageTokens) parts.push(`${d.imageTokens} image tokens`);
+  if (d.temperature !== undefined) parts.push(`temperature ${d.temperature.toFixed(1)}`);
+  if (d.seed !== undefined) parts.push(`seed ${d.seed}`);
   return parts;
+}
+
+/**
+ * The engine's status as far as the model wanted now is concerned: a failed load of another model (the one
+ * the user has since replaced, e.g. by loading one from a folder) is no longer news, and reads as idle.
+ */
+export function statusFor(status: EngineStatus, wanted: string | undefined): EngineStatus {
+  return status.state === 'error' && wanted && status.model !== wanted ? { state: 'idle' } : status;
+}
+
+/** What the window setting does: it slides in steps (so the KV cache is reused between them), not one by one. */
+export function windowHelp(size: number): string {
+  const step = windowStep(size);
+  const least = size - step + 1;
+  const range = least < size ? `between ${least} and ${size} of the latest messages` : `the latest ${size} messages`;
+  return `Once a chat is longer, the model sees ${range}: the window moves ${step} messages at a time, so most turns ` +
+    'reuse what the model already read. Older messages stay in the chat; a marker shows where its memory starts.';
 }

@@ -56,6 +56,13 @@ export function renderMarkdown(text: string): DocumentFragment {
     pre.replaceWith(wrap);
     wrap.append(bar, pre);
     pre.tabIndex = 0; // long lines scroll: keyboard users can scroll it too
+    pre.dir = 'ltr'; // code reads left to right, in an Arabic or Hebrew answer too
+  }
+  // Each paragraph, list, heading, quote and table takes its direction from its own text (an Arabic answer
+  // with an English line, or the other way round). Only the outermost: `dir=auto` skips descendants that have
+  // a `dir`, so a quote or list marked inside would no longer see its own text.
+  for (const block of fragment.querySelectorAll('p, ul, ol, h1, h2, h3, h4, h5, h6, blockquote, table')) {
+    if (!block.parentElement?.closest('[dir]')) block.setAttribute('dir', 'auto');
   }
   return fragment;
 }

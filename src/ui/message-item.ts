@@ -105,7 +105,7 @@ export class MessageItem extends LitElement {
     if (this._editing) {
       return html`<form class="edit" @submit=${this.saveEdit}>
         <label class="sr-only" for="edit">Edit your message</label>
-        <textarea id="edit" .value=${text} @keydown=${this.onEditKey}></textarea>
+        <textarea id="edit" dir="auto" .value=${text} @keydown=${this.onEditKey}></textarea>
         <p class="help muted">The conversation goes on from here; what followed is kept as the earlier version.</p>
         <div class="row">
           <button class="btn" type="button" @click=${this.cancelEdit}>Cancel</button>
@@ -113,7 +113,7 @@ export class MessageItem extends LitElement {
         </div>
       </form>`;
     }
-    return html`${text ? html`<div class="bubble user-text">${text}</div>` : nothing}
+    return html`${text ? html`<div class="bubble user-text" dir="auto">${text}</div>` : nothing}
       <div class="meta">
         <time datetime=${m.timestamp} title=${fullDate(m.timestamp)}>${shortDate(m.timestamp)}</time>
         ${this.renderVersions(m)}
@@ -134,7 +134,7 @@ export class MessageItem extends LitElement {
     const details = detailsLine(m.details);
     return html`<div class="bubble" aria-busy=${streaming ? 'true' : 'false'}>
         ${text
-          ? html`<div class="md ${streaming ? 'cursor' : ''} ${markdownRenderer() ? '' : 'plain'}" @click=${this.onMarkdownClick}>${this.markdown(text)}</div>`
+          ? html`<div dir="auto" class="md ${streaming ? 'cursor' : ''} ${markdownRenderer() ? '' : 'plain'}" @click=${this.onMarkdownClick}>${this.markdown(text)}</div>`
           : streaming
             ? html`<span class="thinking"
                 ><span class="pulse" aria-hidden="true"></span
@@ -159,7 +159,7 @@ export class MessageItem extends LitElement {
         : nothing}
       <div class="meta">
         ${status === 'stopped'
-          ? html`<span class="status stopped">Stopped — partial answer</span>`
+          ? html`<span class="status stopped">${text ? 'Stopped — partial answer' : 'Stopped before the answer began'}</span>`
           : status === 'interrupted'
             ? html`<span class="status interrupted">Interrupted (the page was closed while answering)</span>`
             : nothing}
@@ -168,11 +168,13 @@ export class MessageItem extends LitElement {
           : nothing}
         ${this.renderVersions(m)}
         ${!streaming && details.length ? html`<span class="details">${details.join(' · ')}</span>` : nothing}
-        ${!streaming && text
+        ${!streaming && (text || (this.canRegenerate && status === 'stopped'))
           ? html`<span class="actions"
-              ><button class="btn copy-reply" type="button" aria-label="Copy the whole answer" @click=${() => void this.copy(text, null)}>
-                ${icons.copy} Copy
-              </button>${this.canRegenerate && status !== 'error'
+              >${text
+                ? html`<button class="btn copy-reply" type="button" aria-label="Copy the whole answer" @click=${() => void this.copy(text, null)}>
+                    ${icons.copy} Copy
+                  </button>`
+                : nothing}${this.canRegenerate && status !== 'error'
                 ? html`<button class="btn regenerate" type="button" @click=${this.regenerate}>${icons.refresh} Regenerate</button>`
                 : nothing}</span
             >`

@@ -24,7 +24,7 @@ const FOLDER_HINT = 'Pick the model’s own folder: the one holding config.json,
  * The models on this device: each cached model with its size and Delete (confirmed inline; deleting the
  * model in use says it will download again), “Load a model from a folder” (no network: the files go into
  * the cache under the URLs the engine would download, and the model becomes the selected one), and the
- * model host for self-hosted weights (read at start-up, so a change offers a reload).
+ * model host for self-hosted weights (the next download uses it; app-root passes it to the engine).
  *
  * @fires storage-change - a model was deleted or added
  */
@@ -193,9 +193,7 @@ export class ModelManager extends LitElement {
 
   private renderHost() {
     const value = this.settings?.value.modelHost ?? '';
-    const { source: wanted, error } = modelSourceFor(value);
-    const current = this.modelSource ?? { kind: 'hub' };
-    const needsReload = JSON.stringify(wanted) !== JSON.stringify(current);
+    const { error } = modelSourceFor(value);
     return html`<section aria-labelledby="host-title">
       <h3 id="host-title">Model host</h3>
       <label for="model-host">Download models from</label>
@@ -212,15 +210,9 @@ export class ModelManager extends LitElement {
       />
       <p class="help" id="host-help">
         Empty = Hugging Face. For self-hosted weights give a URL, or a path on this site such as <code>./models/</code>, with the files
-        laid out as <code>{owner}/{name}/resolve/main/{file}</code>. Another site must allow this page (CORS). Takes effect after a reload.
+        laid out as <code>{owner}/{name}/resolve/main/{file}</code>. Another site must allow this page (CORS). The next download uses it, no reload needed.
       </p>
       ${error ? html`<error-banner class="host-error" level="warning" .error=${{ name: 'Notice', message: error }} .dismissible=${false}></error-banner>` : nothing}
-      ${needsReload
-        ? html`<div class="row reload-needed" role="status">
-            <span class="help">Reload Glimpse to download from ${wanted.kind === 'hub' && wanted.remoteHost ? wanted.remoteHost : 'Hugging Face'}.</span>
-            <button class="btn small reload" type="button" @click=${() => location.reload()}>Reload now</button>
-          </div>`
-        : nothing}
     </section>`;
   }
 

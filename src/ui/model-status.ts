@@ -11,13 +11,14 @@ import { ListenController } from './controllers/listen';
 import { ModelAvailability } from './controllers/model-availability';
 import { describeError } from './errors';
 import { LoadModelEvent } from './events';
-import { GPU_HELP_URL, deviceName, deviceWhy, gpuHelps, mb, modelLabel, percent } from './format';
+import { GPU_HELP_URL, deviceName, deviceWhy, gpuHelps, mb, modelLabel, percent, statusFor } from './format';
 import type { GenerationTracker } from './services/generation';
 import { isLocalModel, remoteReadsImages, type SettingsStore } from './services/settings';
 import { stageText } from './stage';
 import { progressStyles } from './styles/controls';
 import { base } from './styles/theme';
 import './error-banner';
+import { icons } from './styles/icons';
 
 /**
  * What the engine is doing, in one short line: on this device or not downloaded yet (and how big), the
@@ -140,12 +141,76 @@ export class ModelStatus extends LitElement {
         gap: 0.15rem;
         grid-column: 1 / -1;
       }
+      details ul {
+        /* Only a part of a phone's screen; the rest scrolls. */
+        max-height: min(30vh, 12rem);
+        overflow-y: auto;
+      }
       details li {
         display: flex;
         justify-content: space-between;
         gap: 0.6rem;
         color: var(--text-muted);
-        overflow-wrap: anywhere;
+      }
+      details li .name {
+        /* File names break after a "/" or "_" (see fileName), never inside a word. */
+        overflow-wrap: normal;
+        min-width: 0;
+      }
+      .more,
+      .narrow {
+        display: none;
+      }
+      .more svg {
+        width: 18px;
+        height: 18px;
+      }
+      /* A phone: one line when idle (the state, the model, its action); where it runs and why on demand. */
+      @media (max-width: 40rem) {
+        .more {
+          display: inline-flex;
+          min-width: 32px;
+          min-height: 32px;
+          flex: none;
+        }
+        .wide {
+          display: none;
+        }
+        .narrow {
+          display: inline;
+        }
+        .btn.download {
+          flex: none;
+        }
+        :host(:not([expanded])) .line .device,
+        :host(:not([expanded])) .line .sub {
+          display: none;
+        }
+        .line {
+          flex-wrap: nowrap;
+          white-space: nowrap;
+          overflow: hidden;
+        }
+        :host([expanded]) .line {
+          flex-wrap: wrap;
+          white-space: normal;
+        }
+        /* The model's name gives way first, then the state word; the info button always stays. */
+        .head {
+          flex: 0 1 auto;
+          min-width: 0;
+        }
+        .state {
+          min-width: 0;
+          overflow: hidden;
+          text-overflow: ellipsis;
+        }
+        .model {
+          flex: 0 10 auto;
+          min-width: 0;
+          overflow: hidden;
+          text-overflow: ellipsis;
+        }
       }
       details li span:last-child {
         white-space: nowrap;
@@ -161,6 +226,8 @@ export class ModelStatus extends LitElement {
   @consume({ context: settingsContext }) @property({ attribute: false }) settings?: SettingsStore;
 
   @state() private _notice: EngineNotice | null = null;
+  /** Phone: the details of the line are shown (the More button). */
+  @property({ type: Boolean, reflect: true }) expanded = false;
   /** The remote proxy's health (null: not checked, or checking). */
   @state() private _proxy: ProxyHealth | null = null;
   @state() private _checking = false;
@@ -168,6 +235,8 @@ export class ModelStatus extends LitElement {
   readonly #availability = new ModelAvailability(this, () => this.engine, () => this.wanted);
   readonly #rate = new DownloadRate();
   #proxyChecked = '';
+  /** Download now had the keyboard: give it to the progress (or the status line) once the button goes. */
+  #refocus = false;
 
   constructor() {
     super();
@@ -201,10 +270,10 @@ export class ModelStatus extends LitElement {
     if (this.remote) return this.renderRemote();
     const engine = this.engine;
     if (!engine) return nothing;
-    const s = engine.status;
+    const s = statusFor(engine.status, this.wanted);
     return html`
       <span class="sr-only" role="status">${this.stateWord(s)}</span>
-      <div class="line">${this.renderState(s)} ${this.renderDevice(s)}</div>
+      <div class="line" tabindex="-1">${this.renderState(s)} ${this.renderMore()} ${this.renderDevice(s)}</div>
       ${s.state === 'loading' && s.progress && downloading(s.progress) ? this.renderDownload(s.progress) : nothing}
       ${this._notice
         ? html`<error-banner level="warning" .error=${{ name: 'Notice', message: this._notice.message }} @dismiss=${() => (this._notice = null)}></error-banner>`
@@ -218,16 +287,16 @@ export class ModelStatus extends LitElement {
       case 'idle':
         return html`${this.head('', modelLabel(wanted))} ${this.renderAvailability(wanted)}`;
       case 'loading':
-        return html`${this.head('busy', downloading(s.progress) ? 'Downloading' : 'Starting')} <span>${modelLabel(s.model)}</span>`;
+        return html`${this.head('busy', downloading(s.progress) ? 'Downloading' : 'Starting')} <span class="model">${modelLabel(s.model)}</span>`;
       case 'ready':
-        return html`${this.head('ready', 'Ready')} <span>${modelLabel(s.model)}</span>`;
+        return html`${this.head('ready', 'Ready')} <span class="model">${modelLabel(s.model)}</span>`;
       case 'generating':
-        return html`${this.head('busy', this.speed(stageText(s) ?? 'Writing'))} <span>${modelLabel(s.model)}</span>`;
+        return html`${this.head('busy', this.speed(stageText(s) ?? 'Writing'))} <span class="model">${modelLabel(s.model)}</span>`;
       case 'restarting':
         return html`${this.head('busy', 'Restarting the engine')} <span class="sub">${s.reason}</span>`;
       case 'error':
         // One line here; the card with what to do is in the conversation, where the question was asked.
-        return html`${this.head('error', describeError(s.error).title)} <span>${modelLabel(s.model)}</span>`;
+        return html`${this.head('error', describeError(s.error).title)} <span class="model">${modelLabel(s.model)}</span>`;
     }
   }
 
@@ -241,7 +310,13 @@ export class ModelStatus extends LitElement {
     if (isLocalModel(model) || a.downloaded) return html`<span class="sub on-device">On this device · loads when you ask</span>`;
     if (a.downloaded === null) return nothing;
     return html`<span class="sub">Not downloaded yet${a.size ? html` (<span class="size">${a.size}</span>, once)` : ''}</span>
-      <button class="btn download" type="button" @click=${this.load}>Download now</button>`;
+      <button class="btn download" type="button" @click=${this.load}>Download<span class="wide"> now</span></button>`;
+  }
+
+  /** On a phone: shows or hides where the model runs and why (one line when idle). */
+  private renderMore() {
+    return html`<button class="icon-btn more" type="button" aria-label="More about the model" aria-expanded=${this.expanded ? 'true' : 'false'}
+      @click=${() => (this.expanded = !this.expanded)}>${this.expanded ? icons.chevronUp : icons.info}</button>`;
   }
 
   /** "Will run on …" until the model runs there, then "Running on …"; with the reason when it is not the GPU. */
@@ -261,15 +336,17 @@ export class ModelStatus extends LitElement {
     const speed = this.#rate.bytesPerSecond;
     const left = this.#rate.secondsLeft(p.total);
     const figures = [`${mb(p.loaded)} of ${mb(p.total)}`, speed ? speedText(speed) : null, left !== null ? timeLeftText(left) : null];
-    return html`<div class="progress" aria-label="Model download">
+    return html`<div class="progress" tabindex="-1" role="group" aria-label="Model download">
       <span class="figures">${figures.filter(Boolean).join(' · ')}</span>
       <span class="percent">${percent(p.loaded, p.total)}%</span>
       <progress max="100" .value=${percent(p.loaded, p.total)} aria-label="Download progress"></progress>
       <details>
         <summary>Details</summary>
-        <ul>
+        <ul tabindex="0" aria-label="Files">
           ${p.files.map(
-            (f) => html`<li><span class="name">${f.file}</span><span>${f.done ? 'done' : `${mb(f.loaded)} / ${mb(f.total)}`}</span></li>`,
+            (f) => html`<li><span class="name">${fileName(f.file)}</span><span
+                >${f.done ? 'done' : html`<span class="wide">${mb(f.loaded)} / ${mb(f.total)}</span><span class="narrow">${percent(f.loaded, f.total)}%</span>`}</span
+              ></li>`,
           )}
         </ul>
       </details>
@@ -302,10 +379,21 @@ export class ModelStatus extends LitElement {
     this._checking = true;
     try {
       const health = await checkProxy(url);
-      if (this.settings?.value.proxyUrl === url) this._proxy = health;
+      if (this.settings?.value.proxyUrl === url) {
+        this._proxy = health;
+        this.keepProxyModels(url, health);
+      }
     } finally {
       this._checking = false;
     }
+  }
+
+  /** What the proxy said of its models, kept in the settings: "reads images" follows it (remoteReadsImages). */
+  private keepProxyModels(url: string, health: ProxyHealth): void {
+    // An older proxy that does not list its image models: the model's name decides.
+    if (!health.ok || health.model === undefined || health.imageModels === undefined || !this.settings) return;
+    const next = { url, defaultModel: health.model, models: health.models ?? [health.model], imageModels: health.imageModels };
+    if (JSON.stringify(this.settings.value.proxyModels) !== JSON.stringify(next)) this.settings.update({ proxyModels: next });
   }
 
   private trackRate(s: EngineStatus): void {
@@ -326,8 +414,21 @@ export class ModelStatus extends LitElement {
   }
 
   private load() {
+    // The button goes as the download starts: the keyboard moves to what replaced it, not to the page body.
+    this.#refocus = this.shadowRoot?.activeElement?.matches('button.download') ?? false;
     this.dispatchEvent(new LoadModelEvent());
   }
+
+  override updated() {
+    if (!this.#refocus || this.shadowRoot?.querySelector('button.download')) return;
+    this.#refocus = false;
+    this.shadowRoot?.querySelector<HTMLElement>('.progress, .line')?.focus();
+  }
+}
+
+/** A file's path with break points after "/" and "_" only (a narrow screen never breaks inside a word). */
+function fileName(path: string) {
+  return path.split(/(?<=[/_])/).map((part, i) => (i ? html`<wbr />${part}` : part));
 }
 
 /** Bytes are still coming (not only the model starting from files already here). */

@@ -27,7 +27,7 @@ export class SessionItem extends LitElement {
         align-items: center;
         gap: 0.1rem;
         border-radius: var(--radius-sm);
-        padding-right: 0.15rem;
+        padding-inline-end: 0.15rem;
       }
       .row:hover,
       .row:focus-within {
@@ -40,7 +40,7 @@ export class SessionItem extends LitElement {
       .open {
         flex: 1;
         min-width: 0;
-        text-align: left;
+        text-align: start;
         border: 0;
         background: transparent;
         padding: 0.5rem 0.4rem 0.5rem 0.7rem;
@@ -97,6 +97,8 @@ export class SessionItem extends LitElement {
   @property() snippet = '';
 
   @state() private _renaming = false;
+  /** Which of the three buttons is the Tab stop (0 open, 1 rename, 2 delete). */
+  @state() private _tool = 0;
   @query('input') private _input?: HTMLInputElement;
 
   override updated(changed: PropertyValues) {
@@ -118,29 +120,34 @@ export class SessionItem extends LitElement {
       return html`<div class="row">
         <form @submit=${this.save}>
           <label class="sr-only" for="title">New title for “${s.title}”</label>
-          <input id="title" .value=${s.title} maxlength="60" @keydown=${this.onKey} @blur=${this.save} />
+          <input id="title" dir="auto" .value=${s.title} maxlength="60" @keydown=${this.onKey} @blur=${this.save} />
         </form>
       </div>`;
     }
     const date = shortDate(s.updated_at);
-    return html`<div class="row">
+    const stop = (i: number) => (this._tool === i ? 0 : -1);
+    // One Tab stop per chat (a roving tabindex): ← → move between open, rename and delete.
+    return html`<div class="row" @keydown=${this.onArrow} @focusout=${this.onFocusOut}>
       <button
         class="open"
+        tabindex=${stop(0)}
+        aria-keyshortcuts="ArrowRight F2"
         type="button"
         aria-current=${this.selected ? 'page' : 'false'}
         title=${`${s.title} — ${fullDate(s.updated_at)}`}
         @click=${() => this.dispatchEvent(new SessionSelectEvent(s.id))}
         @keydown=${(e: KeyboardEvent) => e.key === 'F2' && this.startRename()}
       >
-        <span class="title">${s.title}</span>
+        <span class="title" dir="auto">${s.title}</span>
         <span class="sub">${this.snippet ? this.snippet : html`${date}${s.has_image ? ' · photo' : ''}`}</span>
       </button>
       <span class="tools">
-        <button class="icon-btn rename" type="button" aria-label=${`Rename “${s.title}”`} title="Rename" @click=${this.startRename}>
+        <button class="icon-btn rename" tabindex=${stop(1)} type="button" aria-label=${`Rename “${s.title}”`} title="Rename" @click=${this.startRename}>
           ${icons.pencil}
         </button>
         <button
           class="icon-btn delete"
+          tabindex=${stop(2)}
           type="button"
           aria-label=${`Delete “${s.title}”`}
           title="Delete"
@@ -152,11 +159,29 @@ export class SessionItem extends LitElement {
     </div>`;
   }
 
+  /** ← → (and Home / End) between the chat's three buttons. */
+  private onArrow(e: KeyboardEvent) {
+    const keys: Record<string, (i: number) => number> = {
+      ArrowRight: (i) => (i + 1) % 3, ArrowLeft: (i) => (i + 2) % 3, Home: () => 0, End: () => 2,
+    };
+    const move = keys[e.key];
+    if (!move || this._renaming) return;
+    e.preventDefault();
+    this._tool = move(this._tool);
+    void this.updateComplete.then(() => this.renderRoot.querySelectorAll<HTMLButtonElement>('.row button')[this._tool]?.focus());
+  }
+
+  /** Leaving the chat: its Tab stop is the chat itself again. */
+  private onFocusOut(e: FocusEvent) {
+    if (!this.renderRoot.contains(e.relatedTarget as Node | null)) this._tool = 0;
+  }
+
   private onKey(e: KeyboardEvent) {
     if (e.key === 'Escape') {
       e.preventDefault();
       e.stopPropagation();
       this._renaming = false;
+      this._tool = 1;
       void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>('.rename')?.focus());
     }
   }
@@ -166,6 +191,7 @@ export class SessionItem extends LitElement {
     if (!this._renaming || !this.session) return;
     const title = this._input?.value.trim() ?? '';
     this._renaming = false;
+    this._tool = 0;
     if (title && title !== this.session.title) this.dispatchEvent(new SessionRenameEvent(this.session.id, title));
     void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLButtonElement>('.open')?.focus());
   }

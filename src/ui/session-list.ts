@@ -15,6 +15,8 @@ interface PendingDelete {
   id: string;
   title: string;
   timer: ReturnType<typeof setTimeout>;
+  /** Whether it was the chat open: Undo opens it again only then (another chat stays open). */
+  wasOpen: boolean;
 }
 
 /**
@@ -205,6 +207,7 @@ export class SessionList extends LitElement {
       id: e.sessionId,
       title: session?.title ?? 'chat',
       timer: setTimeout(() => void this.commitDelete(), this.undoMs),
+      wasOpen: this.selected === e.sessionId,
     };
     if (this.selected === e.sessionId) this.dispatchEvent(new SessionSelectEvent(null));
     await this.updateComplete;
@@ -217,7 +220,8 @@ export class SessionList extends LitElement {
     clearTimeout(p.timer);
     this.sessions.hidden.delete(p.id);
     this._pending = null;
-    this.dispatchEvent(new SessionSelectEvent(p.id));
+    // Back in its place; it is opened again only if it was the chat open when it was deleted.
+    if (p.wasOpen) this.dispatchEvent(new SessionSelectEvent(p.id));
   }
 
   /** Deletes the chat waiting for Undo now. */

@@ -8,7 +8,8 @@ import type { DevicePreference } from '../engine/protocol';
 import { engineContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
 import { SettingsToggleEvent } from './events';
-import { deviceName, devicePath, deviceWhy, downloadText, modelLabel } from './format';
+import { MAX_SEED } from '../chat/sampling';
+import { deviceName, devicePath, deviceWhy, downloadText, modelLabel, windowHelp } from './format';
 import { LIMITS, remoteReadsImages, type AppSettings, type SettingsStore } from './services/settings';
 import { fieldStyles } from './styles/controls';
 import { base } from './styles/theme';
@@ -168,7 +169,7 @@ export class SettingsGeneral extends LitElement {
         <div class="field">
           <label for="temperature">Temperature <output>${s.temperature.toFixed(1)}</output></label>
           <input id="temperature" type="range" min="0" max="1.5" step="0.1" .value=${String(s.temperature)} @change=${(e: Event) => this.set({ temperature: Number(this.val(e)) })} />
-          <p class="help">0 = the same answer every time; higher = more varied.</p>
+          <p class="help">0 = the likeliest answer; higher = more varied. Regenerate always varies the answer (at 0.7 when this is 0), unless a seed is set.</p>
         </div>
         <div class="field">
           <label for="top-p">Top-p <output>${s.topP.toFixed(2)}</output></label>
@@ -176,9 +177,16 @@ export class SettingsGeneral extends LitElement {
           <p class="help">${s.temperature === 0 ? 'Used when temperature is above 0.' : 'Lower = only the likeliest words.'}</p>
         </div>
       </div>
+      <div class="field">
+        <label for="seed">Seed</label>
+        <input id="seed" type="number" min="0" max=${MAX_SEED} step="1" placeholder="none" .value=${live(s.seed === null ? '' : String(s.seed))} aria-describedby="seed-help" @change=${(e: Event) => this.setSeed(this.val(e))} />
+        <p class="help" id="seed-help">${s.seed === null
+          ? 'Empty: each sampled answer and each Regenerate gets a fresh seed (shown in the answer’s details).'
+          : 'The same question gets the same answer each time, Regenerate included. Empty it for varied answers.'}</p>
+      </div>
       <div class="two">
         ${this.number('repetition', 'Repetition penalty', 'repetitionPenalty', 0.05, '1 = none; higher = fewer repeated words.')}
-        ${this.number('window', 'Context window (messages)', 'windowSize', 2, 'Older messages stay in the chat but leave the model’s memory; a marker shows where.')}
+        ${this.number('window', 'Context window (messages)', 'windowSize', 2, windowHelp(s.windowSize))}
       </div>
       ${local
         ? this.number('kv-memory', 'Memory for recent chats (MB)', 'kvBudgetMB', 32,
@@ -282,6 +290,14 @@ export class SettingsGeneral extends LitElement {
           ? `${asked.toLocaleString('en')} is ${asked > max ? 'more than the most' : asked < min ? 'less than the least' : 'not a step'} allowed, so it is set to ${stored?.toLocaleString('en')}.`
           : '';
     this._corrected = { ...this._corrected, [key]: note };
+  }
+
+  /** Empty = no seed; anything else that is not a whole number in range leaves the seed as it was. */
+  private setSeed(typed: string) {
+    const n = Number(typed);
+    if (typed.trim() === '') this.set({ seed: null });
+    else if (Number.isInteger(n) && n >= 0 && n <= MAX_SEED) this.set({ seed: n });
+    else this.requestUpdate();
   }
 
   private async checkDownloads() {

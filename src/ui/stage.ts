@@ -5,6 +5,12 @@ import { percent } from './format';
  * What an answer is waiting for, in words: the download, the model starting, the GPU's one-time warm-up,
  * the picture being read (its image tokens, then which frame the vision encoder reads), then writing. Null when nothing is happening.
  */
+/** The model's files are still coming (not only the model starting from files already here). */
+export function isDownloading(status: EngineStatus | undefined): boolean {
+  const p = status?.state === 'loading' ? status.progress : null;
+  return !!p && p.total > 0 && !p.files.every((f) => f.done);
+}
+
 export function stageText(status: EngineStatus | undefined, imageTokens: number | null = null): string | null {
   switch (status?.state) {
     case 'loading': {

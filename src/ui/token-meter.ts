@@ -17,7 +17,7 @@ export class TokenMeter extends LitElement {
         font-size: 0.72rem;
         color: var(--text-muted);
         font-variant-numeric: tabular-nums;
-        text-align: right;
+        text-align: end;
         padding: 0 0.3rem;
         white-space: nowrap;
       }

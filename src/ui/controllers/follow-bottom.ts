@@ -12,8 +12,20 @@ export class FollowBottomController implements ReactiveController {
   readonly #shownCards = new Set<string>();
   readonly #resize = new ResizeObserver(() => this.keepAtBottom());
 
-  constructor(host: ReactiveControllerHost) {
+  constructor(private readonly host: ReactiveControllerHost) {
     host.addController(this);
+  }
+
+  /** Whether the view follows the bottom (false once the reader scrolled up). */
+  get following(): boolean {
+    return this.#stick;
+  }
+
+  /** Back to the latest: scrolls to the bottom and follows it again (“Jump to latest”). */
+  jump(): void {
+    this.#stick = true;
+    this.keepAtBottom();
+    this.host.requestUpdate();
   }
 
   hostDisconnected(): void {
@@ -39,7 +51,11 @@ export class FollowBottomController implements ReactiveController {
   /** Bind to the scroller's scroll event: near the bottom follows it, scrolled up stays put. */
   readonly onScroll = (): void => {
     const s = this.#scroller;
-    if (s) this.#stick = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+    if (!s) return;
+    const stick = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+    if (stick === this.#stick) return;
+    this.#stick = stick;
+    this.host.requestUpdate();
   };
 
   /**

@@ -18,7 +18,7 @@ import { chooseDevice, chooseDtypes } from '../../engine/device';
 import { downloadSize } from '../../engine/downloads';
 import { planImage } from '../../engine/image';
 import { DEFAULT_MODEL_ID } from '../../engine/models';
-import type { DeviceChoice, DevicePreference, EngineStatus, FileProgress, GenerationStage, VisionProgress } from '../../engine/protocol';
+import type { DeviceChoice, DevicePreference, EngineStatus, FileProgress, GenerationStage, ModelSource, VisionProgress } from '../../engine/protocol';
 import { GenerationAbortedError, GlimpseError, ModelHostUnreachableError, ModelLoadError, serializeError } from '../../errors';
 
 export interface FakeEngineOptions {
@@ -52,6 +52,8 @@ export class FakeEngine extends EventTarget implements EngineController {
   kvBudgetBytes: number | null = null;
   /** The model worker's memory as the real engine reports it (tests set it with reportMemory). */
   memory: EngineMemory | null = null;
+  /** Where model files come from (Settings → model host; tests read it). */
+  source: ModelSource = { kind: 'hub' };
   #loading: Promise<void> | null = null;
   readonly #downloaded: Set<string>;
   readonly #options: Omit<Required<FakeEngineOptions>, 'files' | 'downloaded' | 'offline' | 'prefer'> & Pick<FakeEngineOptions, 'files'>;
@@ -81,6 +83,15 @@ export class FakeEngine extends EventTarget implements EngineController {
 
   async configure(settings: Partial<EngineSettings>): Promise<void> {
     if (settings.kvBudgetBytes !== undefined) this.kvBudgetBytes = settings.kvBudgetBytes;
+    if (settings.source && JSON.stringify(settings.source) !== JSON.stringify(this.source)) {
+      // Another host, as the real client: the simulated outage was the old host's; a failure is no longer news.
+      this.source = settings.source;
+      this.offline = false;
+      if (this.status.state === 'error') {
+        this.status = { state: 'idle' };
+        this.emitStatus();
+      }
+    }
     if (!settings.device || settings.device === this.prefer) return;
     this.prefer = settings.device;
     this.device = null;

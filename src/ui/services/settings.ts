@@ -1,11 +1,13 @@
 import * as v from 'valibot';
 import { DEFAULT_GENERATION, type GenerationSettings, type ImageDetail } from '../../chat/backend';
 import { DEFAULT_WINDOW } from '../../chat/context';
+import { MAX_SEED } from '../../chat/sampling';
 import { DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../chat/service';
 import type { EngineSettings } from '../../engine/api';
 import { DEFAULT_MODEL_ID, findModel } from '../../engine/models';
 import type { DevicePreference } from '../../engine/protocol';
 import { readsImagesByName } from '../../remote/image-models';
+import { modelSourceFor } from './model-source';
 
 const THEMES = ['system', 'light', 'dark'] as const;
 const BACKENDS = ['local', 'remote'] as const;
@@ -56,6 +58,16 @@ function settingsSchema() {
      */
     remoteImages: v.fallback(v.pipe(v.record(v.pipe(v.string(), v.maxLength(200)), v.boolean()),
       v.check((r) => Object.keys(r).length <= 50)), () => ({})),
+    /**
+     * What the proxy at `url` said in its /health: its default model, and which of its models read images.
+     * It decides "reads images" where the user did not (see remoteReadsImages); refreshed at each check.
+     */
+    proxyModels: v.fallback(v.nullable(v.object({
+      url: text(2000),
+      defaultModel: text(200),
+      models: v.pipe(v.array(text(200)), v.maxLength(100)),
+      imageModels: v.pipe(v.array(text(200)), v.maxLength(100)),
+    })), null),
     imageDetail: v.fallback(v.picklist(DETAILS), DEFAULT_GENERATION.imageDetail),
     temperature: v.fallback(bounded('temperature'), DEFAULT_GENERATION.temperature),
     /** Nucleus sampling: only used when temperature > 0. */
@@ -63,6 +75,11 @@ function settingsSchema() {
     /** > 1 discourages repeating tokens already in the conversation. */
     repetitionPenalty: v.fallback(bounded('repetitionPenalty'), DEFAULT_GENERATION.repetitionPenalty),
     maxNewTokens: v.fallback(bounded('maxNewTokens', true), DEFAULT_GENERATION.maxNewTokens),
+    /**
+     * A fixed seed (null = none): asks for determinism, the same answer each time, Regenerate included.
+     * Without one, Regenerate samples afresh (src/chat/sampling.ts).
+     */
+    seed: v.fallback(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_SEED))), null),
     systemPrompt: v.fallback(text(4000), DEFAULT_GENERATION.systemPrompt),
     /** Messages the model sees. */
     windowSize: v.fallback(bounded('windowSize', true), DEFAULT_WINDOW),
@@ -99,9 +116,19 @@ export function normalizeSettings(raw: unknown): AppSettings {
   return known ? s : { ...s, localModel: DEFAULT_SETTINGS.localModel };
 }
 
-/** Whether the chosen remote model reads images: what the user said for it, else by its name. */
-export function remoteReadsImages(s: Pick<AppSettings, 'remoteModel' | 'remoteImages'>): boolean {
-  return s.remoteImages[s.remoteModel] ?? readsImagesByName(s.remoteModel);
+/**
+ * Whether the chosen remote model reads images: what the user said for it, else what the proxy in use said
+ * of it (its default model when none is named), else by its name.
+ */
+export function remoteReadsImages(
+  s: Pick<AppSettings, 'remoteModel' | 'remoteImages'> & Partial<Pick<AppSettings, 'proxyModels' | 'proxyUrl'>>,
+): boolean {
+  const said = s.remoteImages[s.remoteModel];
+  if (said !== undefined) return said;
+  const proxy = s.proxyModels && s.proxyModels.url === s.proxyUrl ? s.proxyModels : null;
+  const name = s.remoteModel || proxy?.defaultModel || '';
+  if (proxy && (proxy.models.includes(name) || name === proxy.defaultModel)) return proxy.imageModels.includes(name);
+  return readsImagesByName(name);
 }
 
 /** Whether the chosen backend sees images: the local model always does, the remote one per the setting. */
@@ -109,7 +136,7 @@ export const acceptsImages = (s: AppSettings): boolean => s.backend === 'local' 
 
 /** What the local engine needs from the app settings. */
 export function toEngineSettings(s: AppSettings): EngineSettings {
-  return { device: s.device, kvBudgetBytes: s.kvBudgetMB * 2 ** 20 };
+  return { device: s.device, kvBudgetBytes: s.kvBudgetMB * 2 ** 20, source: modelSourceFor(s.modelHost).source };
 }
 
 /** What the chat service needs from the app settings. */
@@ -123,6 +150,7 @@ export function toChatSettings(s: AppSettings): ChatSettings {
     systemPrompt: s.systemPrompt,
     imageDetail: s.imageDetail,
     model: s.backend === 'remote' ? s.remoteModel : s.localModel,
+    ...(s.seed === null ? {} : { seed: s.seed }),
   };
   return { ...DEFAULT_CHAT_SETTINGS, windowSize: s.windowSize, generation };
 }

@@ -18,6 +18,22 @@ export const markdownStyles = css`
   .md a {
     color: var(--accent);
   }
+  /* A model's "#" is a section of an answer, not a page title: a little above the text, on a phone too. */
+  .md :is(h1, h2, h3, h4, h5, h6) {
+    font-size: 1em;
+    line-height: 1.3;
+    margin: 0.9em 0 0.35em;
+    overflow-wrap: anywhere;
+  }
+  .md h1 {
+    font-size: 1.25em;
+  }
+  .md h2 {
+    font-size: 1.15em;
+  }
+  .md h3 {
+    font-size: 1.05em;
+  }
   .md code {
     font-family: var(--mono);
     font-size: 0.88em;
@@ -61,8 +77,9 @@ export const markdownStyles = css`
   }
   .md blockquote {
     margin: 0.6rem 0;
-    padding: 0.1rem 0 0.1rem 0.9rem;
-    border-left: 3px solid var(--border);
+    padding-block: 0.1rem;
+    padding-inline: 0.9rem 0;
+    border-inline-start: 3px solid var(--border);
     color: var(--text-muted);
   }
   .md .table-wrap {
@@ -81,7 +98,7 @@ export const markdownStyles = css`
   }
   .md th {
     background: var(--bg-soft);
-    text-align: left;
+    text-align: start;
     white-space: nowrap;
   }
   .hljs-keyword,

@@ -119,7 +119,7 @@ export const messageStyles = css`
   }
   .cursor::after {
     content: '▍';
-    margin-left: 1px;
+    margin-inline-start: 1px;
     animation: pulse 1s infinite;
     color: var(--accent);
   }

@@ -243,18 +243,26 @@ describe('Settings → Storage & models', () => {
     expect(m.settings.value.localModel).toBe('HuggingFaceTB/SmolVLM-256M-Instruct');
   });
 
-  it('the model host field explains the layout and offers a reload when changed', async () => {
-    m = await mountApp();
+  it('the model host field explains the layout and takes effect without a reload (issue 23)', async () => {
+    m = await mountApp({ engine: { offline: true, downloadMs: 300 } });
+    // The host cannot be reached: the header says so.
+    await waitFor(() => $maybe(m.root, 'model-status', 'button.download'), 3000, 'Download now');
+    $(m.root, 'model-status', 'button.download').click();
+    await waitFor(() => m.engine.status.state === 'error', 5000, 'the failure');
     const storage = await openStorage();
     const mm = manager(storage);
     expect($(mm, '#host-help').textContent).toContain('{owner}/{name}/resolve/main/{file}');
-    expect($maybe(mm, '.reload-needed')).toBeNull();
+    expect($(mm, '#host-help').textContent).toContain('no reload needed');
     const input = $<HTMLInputElement>(mm, '#model-host');
     input.value = './models/';
     input.dispatchEvent(new Event('change'));
-    await waitFor(() => $maybe(mm, '.reload-needed'), 3000, 'the reload offer');
     expect(m.settings.value.modelHost).toBe('./models/');
-    expect($(mm, '.reload-needed').textContent).toContain(new URL('./models/', document.baseURI).href);
+    // The engine downloads from there next, the failure from the old host is gone, and no reload is asked.
+    const remoteHost = new URL('./models/', document.baseURI).href;
+    await waitFor(() => m.engine.source.kind === 'hub' && m.engine.source.remoteHost === remoteHost, 3000, 'the new source');
+    await waitFor(() => m.engine.status.state === 'idle', 3000, 'the failure cleared');
+    expect($maybe(mm, '.reload-needed, button.reload')).toBeNull();
+    expect($maybe(m.root, 'model-status', 'button.download')).not.toBeNull();
   });
 
   it('shows the model worker’s memory now and at rest, and that it was given back', async () => {

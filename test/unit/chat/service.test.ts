@@ -14,6 +14,7 @@ import {
 } from '../../../src/errors';
 import { textOf } from '../../../src/chat/messages';
 import { versionCount, versionIndex } from '../../../src/chat/versions';
+import { REGENERATE_TEMPERATURE } from '../../../src/chat/sampling';
 import { SessionStore } from '../../../src/storage/sessions';
 import { EchoBackend } from '../../fixtures/echo-backend';
 import { makeImage, pngHeaderClaiming, textBlob } from '../../fixtures/images';
@@ -174,6 +175,33 @@ describe('regenerate and edit', () => {
     const res = await service.regenerate(session_id);
     expect(res.conversation_length).toBe(4);
     expect(backend.requests[2]!.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+  });
+
+  it('regenerate at temperature 0 samples at a set temperature with a fresh seed, and the answer says so', async () => {
+    const { session_id } = await service.chat({ message: 'one' });
+    expect(backend.requests[0]!.settings).toMatchObject({ temperature: 0 });
+    expect(backend.requests[0]!.settings.seed).toBeUndefined();
+    await service.regenerate(session_id);
+    await service.regenerate(session_id);
+    const [r1, r2] = [backend.requests[1]!.settings, backend.requests[2]!.settings];
+    expect(r1.temperature).toBe(REGENERATE_TEMPERATURE);
+    expect(r2.temperature).toBe(REGENERATE_TEMPERATURE);
+    expect(r1.seed).toEqual(expect.any(Number));
+    expect(r2.seed).not.toBe(r1.seed);
+    const [, answer] = await store.messages(session_id);
+    expect(answer!.details).toMatchObject({ temperature: REGENERATE_TEMPERATURE, seed: r2.seed });
+    // The greedy first answer carries no seed: it is the same every time.
+    expect(answer!.versions![0]!.details?.seed).toBeUndefined();
+  });
+
+  it('regenerate keeps the chat temperature when it samples, and a fixed seed (determinism asked) as it is', async () => {
+    settings = { ...settings, generation: { ...settings.generation, temperature: 1.2 } };
+    const { session_id } = await service.chat({ message: 'one' });
+    await service.regenerate(session_id);
+    expect(backend.requests[1]!.settings).toMatchObject({ temperature: 1.2, seed: expect.any(Number) });
+    settings = { ...settings, generation: { ...settings.generation, temperature: 0, seed: 5 } };
+    await service.regenerate(session_id);
+    expect(backend.requests[2]!.settings).toMatchObject({ temperature: 0, seed: 5 });
   });
 
   it('edit rewrites the last question and answers it again', async () => {

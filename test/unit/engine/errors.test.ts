@@ -102,6 +102,20 @@ describe('a model or its files that cannot be had', () => {
     }
   });
 
+  it('a 404 names the missing file and the host, and does not blame the connection', () => {
+    const err = load(new ModelFileNotFoundError(`Could not locate file: "${HUB}/onnx/decoder_model_merged_q4.onnx".`, { status: 404 }));
+    expect(err).toBeInstanceOf(ModelFilesMissingError);
+    expect(err.data).toMatchObject({ status: 404, host: new URL(HUB).host, file: 'onnx/decoder_model_merged_q4.onnx' });
+    expect(err.message).toBe(
+      `${new URL(HUB).host} has no file “onnx/decoder_model_merged_q4.onnx” for “HuggingFaceTB/SmolVLM-256M-Instruct” (404 Not Found). ` +
+        'Use another model host that has this model, load it from a folder, or choose another model.',
+    );
+    expect(err.message).not.toMatch(/connection/i);
+    // Another host, named as it is.
+    const mirror = load(new ModelFileNotFoundError('Could not locate file: "http://127.0.0.1:8080/hub/HuggingFaceTB/SmolVLM-256M-Instruct/resolve/main/config.json".', { status: 404 }));
+    expect(mirror.message).toMatch(/^127\.0\.0\.1:8080 has no file “config\.json”/);
+  });
+
   it('a file missing from a local folder (status null)', () => {
     const thrown = new ModelFileNotFoundError('`local_files_only=true` or `env.allowRemoteModels=false` and file was not found locally at "/models/HuggingFaceTB/SmolVLM-256M-Instruct/onnx/vision_encoder.onnx".');
     expect(load(thrown)).toBeInstanceOf(ModelFilesMissingError);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { devicePath, downloadText, mb, size } from '../../../src/ui/format';
+import { windowStart } from '../../../src/chat/context';
+import { devicePath, downloadText, mb, size, windowHelp } from '../../../src/ui/format';
 
 const M256 = 'HuggingFaceTB/SmolVLM-256M-Instruct';
 const f16 = { device: 'webgpu', shaderF16: true } as const;
@@ -29,5 +30,17 @@ describe('sizes', () => {
     expect(devicePath(f16)).toBe('WebGPU with 16-bit floats');
     expect(devicePath({ device: 'webgpu', shaderF16: false })).toBe('WebGPU without 16-bit floats');
     expect(devicePath({ device: 'wasm', shaderF16: false })).toBe('WASM');
+  });
+});
+
+describe('the context-window setting’s help (issue 23)', () => {
+  it('says how many messages are in context, as the window’s own rule gives them', () => {
+    for (const size of [20, 10, 2, 7]) {
+      const inContext = Array.from({ length: 100 }, (_, i) => size + 1 + i).map((count) => count - windowStart(count, size));
+      const [least, most] = [Math.min(...inContext), Math.max(...inContext)];
+      const help = windowHelp(size);
+      expect(help).toContain(least < most ? `between ${least} and ${most} of the latest messages` : `the latest ${most} messages`);
+    }
+    expect(windowHelp(20)).toContain('between 11 and 20 of the latest messages: the window moves 10 messages at a time');
   });
 });
