@@ -1,8 +1,9 @@
-import { InterruptableStoppingCriteria, random, Tensor, TextStreamer, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { InterruptableStoppingCriteria, random, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { GenerationSettings } from '../chat/backend';
 import { featuresTensor } from './features';
 import type { KvCache } from './kv-cache';
 import type { ImageFeatures } from './protocol';
+import { TokenStreamer } from './streamer';
 import type { ImageInputs } from './vision';
 
 /** What the vision encoder does this turn: run on frames, be replaced by kept features, or nothing. */
@@ -39,18 +40,16 @@ export async function runGenerate(model: PreTrainedModel, tokenizer: PreTrainedT
   req.signal?.addEventListener('abort', onAbort);
   if (req.signal?.aborted) stopping.interrupt();
   const out = { firstTokenAt: 0, partial: '', generated: 0, computed: null as Tensor | null };
-  const streamer = new TextStreamer(tokenizer, {
-    skip_prompt: true,
-    skip_special_tokens: true,
-    callback_function: (piece: string) => {
+  const streamer = new TokenStreamer(tokenizer, {
+    onText: (piece: string) => {
       out.partial += piece;
       req.onToken?.(piece, out.generated);
     },
-    token_callback_function: () => {
+    onTokenId: () => {
       out.generated += 1;
       out.firstTokenAt ||= performance.now();
     },
-  } as never);
+  });
   const { vision, settings: s } = req;
   req.setVisionHook(async (inputs, encode) => {
     if (vision && 'features' in vision) return featuresTensor(vision.features);

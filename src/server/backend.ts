@@ -1,7 +1,8 @@
 /**
  * The local SmolVLM as a chat backend in Node: the service's requests go straight to a VlmEngine on
- * onnxruntime-node (device 'cpu', fp32), no worker. The model loads on the first request (or on preload()),
- * and the engine keeps the KV cache between turns exactly as it does in the browser's worker.
+ * onnxruntime-node (device 'cpu'; the files GLIMPSE_DTYPE picks, src/server/dtypes.ts), no worker. The model
+ * loads on the first request (or on preload()), and the engine keeps the KV cache between turns exactly as it
+ * does in the browser's worker.
  * Not re-entrant: the server runs one generation at a time through a GenerationQueue.
  */
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';

@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ImageDetail } from '../chat/backend';
-import type { ModelSource } from '../engine/protocol';
+import type { DtypeMap, ModelSource } from '../engine/protocol';
 import { GlimpseError } from '../errors';
+import { API_DTYPES, DEFAULT_API_DTYPE, dtypesFor, isApiDtype, type ApiDtype } from './dtypes';
 
 export type { Env } from '../http/env';
 import type { Env } from '../http/env';
@@ -48,6 +49,9 @@ export interface ApiConfig {
   kvCacheMB: number;
   /** ONNX Runtime's CPU memory arena (GLIMPSE_ORT_ARENA=on): it keeps a long prompt's peak memory for good. */
   ortArena: boolean;
+  /** The local engine's ONNX files (GLIMPSE_DTYPE), by name and as the per-file map it loads. */
+  dtype: ApiDtype;
+  dtypes: DtypeMap;
   /** Who answers: SmolVLM in this process (the default), or an OpenAI-compatible inference server. */
   engine: EngineConfig;
 }
@@ -159,6 +163,11 @@ export function loadApiConfig(env: Env): ApiConfig {
   const arena = env.GLIMPSE_ORT_ARENA?.trim().toLowerCase() || 'off';
   if (arena !== 'on' && arena !== 'off') problems.push(`GLIMPSE_ORT_ARENA must be on or off (got "${arena}")`);
 
+  const dtype = env.GLIMPSE_DTYPE?.trim().toLowerCase() || DEFAULT_API_DTYPE;
+  if (!isApiDtype(dtype)) {
+    problems.push(`GLIMPSE_DTYPE must be one of ${Object.keys(API_DTYPES).join(', ')} (got "${dtype}"; see docs/engine.md)`);
+  }
+
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL (e.g. postgres://user:password@host:5432/glimpse)');
@@ -187,6 +196,8 @@ export function loadApiConfig(env: Env): ApiConfig {
     trustedProxies: readTrustedProxies(env.GLIMPSE_TRUSTED_PROXIES, problems),
     metrics: readMetricsSettings(env, problems),
     ortArena: arena === 'on',
+    dtype: isApiDtype(dtype) ? dtype : DEFAULT_API_DTYPE,
+    dtypes: dtypesFor(isApiDtype(dtype) ? dtype : DEFAULT_API_DTYPE),
     engine,
   };
   if (problems.length > 0) throw new ApiConfigError(problems);

@@ -29,6 +29,7 @@ export async function createEngine(config: ApiConfig, hooks: EngineHooks = {}): 
   return new NodeBackend({
     model: config.model,
     source: config.source,
+    dtypes: config.dtypes,
     engine: new VlmEngine({ kvBudgetBytes: config.kvCacheMB * 2 ** 20 }),
     // With ONNX Runtime's CPU memory arena, one long prompt keeps its peak memory for good: 1,584 → 2,725 MB
     // after one 8,000-character message, 3,621 MB after a second (SECURITY.md, test/bench/long-message.ts).

@@ -13,6 +13,7 @@ import { DTYPE_SUFFIX } from '../../src/engine/device';
 import { SMOLVLM_256M_FILES } from '../../src/engine/downloads';
 import { VlmEngine } from '../../src/engine/engine';
 import type { DtypeMap } from '../../src/engine/protocol';
+import { DEFAULT_API_DTYPE, dtypesFor } from '../../src/server/dtypes';
 import { Conversation, ensureModel, median, MODEL_ID, repeat, round, settings, type GroupOptions, type GroupResult } from './common';
 
 const all = (d: DtypeMap['decoder_model_merged']): DtypeMap => ({ vision_encoder: d, embed_tokens: d, decoder_model_merged: d });
@@ -23,6 +24,7 @@ export const DEVICE_PATHS: { name: string; label: string; dtypes: DtypeMap }[] =
   { name: 'q8', label: 'q8 everywhere (WASM)', dtypes: all('q8') },
   { name: 'q4', label: 'fp32 + q4 decoder (WebGPU without shader-f16)', dtypes: { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'q4' } },
   { name: 'q4f16', label: 'fp16 + q4f16 decoder (WebGPU with shader-f16)', dtypes: { vision_encoder: 'fp16', embed_tokens: 'fp16', decoder_model_merged: 'q4f16' } },
+  { name: 'api_q4', label: 'q8 + q4 decoder (REST API default, GLIMPSE_DTYPE=q4)', dtypes: dtypesFor(DEFAULT_API_DTYPE) },
 ];
 
 const PROMPT = 'Write a long, detailed story about a lighthouse keeper who collects photographs of ships, and the day a ship arrives that is in none of them.';

@@ -5,8 +5,8 @@
  * shared between groups); the parent prints a table and writes JSON whose top-level figures are plain
  * numbers (medians of several runs) or booleans, with every run under `runs`.
  *   --quick   the tiny model, fewer runs (a smoke run, < 1 minute for the Node groups)
- *   --group   followup | chats | first-turn | decode | dtypes | memory | vision | vision-wasm | bundle | idb | wasm
- *             | download (default: all)
+ *   --group   followup | chats | first-turn | decode | dtypes | api-dtypes | memory | vision | vision-wasm | bundle
+ *             | idb | wasm | download (default: all)
  *   --model   real (default; generated once into .models/real) or tiny
  */
 import { spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ import type { Figure, GroupOptions, GroupResult, ModelSize } from './common';
 import type { DownloadRow } from './download';
 import { formatDownloadTable, formatTable } from './table';
 
-export const GROUPS = ['followup', 'chats', 'first-turn', 'decode', 'dtypes', 'memory', 'vision', 'vision-wasm', 'bundle', 'idb', 'wasm', 'download'] as const;
+export const GROUPS = ['followup', 'chats', 'first-turn', 'decode', 'dtypes', 'api-dtypes', 'memory', 'vision', 'vision-wasm', 'bundle', 'idb', 'wasm', 'download'] as const;
 export type Group = (typeof GROUPS)[number];
 
 async function runGroup(group: Group, opts: GroupOptions): Promise<GroupResult> {
@@ -46,6 +46,8 @@ async function runGroup(group: Group, opts: GroupOptions): Promise<GroupResult> 
       return (await import('./download')).runDownload(opts);
     case 'dtypes':
       return (await import('./dtypes')).runDtypes(opts);
+    case 'api-dtypes':
+      return (await import('./api-dtypes')).runApiDtypes(opts);
     case 'chats':
       return (await import('./chats')).runChats(opts);
   }

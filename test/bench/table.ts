@@ -21,6 +21,7 @@ export const TARGETS: Record<string, Target> = {
   vision_peak_ratio_node: { text: '≤ 1.5', met: (v) => typeof v === 'number' && v <= 1.5 },
   vision_peak_ratio_wasm: { text: '≤ 1.5', met: (v) => typeof v === 'number' && v <= 1.5 },
   vision_time_ratio: { text: '≤ 1 (no slower; noise ±5%)', met: (v) => typeof v === 'number' && v <= 1.05 },
+  decode_cpu_overhead: { text: '≤ 1.03', met: (v) => typeof v === 'number' && v <= 1.03 },
   main_js_gzip_kb: { text: '≤ 60', met: (v) => typeof v === 'number' && v <= 60 },
   idb_list_1000_ms: { text: '≤ 50', met: (v) => typeof v === 'number' && v <= 50 },
   idb_open_200_ms: { text: '≤ 30', met: (v) => typeof v === 'number' && v <= 30 },

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { hashBlob } from '../../../src/chat/images';
 import { VlmEngine } from '../../../src/engine/engine';
 import type { DtypeMap } from '../../../src/engine/protocol';
+import { API_DTYPES } from '../../../src/server/dtypes';
 import {
   assistant, cutMidCharacter, MID_CHARACTER_PROMPTS, scriptSettings, turnOn, typedControlTokens, user, wholeConversation, type Picture,
 } from '../../fixtures/cache-script';
@@ -21,6 +22,7 @@ const PATHS: [string, DtypeMap, boolean][] = [
   ['WebGPU + shader-f16 files (fp16 vision/embeddings, q4f16 decoder)', { vision_encoder: 'fp16', embed_tokens: 'fp16', decoder_model_merged: 'q4f16' }, true],
   ['fp16 everywhere', all('fp16'), true],
   ['WebGPU without f16 files (fp32 vision/embeddings, q4 decoder)', { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'q4' }, true],
+  ['REST API default, GLIMPSE_DTYPE=q4 (q8 vision/embeddings, q4 decoder)', API_DTYPES.q4, true],
   ['WASM files (q8 everywhere: per-tensor activation quantization)', all('q8'), false],
 ];
 
