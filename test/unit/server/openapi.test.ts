@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonSchemaOf, type DocOperation } from '../../../src/http/openapi';
@@ -46,8 +47,16 @@ afterAll(async () => {
 const callApi = (path: string, init?: RequestInit, via = api) => via(new Request(`http://127.0.0.1${path}`, init));
 const callProxy = (path: string, init?: RequestInit) => fetch(`${stack.proxy.url}${path}`, init);
 
-/** OpenAPI 3.1's essentials (openapi.json's structure as the specification requires it). */
-function checkStructure(doc: Doc): void {
+/**
+ * Valid against OpenAPI 3.1's own JSON Schema (@seriousme/openapi-schema-validator, the specification's published
+ * schema, schemas as 2020-12), then the essentials it cannot see: path templates and their parameters, unique ids.
+ */
+async function checkStructure(doc: Doc): Promise<void> {
+  const validator = new Validator();
+  const result = await validator.validate(structuredClone(doc) as unknown as Record<string, unknown>);
+  expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+  expect(result.valid).toBe(true);
+  expect(validator.version).toBe('3.1');
   expect(doc.openapi).toBe('3.1.0');
   expect(typeof doc.info.title).toBe('string');
   expect(typeof doc.info.version).toBe('string');
@@ -116,7 +125,7 @@ describe('GET /openapi.json and /docs', () => {
     const res = await callApi('/openapi.json');
     expect(res.status).toBe(200);
     const doc = (await res.json()) as Doc;
-    checkStructure(doc);
+    await checkStructure(doc);
     const index = (await (await callApi('/')).json()) as { endpoints: string[] };
     const listed = Object.entries(doc.paths).flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m.toUpperCase()} ${p}`));
     expect(listed.sort()).toEqual([...index.endpoints, 'GET /'].sort());
@@ -131,7 +140,7 @@ describe('GET /openapi.json and /docs', () => {
 
   it('the proxy: the same, with its request bodies the very schemas it validates with', async () => {
     const doc = (await (await callProxy('/openapi.json')).json()) as Doc;
-    checkStructure(doc);
+    await checkStructure(doc);
     const notFound = (await (await callProxy('/nowhere')).json()) as { error: { message: string } };
     const endpoints = /Endpoints: (.*)\.$/.exec(notFound.error.message)![1]!.split(', ');
     const listed = Object.entries(doc.paths).flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m.toUpperCase()} ${p}`));
