@@ -28,7 +28,7 @@ export interface DocParameter {
   in: 'path' | 'query';
   description: string;
   required?: boolean;
-  schema: JsonSchema;
+  schema: Schema;
 }
 
 export interface DocOperation {
@@ -79,7 +79,7 @@ function responsesOf(op: DocOperation): Record<string, unknown> {
   const all = { ...COMMON_ERRORS, ...op.responses };
   return Object.fromEntries(Object.entries(all).map(([status, r]) => [status, {
     description: r.description,
-    ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
+    ...(r.headers ? { headers: Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: jsonSchemaOf(v.string()) }])) } : {}),
     ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchemaOf(r.schema) } } } : {}),
   }]));
 }
@@ -92,7 +92,7 @@ export function openApiDocument(info: DocInfo, operations: readonly DocOperation
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
       operationId: `${op.method}${op.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-      ...(op.parameters?.length ? { parameters: op.parameters } : {}),
+      ...(op.parameters?.length ? { parameters: op.parameters.map((p) => ({ ...p, schema: jsonSchemaOf(p.schema) })) } : {}),
       ...(op.requestBody ? { requestBody: {
         required: true,
         ...(op.requestBody.description ? { description: op.requestBody.description } : {}),

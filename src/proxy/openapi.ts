@@ -57,12 +57,12 @@ export function proxyOperations(config: ProxyConfig, metrics: boolean): DocOpera
         200: { description: 'The completion as JSON; with "stream": true a text/event-stream of chat.completion.chunk events (an error mid-stream is a data: {"error": …} event).', schema: CompletionSchema },
         ...UPSTREAM,
       } },
-    { method: 'get', path: '/openapi.json', summary: 'This document (OpenAPI 3.1).', responses: { 200: { description: 'The document.', schema: { type: 'object' } } } },
-    { method: 'get', path: '/docs', summary: 'This document as a page.', responses: { 200: { description: 'HTML.', schema: { type: 'string' }, contentType: 'text/html' } } },
+    { method: 'get', path: '/openapi.json', summary: 'This document (OpenAPI 3.1).', responses: { 200: { description: 'The document.', schema: v.looseObject({}) } } },
+    { method: 'get', path: '/docs', summary: 'This document as a page.', responses: { 200: { description: 'HTML.', schema: v.string(), contentType: 'text/html' } } },
   ];
   if (metrics) {
     ops.push({ method: 'get', path: '/metrics', summary: 'Prometheus metrics.', responses: {
-      200: { description: 'Prometheus text format.', schema: { type: 'string' }, contentType: 'text/plain' },
+      200: { description: 'Prometheus text format.', schema: v.string(), contentType: 'text/plain' },
       401: err('Without the GLIMPSE_METRICS_TOKEN bearer token.'),
     } });
   }

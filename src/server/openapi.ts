@@ -62,7 +62,7 @@ const err = (description: string, headers?: Record<string, string>): DocResponse
   ({ description, schema: ErrorSchema, ...(headers ? { headers } : {}) });
 const RETRY = { 'Retry-After': 'Seconds to wait before trying again.' };
 const json = (description: string, schema: v.GenericSchema): DocResponse => ({ description, schema });
-const sessionParam = { name: 'session_id', in: 'path' as const, required: true, description: 'The session’s id.', schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' } };
+const sessionParam = { name: 'session_id', in: 'path' as const, required: true, description: 'The session’s id.', schema: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/)) };
 const RATE = err('Over GLIMPSE_RATE_PER_CLIENT (ClientRateLimitError) or, for POST /chat, GLIMPSE_RATE_PER_SESSION.', RETRY);
 const BAD_ID = err('A session id that is not letters, digits, - _ . : (InvalidSessionIdError).');
 const NO_SESSION = err('No such session (SessionNotFoundError), or no such path (RouteNotFoundError).');
@@ -99,8 +99,8 @@ export function apiOperations(opts: { maxMessageChars: number; maxImageBytes: nu
       responses: { 200: json('Cleared.', ClearSchema), 400: BAD_ID, 404: NO_SESSION, 429: RATE, 507: err('The disk is full.') } },
     { method: 'get', path: '/chat/sessions', summary: 'The sessions, newest first, a page at a time.',
       parameters: [
-        { name: 'limit', in: 'query', description: 'Page size, 1–1000 (default 100).', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
-        { name: 'offset', in: 'query', description: 'Sessions to skip (default 0).', schema: { type: 'integer', minimum: 0 } },
+        { name: 'limit', in: 'query', description: 'Page size, 1–1000 (default 100).', schema: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)) },
+        { name: 'offset', in: 'query', description: 'Sessions to skip (default 0).', schema: v.pipe(v.number(), v.integer(), v.minValue(0)) },
       ],
       responses: { 200: json('One page; next_offset is null on the last.', SessionsSchema), 400: err('A bad limit or offset (InvalidFieldError).'), 429: RATE } },
     { method: 'delete', path: '/chat/sessions/{session_id}', summary: 'Delete a session, its messages and the images only it used.', parameters: [sessionParam],
@@ -108,12 +108,12 @@ export function apiOperations(opts: { maxMessageChars: number; maxImageBytes: nu
     { method: 'get', path: '/health', summary: 'The model’s state and the queue.',
       responses: { 200: json('Ready to answer.', HealthSchema), 503: json('GLIMPSE_ENGINE=openai: the inference server cannot answer.', HealthSchema) } },
     { method: 'get', path: '/', summary: 'The server’s name, model and endpoints.', responses: { 200: json('The index.', RootSchema) } },
-    { method: 'get', path: '/openapi.json', summary: 'This document (OpenAPI 3.1).', responses: { 200: { description: 'The document.', schema: { type: 'object' } } } },
-    { method: 'get', path: '/docs', summary: 'This document as a page.', responses: { 200: { description: 'HTML.', schema: { type: 'string' }, contentType: 'text/html' } } },
+    { method: 'get', path: '/openapi.json', summary: 'This document (OpenAPI 3.1).', responses: { 200: { description: 'The document.', schema: v.looseObject({}) } } },
+    { method: 'get', path: '/docs', summary: 'This document as a page.', responses: { 200: { description: 'HTML.', schema: v.string(), contentType: 'text/html' } } },
   ];
   if (opts.metrics) {
     ops.push({ method: 'get', path: '/metrics', summary: 'Prometheus metrics.', responses: {
-      200: { description: 'Prometheus text format.', schema: { type: 'string' }, contentType: 'text/plain' },
+      200: { description: 'Prometheus text format.', schema: v.string(), contentType: 'text/plain' },
       401: err('Without the GLIMPSE_METRICS_TOKEN bearer token (MetricsUnauthorizedError).'),
     } });
   }
