@@ -130,7 +130,7 @@ export function docsPage(doc: JsonSchema): string {
 <title>${escape(info.title)}: API reference</title><style>
 body{font:15px/1.5 system-ui,sans-serif;max-width:960px;margin:0 auto;padding:1rem;color:#1b1b1f;background:#fff}
 @media (prefers-color-scheme:dark){body{color:#e6e6ea;background:#17171a}pre,code{background:#26262b}}
-pre{overflow:auto;padding:.5rem;background:#f3f3f6;border-radius:6px;font-size:13px}code{background:#f3f3f6;padding:0 .2rem;border-radius:4px}
+pre{overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;padding:.5rem;background:#f3f3f6;border-radius:6px;font-size:13px}code{background:#f3f3f6;padding:0 .2rem;border-radius:4px}
 section{border-top:1px solid #8885;padding-top:.5rem}.m{display:inline-block;min-width:4.5rem;font-size:.8em;padding:.1rem .4rem;border-radius:4px;color:#fff;text-align:center}
 .get{background:#1f6feb}.post{background:#1a7f37}.delete{background:#cf222e}summary{cursor:pointer}nav li{list-style:none}
 </style></head><body><header><h1>${escape(info.title)} <small>${escape(info.version)}</small></h1><p>${escape(info.description)}</p>

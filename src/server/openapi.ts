@@ -51,9 +51,9 @@ void sameShapes;
 /** The form POST /chat reads (src/server/form.ts), with the limits of this instance. */
 function chatForm(maxMessageChars: number, maxImageBytes: number) {
   return v.object({
-    message: v.pipe(v.string(), v.maxLength(maxMessageChars), v.description('Required unless an image is sent; not only spaces.')),
+    message: v.pipe(v.string(), v.maxLength(maxMessageChars), v.description('Required; only with an image may it be empty. Not only spaces or invisible characters.')),
     image: v.optional(v.pipe(v.string(), v.description(
-      `A file: ${formatNames(API_IMAGE_TYPES)} (checked from its bytes), at most ${maxImageBytes} bytes (GLIMPSE_MAX_UPLOAD_BYTES).`))),
+      `A file part (multipart only): ${formatNames(API_IMAGE_TYPES)} (checked from its bytes), at most ${maxImageBytes} bytes (GLIMPSE_MAX_UPLOAD_BYTES).`))),
     session_id: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/), v.description('Continue this session; absent: a new one.'))),
   });
 }
