@@ -77,5 +77,10 @@ export interface ChatBackend {
   readonly id: string;
   /** Whether this backend can see images (the remote one is text-only). */
   readonly acceptsImages: boolean;
+  /**
+   * Makes the backend ready to answer (the REST API's local engine loads its model here). Called before a new
+   * turn stores anything, so a turn refused here (the model cannot be fetched) leaves nothing behind.
+   */
+  prepare?(): Promise<void>;
   generate(request: BackendRequest): Promise<BackendResult>;
 }

@@ -15,6 +15,10 @@ export interface ImageLimits {
   maxSide: number;
   /** Largest pixel count accepted. */
   maxPixels: number;
+  /** The types this reader decodes (default: all of {@link IMAGE_MIMES}, the page's); every refusal names them. */
+  types?: readonly ImageMime[];
+  /** Who reads them, in the refusals (default "Glimpse"; the REST API says "The REST API"). */
+  reader?: string;
 }
 
 export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
@@ -34,7 +38,23 @@ export interface ImageInfo {
   size: number;
 }
 
-const SUPPORTED_HINT = 'Glimpse reads JPEG, PNG, WebP, GIF and BMP images.';
+/** Every type the header check knows; the page reads them all (the browser decodes), each server says which it reads. */
+export const IMAGE_MIMES: readonly ImageMime[] = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp'];
+
+const FORMAT_NAMES: Record<ImageMime, string> = {
+  'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 'image/gif': 'GIF', 'image/bmp': 'BMP',
+};
+
+/** The formats' names as a person reads them: "JPEG, PNG, WebP and GIF" (`or` for "not … or …"). */
+export function formatNames(types: readonly ImageMime[], last: 'and' | 'or' = 'and'): string {
+  const names = types.map((t) => FORMAT_NAMES[t]);
+  return names.length < 2 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} ${last} ${names.at(-1)!}`;
+}
+
+/** "Glimpse reads JPEG, PNG, WebP, GIF and BMP images.", from the limits' own list. */
+export function readsHint(limits: Pick<ImageLimits, 'types' | 'reader'>): string {
+  return `${limits.reader ?? 'Glimpse'} reads ${formatNames(limits.types ?? IMAGE_MIMES)} images.`;
+}
 
 export async function inspectImage(blob: Blob, limits: ImageLimits = DEFAULT_IMAGE_LIMITS): Promise<ImageInfo> {
   if (blob.size === 0) {
@@ -50,7 +70,13 @@ export async function inspectImage(blob: Blob, limits: ImageLimits = DEFAULT_IMA
   // GIF, PNG or WebP can be anywhere, so those are read whole (the byte limit above bounds that).
   const head = new Uint8Array(await blob.slice(0, Math.min(blob.size, 256 * 1024)).arrayBuffer());
   const mime = sniff(head);
-  if (!mime) throw unsupported(head, blob.type);
+  if (!mime) throw unsupported(head, blob.type, limits);
+  if (limits.types && !limits.types.includes(mime)) {
+    throw new UnsupportedImageError(
+      `This file is a ${FORMAT_NAMES[mime]} image. ${readsHint(limits)} Convert it to PNG (no loss) and send it again.`,
+      { mime, claimedType: blob.type },
+    );
+  }
   const whole = mime === 'image/jpeg' || mime === 'image/bmp' ? head : new Uint8Array(await blob.arrayBuffer());
   const dims = readFrames(mime, whole);
   if (!dims) {
@@ -106,11 +132,10 @@ export function sniff(b: Uint8Array): ImageMime | null {
   return null;
 }
 
-function unsupported(head: Uint8Array, claimed: string): UnsupportedImageError {
+function unsupported(head: Uint8Array, claimed: string, limits: ImageLimits): UnsupportedImageError {
   const text = ascii(head, 0, Math.min(head.length, 512)).trimStart().toLowerCase();
-  const SUPPORTED = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp'];
   let what =
-    SUPPORTED.includes(claimed) ? `labelled ${claimed}, but its contents are not that kind of image`
+    (IMAGE_MIMES as readonly string[]).includes(claimed) ? `labelled ${claimed}, but its contents are not that kind of image`
     : claimed && claimed !== 'application/octet-stream' ? `a ${claimed} file`
     : 'not an image Glimpse can read';
   if (ascii(head, 4, 4) === 'ftyp') {
@@ -124,10 +149,13 @@ function unsupported(head: Uint8Array, claimed: string): UnsupportedImageError {
     what = 'a PDF document';
   }
   return new UnsupportedImageError(
-    `This file is ${what}. ${SUPPORTED_HINT} On iPhone, share the photo as JPEG ("Most Compatible").`,
+    `This file is ${what}. ${readsHint(limits)} On iPhone, share the photo as JPEG ("Most Compatible").`,
     { claimedType: claimed },
   );
 }
+
+/** The name a person knows a type by ("BMP"). */
+export const formatName = (mime: ImageMime): string => FORMAT_NAMES[mime];
 
 /** JPEG and BMP hold one frame; GIF, PNG and WebP are walked frame by frame (frames.ts). */
 function readFrames(mime: ImageMime, b: Uint8Array): Frames | null {

@@ -90,9 +90,11 @@ export class ChatService implements ChatApi {
   private readonly decodeCheck?: ServiceOptions['decodeCheck'];
   private readonly locks: SessionLocks;
   private readonly turns: TurnWriter;
+  private readonly backend: () => ChatBackend;
 
   constructor(opts: ServiceOptions) {
     this.store = opts.store;
+    this.backend = opts.backend;
     this.settings = opts.settings ?? (() => DEFAULT_CHAT_SETTINGS);
     this.decodeCheck = opts.decodeCheck;
     this.locks = opts.locks ?? defaultSessionLocks();
@@ -150,8 +152,10 @@ export class ChatService implements ChatApi {
     const whenLocked = req.whenLocked ?? ((turn) => turn());
 
     // Decoding the image is part of the turn (in the REST API's queue, one at a time); a new chat is created
-    // once its turn runs, so a request refused or cancelled while it waits leaves nothing behind.
+    // once its turn runs, so a request refused or cancelled while it waits leaves nothing behind. So does a
+    // backend that cannot start (its model cannot be fetched): it is asked before anything is stored.
     return this.withSessionLock(sessionId, () => whenLocked(async () => {
+      await this.backend().prepare?.();
       const image = req.image ? await this.prepareImage(req.image) : null;
       if (fresh) await this.store.create({ id: sessionId });
       const userMessage = await this.store.append(

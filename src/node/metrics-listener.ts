@@ -27,7 +27,7 @@ export function planMetrics(bindHost: string, settings: MetricsSettings, endpoin
         originsSetting: 'GLIMPSE_METRICS_PORT', corsMethods: ['GET'], endpoints: ['GET /metrics'], log,
         metrics: { endpoint, token: settings.token },
       });
-      return serveFetch(app.fetch, { host: '127.0.0.1', port: access.separatePort, log });
+      return serveFetch(app.fetch, { host: '127.0.0.1', port: access.separatePort, log, portSetting: 'GLIMPSE_METRICS_PORT' });
     },
     line: (mainUrl, separate) => metricsStartLine(access, mainUrl, separate?.url ?? null),
   };

@@ -13,6 +13,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { HttpBindings } from '../http/app';
+import { GlimpseError } from '../errors';
 import { errorJson, errorResponse, type ErrorBody } from '../http/errors';
 
 export type FetchFn = (req: Request, env: HttpBindings) => Response | Promise<Response>;
@@ -24,6 +25,13 @@ export interface ServeOptions {
   /** How long, and how many bytes, to keep reading an unread body after answering (default 10 s, 64 MiB). */
   lingerMs?: number;
   lingerBytes?: number;
+  /** The setting that chooses the port, named when it is taken (default PORT). */
+  portSetting?: string;
+}
+
+/** The port is taken (another server, or this one already running): which port, and the setting that moves it. */
+export class PortInUseError extends GlimpseError {
+  static override readonly errorName = 'PortInUseError';
 }
 
 export interface Served {
@@ -135,6 +143,16 @@ function guard(server: Server, log: (line: string) => void): void {
   });
 }
 
+function portInUse(opts: ServeOptions): PortInUseError {
+  const where = `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+  const setting = opts.portSetting ?? 'PORT';
+  return new PortInUseError(
+    `Cannot listen on ${where}: ${where} is already in use (another server, or this one already running). ` +
+      `Stop it, or choose another port with ${setting}=… (e.g. ${setting}=${opts.port === 65_535 ? opts.port - 1 : opts.port + 1}; 0 picks any free port).`,
+    { host: opts.host, port: opts.port, setting },
+  );
+}
+
 /** Puts `fetch` on `opts.host:opts.port` (port 0 = any free port). */
 export async function serveFetch(fetch: FetchFn, opts: ServeOptions): Promise<Served> {
   // Host is checked by the app, with a JSON answer; node:http's own check would answer a bare 400.
@@ -147,7 +165,7 @@ export async function serveFetch(fetch: FetchFn, opts: ServeOptions): Promise<Se
     socket.once('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? portInUse(opts) : err));
     server.listen(opts.port, opts.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;

@@ -12,6 +12,8 @@ import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/res
 import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
 import { clientAddress, clientKey } from '../http/client';
 import { HttpError, jsonResponse, type ErrorBody } from '../http/errors';
+import { addApiDocs, DOC_ENDPOINTS } from '../http/openapi';
+import { proxyOperations } from './openapi';
 import { hostAllowlist } from '../http/hosts';
 import type { AnswerFacts, MetricsEndpoint, ServerObserver } from '../http/metrics';
 import { createRateLimiter, tooManyRequests } from '../http/rate-limit';
@@ -46,7 +48,7 @@ export interface ClientInfo {
 
 export type ProxyHandler = (req: Request, client?: ClientInfo) => Promise<Response>;
 
-const ENDPOINTS = ['GET /health', 'GET /v1/models', 'POST /chat', 'POST /chat/reset', 'POST /v1/chat/completions'];
+const ENDPOINTS = ['GET /health', 'GET /v1/models', 'POST /chat', 'POST /chat/reset', 'POST /v1/chat/completions', ...DOC_ENDPOINTS];
 
 const invalid = (v: ValidationFailure): HttpError => new HttpError({
   status: v.status, type: 'invalid_request_error', message: v.message, param: v.param, code: v.code,
@@ -182,6 +184,11 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
   route(app, '/v1/models', {
     GET: (c) => c.json({ object: 'list', data: config.allowedModels.map((id) => ({ id, object: 'model', created: 0, owned_by: 'glimpse-proxy' })) }),
   });
+  addApiDocs(app, {
+    title: 'Glimpse proxy', version: '0.1.0',
+    description: 'An OpenAI proxy for Glimpse: the key stays here; the models, limits and image rules are this instance’s. ' +
+      'Errors are OpenAI’s {"error": {message, type, param, code}}. See docs/proxy.md.',
+  }, proxyOperations(config, deps.metrics !== undefined));
   route(app, '/chat/reset', { POST: (c) => c.json({ message: 'Conversation history reset', conversation_history: [] }) });
 
   route(app, '/chat', { POST: [limited, async (c) => {

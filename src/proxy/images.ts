@@ -4,9 +4,10 @@
  * The bytes are checked, not the declared type: PNG, JPEG, WebP or GIF by their first bytes, agreeing with
  * the type the URL declares, and no larger than the configured limit (decoded).
  */
-import { sniff } from '../chat/images';
+import { formatName, formatNames, sniff, type ImageMime } from '../chat/images';
 
-export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const;
+/** What the proxy forwards: the types every OpenAI vision model reads. Every refusal names this list. */
+export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif'] as const satisfies readonly ImageMime[];
 
 const DATA_URL = /^data:([^;,]*)(;base64)?,/i;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -37,7 +38,7 @@ export function checkImageUrl(url: string, maxBytes: number): ImageProblem | nul
   }
   const declared = (head[1] ?? '').toLowerCase();
   if (!(IMAGE_TYPES as readonly string[]).includes(declared)) {
-    return { code: 'unsupported_image', message: `declares "${declared || 'no type'}"; accepted: ${IMAGE_TYPES.join(', ')}` };
+    return { code: 'unsupported_image', message: `declares "${declared || 'no type'}"; accepted: ${formatNames(IMAGE_TYPES)} (${IMAGE_TYPES.join(', ')})` };
   }
   const b64 = url.slice(head[0].length);
   const size = base64Bytes(b64);
@@ -45,10 +46,11 @@ export function checkImageUrl(url: string, maxBytes: number): ImageProblem | nul
     return { code: 'image_too_large', message: `the image is ${mb(size)}, over this proxy's ${mb(maxBytes)} limit (GLIMPSE_MAX_IMAGE_BYTES)` };
   }
   if (b64.length % 4 !== 0 || !BASE64.test(b64)) return { code: 'invalid_image', message: 'the data is not valid base64' };
-  const actual = sniff(Uint8Array.from(atob(b64.slice(0, 24)), (c) => c.charCodeAt(0)));
+  const actual = sniff(Uint8Array.from(atob(b64.slice(0, 48)), (c) => c.charCodeAt(0)));
   if (actual !== declared) {
-    return { code: 'invalid_image', message: actual === null || !(IMAGE_TYPES as readonly string[]).includes(actual)
-      ? `declares ${declared} but its bytes are not a PNG, JPEG, WebP or GIF image`
+    const accepted = formatNames(IMAGE_TYPES, 'or');
+    return { code: 'invalid_image', message: actual === null ? `declares ${declared} but its bytes are not a ${accepted} image`
+      : !(IMAGE_TYPES as readonly string[]).includes(actual) ? `declares ${declared} but its bytes are a ${formatName(actual)} image, not a ${accepted} image`
       : `declares ${declared} but its bytes are ${actual}` };
   }
   return null;

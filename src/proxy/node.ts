@@ -7,7 +7,8 @@
  * (src/node/metrics.ts) and injects it as the handler's optional observer and /metrics endpoint.
  */
 import { pathToFileURL } from 'node:url';
-import { loadConfig, ProxyConfigError, type ProxyConfig } from './config';
+import { GlimpseError } from '../errors';
+import { loadConfig, type ProxyConfig } from './config';
 import { machineNames } from '../node/hosts';
 import { createServerMetrics, type ServerMetrics } from '../node/metrics';
 import { planMetrics } from '../node/metrics-listener';
@@ -49,16 +50,18 @@ export async function startProxy(
 
 async function main(): Promise<void> {
   let config: ProxyConfig;
+  let proxy: RunningProxy;
   try {
     config = loadConfig(process.env);
+    proxy = await startProxy(config);
   } catch (err) {
-    if (err instanceof ProxyConfigError) {
+    // The settings (ProxyConfigError), or the port in use (PortInUseError, naming it and PORT): one line, exit 1.
+    if (err instanceof GlimpseError) {
       console.error(err.message);
       process.exit(1);
     }
     throw err;
   }
-  const proxy = await startProxy(config);
   console.log(`Glimpse proxy listening on ${proxy.url} → ${config.baseURL ?? 'https://api.openai.com/v1'} ` +
     `(default model ${config.defaultModel}; ${config.allowedModels.length} allowed)`);
   exitOnSignals(proxy, (line) => console.log(line));

@@ -144,7 +144,8 @@ export type HistoryMessage = ChatInput['conversation_history'][number];
 export type HistoryRole = HistoryMessage['role'];
 
 const schemas = new WeakMap<ProxyLimits, { chat: ReturnType<typeof chatSchema>; completion: ReturnType<typeof completionSchema> }>();
-function schemasFor(limits: ProxyLimits) {
+/** The request bodies' schemas under `limits`: what the handlers validate with, and what /openapi.json shows. */
+export function schemasFor(limits: ProxyLimits) {
   let s = schemas.get(limits);
   if (!s) schemas.set(limits, s = { chat: chatSchema(limits), completion: completionSchema(limits) });
   return s;

@@ -6,7 +6,7 @@
  * Not re-entrant: the server runs one generation at a time through a GenerationQueue.
  */
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
-import { EngineError } from '../errors';
+import { EngineError, GlimpseError, isError, ModelFilesMissingError, ModelHostUnreachableError, UnknownModelError } from '../errors';
 import { answerWithEngine } from '../engine/backend';
 import { chooseDtypes } from '../engine/device';
 import { VlmEngine, type LoadOptions } from '../engine/engine';
@@ -68,13 +68,19 @@ export class NodeBackend implements ChatBackend {
         this.lastError = null;
       })
       .catch((err: unknown) => {
-        this.lastError = err instanceof Error ? err.message : String(err);
-        throw err;
+        const explained = explainLoadError(err, this.opts.model, this.opts.source);
+        this.lastError = explained instanceof Error ? explained.message : String(explained);
+        throw explained;
       })
       .finally(() => {
         this.loading = null;
       });
     return this.loading;
+  }
+
+  /** Loads the model before a turn stores anything: a model that cannot be fetched refuses the turn, leaving nothing. */
+  async prepare(): Promise<void> {
+    if (!this.engine.current) await this.preload();
   }
 
   async generate(req: BackendRequest): Promise<BackendResult> {
@@ -92,4 +98,25 @@ export class NodeBackend implements ChatBackend {
     await this.loading?.catch(() => undefined);
     await this.engine.unload();
   }
+}
+
+/**
+ * The engine's load errors speak to a page's user ("Check your connection"); a server's operator needs the host
+ * the files come from and the settings that change it (GLIMPSE_MODEL_HOST, MODEL_PATH).
+ */
+export function explainLoadError(err: unknown, model: string, source: ModelSource): unknown {
+  if (!(err instanceof GlimpseError) || !(isError(err, ModelFilesMissingError) || isError(err, UnknownModelError))) return err;
+  if (source.kind === 'local') {
+    return new ModelFilesMissingError(`${err.message} (from MODEL_PATH=${source.localModelPath})`, err.data);
+  }
+  const host = new URL(source.remoteHost ?? 'https://huggingface.co/').host;
+  const instead = 'set MODEL_PATH to a folder holding its files (laid out as {owner}/{name}/, see docs/rest-api.md), ' +
+    'or GLIMPSE_MODEL_HOST to a mirror. Nothing was stored; send the request again once the model can load.';
+  if (err.data.network === 'unreachable') {
+    return new ModelHostUnreachableError(`The model “${model}” is downloaded from ${host}, which does not answer: ${instead}`,
+      { ...err.data, host });
+  }
+  const what = isError(err, UnknownModelError) ? 'does not have' : 'could not send all the files of';
+  return new (isError(err, UnknownModelError) ? UnknownModelError : ModelFilesMissingError)(
+    `${host} ${what} the model “${model}” (${err.message}): ${instead}`, { ...err.data, host });
 }

@@ -4,7 +4,7 @@
  * inference server for its answers never loads them, nor their memory.
  */
 import type { ChatBackend } from '../chat/backend';
-import type { ImageInfo } from '../chat/images';
+import { formatName, formatNames, type ImageInfo, type ImageMime } from '../chat/images';
 import { ImageUnreadableError, UnsupportedImageError } from '../errors';
 import type { ApiConfig } from './config';
 import type { ModelStatus } from './handler';
@@ -39,11 +39,17 @@ export async function createEngine(config: ApiConfig, hooks: EngineHooks = {}): 
 
 const unreadable = () => new ImageUnreadableError('This image could not be decoded; it may be damaged or cut short.');
 
-/** The page decodes BMP with the browser; in Node both engines decode with sharp, which has no BMP reader. */
+/**
+ * What the REST API reads, named by every refusal (the header check's, through apiChatSettings, and the decode
+ * check's). The page decodes BMP with the browser; in Node both engines decode with sharp, which has no BMP reader.
+ */
+export const API_IMAGE_TYPES: readonly ImageMime[] = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'];
+export const API_READER = 'The REST API';
+
 function refuseBmp(info: ImageInfo): void {
-  if (info.mime !== 'image/bmp') return;
+  if (API_IMAGE_TYPES.includes(info.mime)) return;
   throw new UnsupportedImageError(
-    'The REST API reads JPEG, PNG, WebP and GIF images, not BMP: convert it to PNG (no loss) and send it again.',
+    `${API_READER} reads ${formatNames(API_IMAGE_TYPES)} images, not ${formatName(info.mime)}: convert it to PNG (no loss) and send it again.`,
     { mime: info.mime },
   );
 }

@@ -11,6 +11,7 @@ import {
   InvalidSessionIdError,
   MessageTooLongError,
   ModelFilesMissingError,
+  ModelHostUnreachableError,
   ModelLoadError,
   OutOfMemoryError,
   PromptTooLongError,
@@ -77,7 +78,7 @@ export function fromError(err: unknown): ErrorBody | null {
   if (is(PromptTooLongError)) return { ...invalid, status: 422, param: 'message' };
   if (is(StaleWriteError)) return { ...base, status: 409, type: 'conflict_error' };
   if (is(StorageQuotaError)) return { ...base, status: 507, type: 'storage_error' };
-  if (is(ModelFilesMissingError, ModelLoadError, UnknownModelError, OutOfMemoryError)) {
+  if (is(ModelFilesMissingError, ModelHostUnreachableError, ModelLoadError, UnknownModelError, OutOfMemoryError)) {
     return { ...base, status: 503, type: 'model_unavailable_error' };
   }
   return remoteError(err);

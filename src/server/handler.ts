@@ -7,6 +7,7 @@
  *   GET    /chat/history/{id}        DELETE /chat/history/{id} (clears it)
  *   GET    /chat/sessions            ?limit=&offset= pages; DELETE /chat/sessions/{id} (deletes it)
  *   GET    /health                   GET /
+ *   GET    /openapi.json             GET /docs (the OpenAPI 3.1 document and its page, src/server/openapi.ts)
  *
  * Errors: `{"error": {"message", "type", "param", "code"}}` with a 4xx/5xx status; `code` is the named
  * error (e.g. EmptyMessageError), `param` the form field at fault or null.
@@ -19,6 +20,7 @@ import type { ChatService } from '../chat/service';
 import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
 import { invalid, jsonResponse } from '../http/errors';
 import { hostAllowlist } from '../http/hosts';
+import { addApiDocs, DOC_ENDPOINTS } from '../http/openapi';
 import type { MetricsEndpoint, ServerObserver } from '../http/metrics';
 import { validateSessionId, type SessionRepository } from '../chat/repository';
 import type { ApiConfig } from './config';
@@ -26,6 +28,7 @@ import { fromError } from './errors';
 import { readChatForm, requestTooLarge, type ChatForm } from './form';
 import { createApiLimits } from './limits';
 import { answerFacts } from './observe';
+import { apiOperations } from './openapi';
 import type { GenerationQueue } from './queue';
 
 /** What /health reports about the model. */
@@ -66,6 +69,7 @@ const ENDPOINTS = [
   'GET /chat/sessions',
   'DELETE /chat/sessions/{session_id}',
   'GET /health',
+  ...DOC_ENDPOINTS,
 ];
 
 /** The body as a Node stream: the raw IncomingMessage on Node (no copy), the web stream elsewhere (tests). */
@@ -199,6 +203,10 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
     },
   });
   route(app, '/', { GET: (c) => c.json({ name: 'Glimpse REST API', model: model.model, endpoints: ENDPOINTS }) });
+  addApiDocs(app, {
+    title: 'Glimpse REST API', version: '0.1.0',
+    description: 'Vision chat with SmolVLM: sessions, history, one image in context. Errors are {"error": {message, type, param, code}}. See docs/rest-api.md.',
+  }, apiOperations({ maxMessageChars: deps.maxMessageChars, maxImageBytes: config.maxUploadBytes, metrics: deps.metrics !== undefined }));
   route(app, '/chat', { POST: [rate.client, chat] });
   route(app, '/chat/sessions', {
     GET: [rate.client, async (c) => {

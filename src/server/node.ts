@@ -14,7 +14,7 @@ import { createServerMetrics, type ServerMetrics } from '../node/metrics';
 import { planMetrics } from '../node/metrics-listener';
 import { serveFetch, type Served } from '../node/serve';
 import { exitOnSignals } from '../node/signals';
-import { createEngine, decodeCheckFor, type ApiBackend, type EngineHooks } from './engines';
+import { API_IMAGE_TYPES, API_READER, createEngine, decodeCheckFor, type ApiBackend, type EngineHooks } from './engines';
 import { GlimpseError } from '../errors';
 import { loadApiConfig, type ApiConfig } from './config';
 import { createApiApp } from './handler';
@@ -50,7 +50,7 @@ export interface ApiStartOptions {
 
 /** Chat settings for the server: the browser's rules, with the generation options of the config. */
 export function apiChatSettings(config: ApiConfig): ChatSettings {
-  const imageLimits: ImageLimits = { ...DEFAULT_IMAGE_LIMITS, maxBytes: config.maxUploadBytes };
+  const imageLimits: ImageLimits = { ...DEFAULT_IMAGE_LIMITS, maxBytes: config.maxUploadBytes, types: API_IMAGE_TYPES, reader: API_READER };
   return {
     ...DEFAULT_CHAT_SETTINGS,
     imageLimits,
@@ -171,10 +171,11 @@ async function settled(pending: Promise<unknown>[], ms: number): Promise<void> {
 
 /**
  * A failure at start that a person can act on (one of our named errors: the settings, the data folder in
- * use, the database; or the port in use) is its message and exit code 1; anything else is a bug, thrown.
+ * use, the database, the port in use: PortInUseError names it and PORT) is its message and exit code 1;
+ * anything else is a bug, thrown.
  */
 function exitOnStartError(err: unknown): never {
-  if (err instanceof GlimpseError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+  if (err instanceof GlimpseError) {
     console.error(err instanceof Error ? err.message : String(err));
     process.exit(1);
   }
