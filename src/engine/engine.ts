@@ -13,14 +13,15 @@ import { configureSource } from './apply-source';
 import { classifyEngineError } from './errors';
 import { featureKey, FeatureMemory, isUsable } from './features';
 import { TOKENS_PER_FRAME } from './image';
-import { disposeCache, pastLengthOf, sliceCache, type KvCache } from './kv-cache';
-import { KvPool, type PooledCache } from './kv-pool';
+import { disposeCache, pastLengthOf, type KvCache } from './kv-cache';
+import { cutPooledCache, KvPool } from './kv-pool';
 import { checkPictureFits, visionShapeOf, type MemoryRoom, type VisionShape } from './picture-memory';
 import { prefill, PREFILL_CHUNK, prefillChunks, restOf, tensorData } from './prefill';
 import { planReuse, type ReusePlan } from './prompt';
 import { ProgressTracker } from './progress';
+import { turnStats } from './stats';
 import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type VisionStep } from './run';
-import type { Device, DtypeMap, GenerateInput, GenerateOutput, GenerateStats, ImageFeatures, LoadProgress, ModelSource, VisionProgress } from './protocol';
+import type { Device, DtypeMap, GenerateInput, GenerateOutput, ImageFeatures, LoadProgress, ModelSource, VisionProgress } from './protocol';
 import { adaptTokenizer, encodePrompt, renderPrompt, type PromptTokenizer } from './tokens';
 import { gridOf, imagePromptString, prepareImage, type ImageInputs } from './vision';
 import { VisionBatcher } from './vision-batches';
@@ -226,7 +227,7 @@ export class VlmEngine {
     const modelKey = `${loaded.model}|${loaded.device}|${JSON.stringify(loaded.dtypes)}`;
     const own = opts.noCache ? null : this.pool.take(input.sessionId);
     const plan: ReusePlan = planReuse(own, modelKey, turn.ids, turn.image);
-    const past = await this.cutCache(own, plan.keepTokens);
+    const past = await cutPooledCache(own, plan.keepTokens);
     const kept = past ? plan.keepTokens : 0;
     // The vision encoder runs only for a picture the kept cache does not already hold.
     const needsImage = turn.image !== null && kept <= turn.image.at;
@@ -244,7 +245,10 @@ export class VlmEngine {
     const computed = pre.computed ?? streamed.computed;
     const features = computed ? this.keepFeatures(input, turn, computed) : undefined;
     const text = this.answerText(newIds);
-    const stats = this.stats(t0, streamed.firstTokenAt, turn, newIds.length, kept, vision);
+    const stats = turnStats(this.requireLoaded().loaded, {
+      t0, firstTokenAt: streamed.firstTokenAt, ids: turn.ids, imageTokenId: this.imageTokenId, tokens: newIds.length, cached: kept, vision,
+      visionMs: this.vision.lastMs,
+    });
     if (streamed.interrupted || opts.signal?.aborted) {
       throw new GenerationAbortedError('Stopped.', { partial: text || streamed.partial, stats, ...(features ? { features } : {}) });
     }
@@ -334,27 +338,6 @@ export class VlmEngine {
   }
 
   /**
-   * The chat's cache (taken out of the pool: generate mutates it in place, so it is never kept through a
-   * failure), cut to `keep` positions. A failure here (a copy that cannot be made, a GPU read that fails)
-   * drops the cache and the turn starts fresh: a broken cache must never outlive the turn that found it.
-   */
-  private async cutCache(cache: PooledCache | null, keep: number): Promise<KvCache | null> {
-    if (!cache) return null;
-    if (keep <= 0) {
-      await disposeCache(cache.past);
-      return null;
-    }
-    if (keep === cache.pastLength) return cache.past;
-    try {
-      return await sliceCache(cache.past, keep);
-    } catch (err) {
-      console.warn('Glimpse: the KV cache could not be cut; recomputing this turn from the start.', err);
-      await disposeCache(cache.past);
-      return null;
-    }
-  }
-
-  /**
    * A long prompt with a picture to read: the vision encoder first, then the prompt in chunks up to the last
    * one, which the answer's own call reads (bounded memory, see prefill.ts). Otherwise nothing changes.
    */
@@ -409,25 +392,4 @@ export class VlmEngine {
     const tokenizer = this.requireLoaded().processor.tokenizer!;
     return newIds.length ? tokenizer.decode(newIds, { skip_special_tokens: true }).replace(/^ /, '') : '';
   }
-
-  private stats(t0: number, firstTokenAt: number, turn: TurnPrompt, tokens: number, cached: number, vision: VisionStep): GenerateStats {
-    const { loaded } = this.requireLoaded();
-    const now = performance.now();
-    const decodeMs = firstTokenAt ? now - firstTokenAt : 0;
-    return {
-      model: loaded.model,
-      device: loaded.device,
-      tokens,
-      promptTokens: turn.ids.length,
-      cachedTokens: cached,
-      imageTokens: turn.ids.reduce((n, id) => n + (id === this.imageTokenId ? 1 : 0), 0),
-      visionRan: vision !== null && 'pixels' in vision,
-      featuresReused: vision !== null && 'features' in vision,
-      ...(vision !== null && 'pixels' in vision ? { visionMs: this.vision.lastMs } : {}),
-      timeToFirstTokenMs: firstTokenAt ? firstTokenAt - t0 : now - t0,
-      tokensPerSecond: tokens > 1 && decodeMs > 0 ? ((tokens - 1) * 1000) / decodeMs : 0,
-      totalMs: now - t0,
-    };
-  }
 }
-

@@ -1,5 +1,5 @@
 import { Tensor } from '@huggingface/transformers';
-import { disposeCache, type KvCache } from './kv-cache';
+import { disposeCache, sliceCache, type KvCache } from './kv-cache';
 import type { CacheState } from './prompt';
 
 /** One chat's cache: what its KV tensors hold, and the tensors. */
@@ -88,5 +88,26 @@ export class KvPool {
       this.entries.delete(id);
       await disposeCache(e.cache.past);
     }
+  }
+}
+
+/**
+ * A chat's cache (taken out of the pool: generate mutates it in place, so it is never kept through a
+ * failure), cut to `keep` positions. A failure here (a copy that cannot be made, a GPU read that fails)
+ * drops the cache and the turn starts fresh: a broken cache must never outlive the turn that found it.
+ */
+export async function cutPooledCache(cache: PooledCache | null, keep: number): Promise<KvCache | null> {
+  if (!cache) return null;
+  if (keep <= 0) {
+    await disposeCache(cache.past);
+    return null;
+  }
+  if (keep === cache.pastLength) return cache.past;
+  try {
+    return await sliceCache(cache.past, keep);
+  } catch (err) {
+    console.warn('Glimpse: the KV cache could not be cut; recomputing this turn from the start.', err);
+    await disposeCache(cache.past);
+    return null;
   }
 }
