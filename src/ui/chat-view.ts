@@ -1,5 +1,5 @@
 import { consume } from '@lit/context';
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { ChatApi } from '../chat/api';
@@ -16,7 +16,7 @@ import { loadMarkdown } from './markdown-loader';
 import type { GenerationTracker } from './services/generation';
 import type { SettingsStore } from './services/settings';
 import { isDownloading, stageText } from './stage';
-import { base } from './styles/theme';
+import { chatViewStyles } from './styles/chat-view';
 import { contextLimit, estimateContextTokens } from './tokens';
 import './chat-composer';
 import './chat-empty';
@@ -35,89 +35,7 @@ import './undo-toast';
  */
 @customElement('chat-view')
 export class ChatView extends LitElement {
-  static override styles = [
-    base,
-    css`
-      :host {
-        display: flex;
-        flex-direction: column;
-        min-height: 0;
-        position: relative;
-      }
-      .jump {
-        position: absolute;
-        inset-block-start: -2.6rem;
-        inset-inline-start: 50%;
-        translate: -50% 0;
-        z-index: 2;
-        box-shadow: 0 2px 8px rgb(0 0 0 / 0.18);
-      }
-      .scroller {
-        flex: 1;
-        overflow-y: auto;
-        overscroll-behavior: contain;
-        /* No scroll anchoring: a picture shrinking above (it left the context) must not move the view off the bottom. */
-        overflow-anchor: none;
-      }
-      ol {
-        list-style: none;
-        margin: 0 auto;
-        padding: 1.2rem 1rem 1rem;
-        max-width: 50rem;
-        display: flex;
-        flex-direction: column;
-        gap: 1.3rem;
-      }
-      .marker {
-        display: flex;
-        align-items: center;
-        gap: 0.7rem;
-        font-size: 0.78rem;
-        color: var(--text-muted);
-      }
-      .marker::before,
-      .marker::after {
-        content: '';
-        flex: 1;
-        border-top: 1px dashed var(--border);
-      }
-      .bottom {
-        position: relative;
-        padding: 0.4rem 1rem max(0.8rem, env(safe-area-inset-bottom));
-        max-width: 50rem;
-        width: 100%;
-        margin: 0 auto;
-        display: grid;
-        gap: 0.4rem;
-      }
-      .privacy {
-        text-align: center;
-        font-size: 0.72rem;
-        color: var(--text-muted);
-        margin: -0.05rem 0 0;
-      }
-      :host([dragging]) .scroller {
-        outline: 2px dashed var(--accent);
-        outline-offset: -8px;
-      }
-      .notice,
-      .engine-card {
-        max-width: 50rem;
-        margin: 0 auto;
-        padding: 1rem 1rem 0;
-      }
-      .engine-card {
-        padding-bottom: 1rem;
-      }
-      .engine-card[hidden] {
-        display: none;
-      }
-      .loading {
-        padding: 2rem;
-        text-align: center;
-      }
-    `,
-  ];
+  static override styles = chatViewStyles;
 
   @consume({ context: chatContext }) @property({ attribute: false }) chat?: ChatApi;
   @consume({ context: generationContext }) @property({ attribute: false }) generation?: GenerationTracker;
