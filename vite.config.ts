@@ -130,6 +130,9 @@ export default defineConfig(({ mode }) => ({
           // 666 s with 1, back to back at load average 27-28 (7 processes on 2 cores); the PostgreSQL
           // fixture is made for several worker processes.
           maxWorkers: 2,
+          // Projects with different worker counts need their own group (vitest runs groups one after another):
+          // unit, then browser, then e2e, so the browser and e2e files never share the 2 cores with the unit files.
+          sequence: { groupOrder: 0 },
           // Generous: the machines vary threefold in speed and the engine tests run real models; tests wait
           // for conditions, never for time, so a timeout only bounds a test that hangs.
           testTimeout: 240_000,
@@ -142,6 +145,7 @@ export default defineConfig(({ mode }) => ({
           name: 'browser',
           globalSetup: ['test/require-chromium.ts', 'test/setup-model.ts'],
           include: ['test/browser/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 120_000,
           browser: {
@@ -161,6 +165,7 @@ export default defineConfig(({ mode }) => ({
           name: 'e2e',
           globalSetup: ['test/require-chromium.ts', 'test/setup-model.ts', 'test/setup-e2e.ts'],
           include: ['test/e2e/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 300_000,
