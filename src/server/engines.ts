@@ -4,10 +4,13 @@
  * inference server for its answers never loads them, nor their memory.
  */
 import type { ChatBackend } from '../chat/backend';
-import { formatName, formatNames, type ImageInfo, type ImageMime } from '../chat/images';
+import { formatName, formatNames, type ImageInfo } from '../chat/images';
 import { ImageUnreadableError, UnsupportedImageError } from '../errors';
 import type { ApiConfig } from './config';
 import type { ModelStatus } from './handler';
+import { API_IMAGE_TYPES, API_READER } from './image-types';
+
+export { API_IMAGE_TYPES, API_READER };
 import { OpenAIEngine, type OpenAIEngineOptions } from './openai-engine';
 
 /**
@@ -39,12 +42,6 @@ export async function createEngine(config: ApiConfig, hooks: EngineHooks = {}): 
 
 const unreadable = () => new ImageUnreadableError('This image could not be decoded; it may be damaged or cut short.');
 
-/**
- * What the REST API reads, named by every refusal (the header check's, through apiChatSettings, and the decode
- * check's). The page decodes BMP with the browser; in Node both engines decode with sharp, which has no BMP reader.
- */
-export const API_IMAGE_TYPES: readonly ImageMime[] = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'];
-export const API_READER = 'The REST API';
 
 function refuseBmp(info: ImageInfo): void {
   if (API_IMAGE_TYPES.includes(info.mime)) return;

@@ -7,7 +7,7 @@ import * as v from 'valibot';
 import type { ChatResponse, ClearResponse, HistoryResponse } from '../chat/api';
 import { formatNames } from '../chat/images';
 import { ErrorSchema, type DocOperation, type DocResponse } from '../http/openapi';
-import { API_IMAGE_TYPES } from './engines';
+import { API_IMAGE_TYPES } from './image-types';
 
 const TextPart = v.object({ type: v.literal('text'), text: v.string() });
 const ImagePart = v.object({ type: v.literal('image') });
