@@ -129,8 +129,10 @@ describe('the model worker’s memory (WASM, real worker)', () => {
   }, 300_000);
 
   it('a worker that runs out of memory during a turn is replaced, the turn fails with OutOfMemoryError, and the next turn works', async () => {
-    // Every worker's heap capped at 200 MiB (a small device): the model and text turns fit, a 17-frame picture does not.
-    const cap = 200 * MiB;
+    // Every worker's heap capped at 96 MiB (a small device): the model (~28 MiB at rest) and text turns fit; a
+    // 17-frame picture does not, even read a frame at a time: its 1,100-token prompt is prefilled in 256-token
+    // chunks whose logits alone are 256 × 49,280 float32 (48 MiB), two alive at once in the output layer.
+    const cap = 96 * MiB;
     const { engine, made, notices } = client({
       worker: () => new Worker(new URL('../../fixtures/capped-worker.ts', import.meta.url), { type: 'module', name: `cap=${cap}` }),
     });
