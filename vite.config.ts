@@ -169,7 +169,10 @@ export default defineConfig(({ mode }) => ({
           environment: 'node',
           testTimeout: 180_000,
           hookTimeout: 300_000,
-          fileParallelism: false,
+          // Two files at once: each has its own Chromium, servers on free ports and temp folders, and much of a
+          // file's time is waiting (builds, page loads, the service worker); the WebGPU chat on SwiftShader
+          // (~160 s) runs beside the others instead of before them.
+          maxWorkers: 2,
         },
       },
     ],

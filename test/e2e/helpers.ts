@@ -64,15 +64,20 @@ export interface BuiltApp {
 
 /**
  * The plain built app (no build variables), built once per run into the e2e run folder (test/setup-e2e.ts)
- * and served read-only by every file that asks: the same bundle each would build. Files run one at a time
- * (fileParallelism false); the rename makes a half-written build invisible anyway.
+ * and served read-only by every file that asks: the same bundle each would build. Two files run at once: the
+ * rename makes a half-written build invisible, and the one that loses the race to rename keeps the winner's
+ * (the same bundle) and drops its own.
  */
 async function sharedBuild(): Promise<string> {
   const outDir = join(inject('e2eRunDir'), 'dist');
-  if (!existsSync(outDir)) {
-    const temp = `${outDir}.tmp-${process.pid}`;
-    await buildApp(temp);
+  if (existsSync(outDir)) return outDir;
+  const temp = `${outDir}.tmp-${process.pid}`;
+  await buildApp(temp);
+  try {
     await rename(temp, outDir);
+  } catch (err) {
+    if (!existsSync(outDir)) throw err;
+    await rm(temp, { recursive: true, force: true });
   }
   return outDir;
 }
