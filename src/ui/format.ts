@@ -1,5 +1,5 @@
 import { firstDownload } from '../engine/downloads';
-import { findModel } from '../engine/models';
+import { findModel, type ModelInfo } from '../engine/models';
 import type { DeviceChoice, EngineStatus } from '../engine/protocol';
 import type { ReplyDetails } from '../chat/messages';
 import { windowStep } from '../chat/context';
@@ -41,6 +41,11 @@ export function isoDay(d = new Date()): string {
 
 export function percent(loaded: number, total: number): number {
   return total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 0;
+}
+
+/** What Settings says under a model: its description, and plainly when no test has run its own files. */
+export function modelHelp(m: Pick<ModelInfo, 'description' | 'untested'>): string {
+  return m.untested ? `${m.description} Not tested yet: Glimpse's tests have never run this checkpoint's own files, so it may fail to load or answer.` : m.description;
 }
 
 export function modelLabel(id: string): string {

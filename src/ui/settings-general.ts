@@ -9,7 +9,7 @@ import { engineContext, settingsContext } from './contexts';
 import { ListenController } from './controllers/listen';
 import { SettingsToggleEvent } from './events';
 import { MAX_SEED } from '../chat/sampling';
-import { deviceName, devicePath, deviceWhy, downloadText, modelLabel, windowHelp } from './format';
+import { deviceName, devicePath, deviceWhy, downloadText, modelHelp, modelLabel, windowHelp } from './format';
 import { LIMITS, remoteReadsImages, type AppSettings, type SettingsStore } from './services/settings';
 import { fieldStyles } from './styles/controls';
 import { base } from './styles/theme';
@@ -231,7 +231,7 @@ export class SettingsGeneral extends LitElement {
   /** Every model with its full name, its hub id and what it costs here (the sizes the status line shows). */
   private renderModel(s: AppSettings) {
     const device = this.engine?.device;
-    const models = [...MODELS.map((m) => ({ id: m.id, label: m.label, sub: m.id, help: m.description })), ...s.localModels.map((id) => ({ id, label: modelLabel(id), sub: '', help: '' }))];
+    const models = [...MODELS.map((m) => ({ id: m.id, label: m.label, sub: m.id, help: modelHelp(m) })), ...s.localModels.map((id) => ({ id, label: modelLabel(id), sub: '', help: '' }))];
     return html`<fieldset class="models">
       <legend>Model</legend>
       ${models.map((m) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { windowStart } from '../../../src/chat/context';
-import { devicePath, downloadText, mb, size, windowHelp } from '../../../src/ui/format';
+import { MODELS } from '../../../src/engine/models';
+import { devicePath, downloadText, mb, modelHelp, size, windowHelp } from '../../../src/ui/format';
 
 const M256 = 'HuggingFaceTB/SmolVLM-256M-Instruct';
 const f16 = { device: 'webgpu', shaderF16: true } as const;
@@ -42,5 +43,13 @@ describe('the context-window setting’s help (issue 23)', () => {
       expect(help).toContain(least < most ? `between ${least} and ${most} of the latest messages` : `the latest ${most} messages`);
     }
     expect(windowHelp(20)).toContain('between 11 and 20 of the latest messages: the window moves 10 messages at a time');
+  });
+});
+
+describe('the model list says plainly which checkpoints no test has run (issue 23)', () => {
+  it('marks the SmolVLM2 entries, whose hub files were never available to a test, and only those', () => {
+    const untested = MODELS.filter((m) => /Not tested yet/.test(modelHelp(m))).map((m) => m.id);
+    expect(untested).toEqual(['HuggingFaceTB/SmolVLM2-256M-Video-Instruct', 'HuggingFaceTB/SmolVLM2-500M-Video-Instruct']);
+    expect(modelHelp(MODELS[0]!)).toBe(MODELS[0]!.description);
   });
 });
