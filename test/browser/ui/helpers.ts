@@ -170,3 +170,23 @@ export async function settled(m: Mounted, count?: number): Promise<void> {
   }, 10_000, 'the answer to finish');
   await m.root.updateComplete;
 }
+
+/** The sidebar's chats, top to bottom. */
+export function sessionItems(root: Element): HTMLElementTagNameMap['session-item'][] {
+  return $all<HTMLElementTagNameMap['session-item']>(root, ['session-list'], 'session-item');
+}
+
+/** The sidebar's chat titles, top to bottom. */
+export function sessionTitles(root: Element): (string | undefined)[] {
+  return sessionItems(root).map((i) => i.session?.title);
+}
+
+/** Starts a new chat with `text` as its first question, waits for the answer and for the chat in the list. */
+export async function newChat(m: Mounted, text: string): Promise<void> {
+  $(m.root, 'session-list', 'button.new').click();
+  await m.root.updateComplete;
+  await waitFor(() => messageItems(m.root).length === 0, 3000, 'an empty chat');
+  await send(m.root, text);
+  await settled(m);
+  await waitFor(() => sessionTitles(m.root).includes(text), 3000, `“${text}” in the list`);
+}

@@ -1,14 +1,14 @@
 /** The keyboard (issue 23): one Tab stop per chat in the sidebar, focus kept when Download now goes. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { userEvent } from 'vitest/browser';
-import { $, $all, $maybe, messageItems, mountApp, send, settled, waitFor, type Mounted } from './helpers';
+import { $, $maybe, mountApp, waitFor, newChat, sessionItems, type Mounted } from './helpers';
 
 let m: Mounted;
 afterEach(async () => {
   await m?.dispose();
 });
 
-const items = () => $all<HTMLElementTagNameMap['session-item']>(m.root, ['session-list'], 'session-item');
+const items = () => sessionItems(m.root);
 /** The focused element, through shadow roots. */
 function focused(): Element | null {
   let el: Element | null = document.activeElement;
@@ -16,20 +16,12 @@ function focused(): Element | null {
   return el;
 }
 
-async function newChat(text: string) {
-  $(m.root, 'session-list', 'button.new').click();
-  await m.root.updateComplete;
-  await waitFor(() => messageItems(m.root).length === 0, 3000, 'an empty chat');
-  await send(m.root, text);
-  await settled(m);
-  await waitFor(() => items().some((i) => i.session?.title === text), 3000, `“${text}” in the list`);
-}
 
 describe('keyboard', () => {
   it('each chat in the sidebar is one Tab stop; ← → reach Rename and Delete', async () => {
     m = await mountApp({ undoMs: 10 * 60_000 });
-    await newChat('First chat');
-    await newChat('Second chat');
+    await newChat(m, 'First chat');
+    await newChat(m, 'Second chat');
     const [a, b] = items();
     // A narrow test frame shows the sidebar as a drawer: open it.
     m.root.drawerOpen = true;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SettingsStore } from '../../../src/ui/services/settings';
-import { $, $all, $maybe, messageItems, mountApp, send, settled, waitFor, waitForAsync, type Mounted } from './helpers';
+import { $, $maybe, messageItems, mountApp, send, settled, waitFor, waitForAsync, newChat, sessionItems, sessionTitles, type Mounted } from './helpers';
 
 let m: Mounted;
 afterEach(async () => {
@@ -8,23 +8,15 @@ afterEach(async () => {
   await m?.dispose();
 });
 
-const items = () => $all<HTMLElementTagNameMap['session-item']>(m.root, ['session-list'], 'session-item');
-const titles = () => items().map((i) => i.session?.title);
+const items = () => sessionItems(m.root);
+const titles = () => sessionTitles(m.root);
 
-async function newChat(text: string) {
-  $(m.root, 'session-list', 'button.new').click();
-  await m.root.updateComplete;
-  await waitFor(() => messageItems(m.root).length === 0, 3000, 'an empty chat');
-  await send(m.root, text);
-  await settled(m);
-  await waitFor(() => titles().includes(text), 3000, `“${text}” in the list`);
-}
 
 describe('session sidebar', () => {
   it('lists chats newest first with a date, opens one, and renames inline (Enter saves, Escape cancels)', async () => {
     m = await mountApp();
-    await newChat('Apples on a table');
-    await newChat('A red bicycle');
+    await newChat(m, 'Apples on a table');
+    await newChat(m, 'A red bicycle');
     expect(titles()).toEqual(['A red bicycle', 'Apples on a table']);
     expect($(items()[0]!, '.sub').textContent).toMatch(/\d/);
     expect(items()[0]!.selected).toBe(true);
@@ -58,8 +50,8 @@ describe('session sidebar', () => {
   it('deletes with Undo, and deletes for good when Undo is not pressed', async () => {
     // Undo is offered far longer than the test needs, so a slow machine cannot let it lapse before the click.
     m = await mountApp({ undoMs: 10 * 60_000 });
-    await newChat('Keep me');
-    await newChat('Delete me');
+    await newChat(m, 'Keep me');
+    await newChat(m, 'Delete me');
     const doomed = items()[0]!.session!.id;
     $(items()[0]!, 'button.delete').click();
     await waitFor(() => titles().length === 1, 2000, 'the chat to hide');
@@ -84,8 +76,8 @@ describe('session sidebar', () => {
 
   it('searches across titles and message text', async () => {
     m = await mountApp();
-    await newChat('Mountain lake at dawn');
-    await newChat('Kitchen recipe');
+    await newChat(m, 'Mountain lake at dawn');
+    await newChat(m, 'Kitchen recipe');
     const search = $<HTMLInputElement>(m.root, 'session-list', 'input[type="search"]');
     const query = async (q: string) => {
       search.value = q;
