@@ -22,13 +22,6 @@ export class EngineMemoryView extends LitElement {
       :host {
         display: block;
       }
-      .numbers {
-        display: flex;
-        justify-content: space-between;
-        gap: 0.5rem;
-        flex-wrap: wrap;
-        font-variant-numeric: tabular-nums;
-      }
     `,
   ];
 

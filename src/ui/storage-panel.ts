@@ -35,13 +35,6 @@ export class StoragePanel extends LitElement {
         display: grid;
         gap: 0.35rem;
       }
-      .numbers {
-        display: flex;
-        justify-content: space-between;
-        gap: 0.5rem;
-        flex-wrap: wrap;
-        font-variant-numeric: tabular-nums;
-      }
       .persist {
         display: flex;
         align-items: center;

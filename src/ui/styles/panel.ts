@@ -57,5 +57,13 @@ export const panelStyles = [
   input[type='file'] {
     display: none;
   }
+  /* Figures side by side (used / available, now / at rest), wrapping on a phone. */
+  .numbers {
+    display: flex;
+    justify-content: space-between;
+    gap: 0.5rem;
+    flex-wrap: wrap;
+    font-variant-numeric: tabular-nums;
+  }
 `,
 ];
