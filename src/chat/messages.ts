@@ -49,6 +49,13 @@ export interface ReplyDetails {
   /** A sampled answer's temperature and seed (absent for a greedy one: it is the same every time). */
   temperature?: number;
   seed?: number;
+  /**
+   * Why the answer ended, as OpenAI's finish_reason: 'stop' when the model ended it, 'length' when it was cut
+   * at the token limit (or the model's context) and can be continued. Absent on older answers.
+   */
+  finishReason?: 'stop' | 'length';
+  /** Times Continue extended this answer (absent = 0). */
+  continued?: number;
 }
 
 /** A message as it is stored in a session: the chat shape plus bookkeeping. */
