@@ -37,6 +37,8 @@ export class ImageTooBigForMemoryError extends named('ImageTooBigForMemoryError'
 export class InvalidImportError extends named('InvalidImportError') {}
 /** An answer version asked for that the turn does not have. */
 export class VersionNotFoundError extends named('VersionNotFoundError') {}
+/** Continue asked of a chat whose last answer was not cut off, or of a backend that cannot extend an answer. */
+export class CannotContinueError extends named('CannotContinueError') {}
 // --- storage -----------------------------------------------------------------------------------------
 export class StorageQuotaError extends named('StorageQuotaError') {}
 export class StorageUnavailableError extends named('StorageUnavailableError') {}

@@ -18,6 +18,8 @@ export interface ChatResponse {
   model_used: string;
   session_id: string;
   conversation_length: number;
+  /** 'length': the answer was cut at the token limit (Continue goes on); 'stop': the model ended it. */
+  finish_reason?: 'stop' | 'length';
 }
 
 /** GET /chat/history/{id} */
@@ -112,6 +114,10 @@ export interface ChatApi {
   prepareImage(blob: Blob): Promise<PreparedImage>;
   chat(req: ChatRequest): Promise<ChatResponse>;
   regenerate(sessionId: string, opts?: TurnOptions): Promise<ChatResponse>;
+  /** Continue: the last answer, cut at the token limit or stopped, goes on where it ended (same message). */
+  continueAnswer(sessionId: string, opts?: TurnOptions): Promise<ChatResponse>;
+  /** Whether Continue can extend this answer with the backend in use. */
+  canContinue(message: StoredMessage): boolean;
   editMessage(sessionId: string, messageId: string, newText: string, opts?: TurnOptions): Promise<ChatResponse>;
   selectVersion(sessionId: string, messageId: string, index: number): Promise<StoredMessage[]>;
   /** The chat as shown: transcript, model context and image in context, in one read. */

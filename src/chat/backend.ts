@@ -55,6 +55,11 @@ export interface BackendRequest {
   features?: ImageFeatures[];
   settings: GenerationSettings;
   signal: AbortSignal;
+  /**
+   * Continue: `messages` ends with an answer cut at the token limit, and the backend extends it (no end of
+   * turn after its text). The result's text, and each TokenEvent's `full`, is then the whole answer.
+   */
+  continueAnswer?: boolean;
   onToken?: (event: TokenEvent) => void;
 }
 
@@ -77,6 +82,11 @@ export interface ChatBackend {
   readonly id: string;
   /** Whether this backend can see images (the remote one is text-only). */
   readonly acceptsImages: boolean;
+  /**
+   * Whether it can extend an answer where it was cut (`continueAnswer`): the local engine from its KV cache, an
+   * inference server by prefilling the answer. Absent: it cannot (OpenAI's API starts a new answer).
+   */
+  readonly continues?: boolean;
   /**
    * Makes the backend ready to answer (the REST API's local engine loads its model here). Called before a new
    * turn stores anything, so a turn refused here (the model cannot be fetched) leaves nothing behind.

@@ -1,4 +1,4 @@
-import { EmptyMessageError, GlimpseError, ImageUnreadableError, MessageTooLongError, StorageUnavailableError, UnsupportedImageError } from '../errors';
+import { CannotContinueError, EmptyMessageError, GlimpseError, ImageUnreadableError, MessageTooLongError, StorageUnavailableError, UnsupportedImageError } from '../errors';
 import {
   DEFAULT_CHAT_SETTINGS,
   type ChatApi,
@@ -15,6 +15,7 @@ import {
 } from './api';
 import type { ChatBackend } from './backend';
 import { buildContext, type ModelContext } from './context';
+import { canContinue, continueSettings } from './continue';
 import type { ImageFeatureStore } from './features';
 import { hashBlob, inspectImage, type ImageInfo } from './images';
 import type { SessionChange } from './library';
@@ -192,6 +193,34 @@ export class ChatService implements ChatApi {
       }
       const generation = regenerateSettings(this.settings().generation);
       return this.turns.respond(sessionId, textOf(question), null, { ...opts, message: textOf(question), generation }, place);
+    });
+  }
+
+  /** Whether Continue can extend this answer here: it was cut off (or stopped), and the backend can go on. */
+  canContinue(m: StoredMessage): boolean {
+    return this.backend().continues === true && canContinue(m);
+  }
+
+  /**
+   * Continue: the chat's last answer, cut at the token limit (or stopped), goes on where it ended. The same
+   * message grows (no new turn, no new version); the local engine extends it from its KV cache.
+   */
+  async continueAnswer(sessionId: string, opts: TurnOptions = {}): Promise<ChatResponse> {
+    return this.withSessionLock(sessionId, async () => {
+      await this.store.require(sessionId);
+      const transcript = await this.store.messages(sessionId);
+      const answer = transcript.at(-1);
+      const question = transcript.findLast((m) => m.role === 'user');
+      if (!answer || !question || !canContinue(answer)) {
+        throw new CannotContinueError('There is nothing to continue: the last answer in this chat was not cut off.', { field: 'continue' });
+      }
+      const backend = this.backend();
+      if (backend.continues !== true) {
+        throw new CannotContinueError('This model cannot continue an answer where it ended: ask it to go on instead.', { field: 'continue', backend: backend.id });
+      }
+      await backend.prepare?.();
+      const generation = continueSettings(this.settings().generation, answer.details);
+      return this.turns.respond(sessionId, textOf(question), null, { ...opts, message: textOf(question), generation, continuing: answer });
     });
   }
 

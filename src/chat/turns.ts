@@ -3,7 +3,7 @@ import type { ChatRequest, ChatResponse, ChatSettings } from './api';
 import type { ChatBackend, GenerationSettings } from './backend';
 import { buildContext } from './context';
 import type { ImageFeatures, ImageFeatureStore } from './features';
-import { nowIso, type StoredMessage } from './messages';
+import { nowIso, textOf, type ReplyDetails, type StoredMessage } from './messages';
 import type { NewMessage, SessionRepository } from './repository';
 import { answerSettings, samples } from './sampling';
 
@@ -20,8 +20,11 @@ export interface TurnDeps {
 /** Where the empty answer is stored (appended by default; Regenerate makes it a new version of the old one). */
 export type PlaceAnswer = (answer: NewMessage) => Promise<StoredMessage>;
 
-/** A turn's request, with the sampling it is answered with when not the chat's (Regenerate's). */
-export type TurnRequest = Omit<ChatRequest, 'session_id'> & { generation?: GenerationSettings };
+/**
+ * A turn's request, with the sampling it is answered with when not the chat's (Regenerate's), and for
+ * Continue the answer it extends (the last message of the transcript, grown in place).
+ */
+export type TurnRequest = Omit<ChatRequest, 'session_id'> & { generation?: GenerationSettings; continuing?: StoredMessage };
 
 /**
  * One answer: the model's context built from the saved transcript, the empty answer stored before the
@@ -53,17 +56,17 @@ export class TurnWriter {
     const imageRecord = context.imageHash ? await store.getImage(context.imageHash) : undefined;
     const features = imageRecord && this.deps.features ? await this.deps.features.featuresOf(imageRecord.hash).catch(() => []) : undefined;
 
-    const assistant = await place({
-      role: 'assistant',
-      content: [{ type: 'text', text: '' }],
-      timestamp: nowIso(),
-      status: 'streaming',
-      details: {
-        model: generation.model,
-        backend: backend.id,
-        ...(samples(generation) ? { temperature: generation.temperature, seed: generation.seed } : {}),
-      },
-    });
+    const sampling = samples(generation) ? { temperature: generation.temperature, seed: generation.seed } : {};
+    const before = req.continuing;
+    const assistant = before
+      ? await store.update({ ...before, status: 'streaming', details: { ...before.details!, ...sampling } })
+      : await place({
+        role: 'assistant',
+        content: [{ type: 'text', text: '' }],
+        timestamp: nowIso(),
+        status: 'streaming',
+        details: { model: generation.model, backend: backend.id, ...sampling },
+      });
     req.onSaved?.({ sessionId, userMessage, assistantMessage: assistant });
 
     const partials = new PartialSaver(store, assistant, this.deps.persistEveryMs);
@@ -76,6 +79,7 @@ export class TurnWriter {
         ...(features?.length ? { features } : {}),
         settings: generation,
         signal,
+        ...(before ? { continueAnswer: true } : {}),
         onToken: (event) => {
           req.onToken?.({ ...event, sessionId, messageId: assistant.id });
           partials.token(event.full);
@@ -83,10 +87,11 @@ export class TurnWriter {
       });
       await partials.settled();
       if (imageRecord && result.features) await this.keepFeatures(imageRecord.hash, result.features);
+      const details = { ...assistant.details, ...result.details, model: result.model, backend: backend.id };
       await partials.save({
         content: [{ type: 'text', text: result.text }],
         status: 'complete',
-        details: { ...assistant.details, ...result.details, model: result.model, backend: backend.id },
+        details: before ? continuedDetails(before.details, details) : details,
       });
       const after = await store.require(sessionId);
       return {
@@ -96,6 +101,7 @@ export class TurnWriter {
         model_used: result.model,
         session_id: sessionId,
         conversation_length: after.messageCount,
+        ...(details.finishReason ? { finish_reason: details.finishReason } : {}),
       };
     } catch (err) {
       await partials.settled();
@@ -134,6 +140,11 @@ export class TurnWriter {
   }
 }
 
+/** A continued answer's details: this run's figures, its tokens counted with the ones it had. */
+function continuedDetails(had: ReplyDetails | undefined, now: ReplyDetails): ReplyDetails {
+  return { ...now, tokens: (had?.tokens ?? 0) + (now.tokens ?? 0), continued: (had?.continued ?? 0) + 1 };
+}
+
 /**
  * The answer's text saved while it streams, at most every `everyMs`, so a reload mid-answer loses nothing.
  * Writes run one after another, each on the latest stored revision (the store refuses stale ones).
@@ -151,6 +162,7 @@ class PartialSaver {
     private readonly everyMs: number,
   ) {
     this.#current = answer;
+    this.text = textOf(answer);
   }
 
   token(full: string): void {

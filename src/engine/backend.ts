@@ -1,4 +1,6 @@
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
+import { continuationPrefix } from '../chat/continue';
+import { textOf } from '../chat/messages';
 import { GenerationAbortedError, isError } from '../errors';
 import type { EngineClient } from './client';
 import type { GenerateInput, GenerateOutput } from './protocol';
@@ -14,7 +16,9 @@ export type EngineGenerate = (
  * the reply's details, and keeps the text streamed so far on a Stop.
  */
 export async function answerWithEngine(generate: EngineGenerate, req: BackendRequest, model = req.settings.model): Promise<BackendResult> {
-  let full = '';
+  // Continue streams the whole answer: what it had, then what the engine adds.
+  const last = req.messages.at(-1);
+  let full = req.continueAnswer && last ? continuationPrefix(textOf(last)) : '';
   try {
     const out = await generate(
       {
@@ -23,6 +27,7 @@ export async function answerWithEngine(generate: EngineGenerate, req: BackendReq
         image: req.image,
         ...(req.features ? { features: req.features } : {}),
         settings: { ...req.settings, model },
+        ...(req.continueAnswer ? { continueAnswer: true } : {}),
       },
       {
         signal: req.signal,
@@ -48,6 +53,7 @@ export async function answerWithEngine(generate: EngineGenerate, req: BackendReq
         cachedTokens: s.cachedTokens,
         visionRan: s.visionRan,
         ...(s.featuresReused ? { featuresReused: true } : {}),
+        finishReason: s.finishReason,
       },
     };
   } catch (err) {
@@ -63,6 +69,7 @@ export async function answerWithEngine(generate: EngineGenerate, req: BackendReq
 export class LocalBackend implements ChatBackend {
   readonly id = 'local';
   readonly acceptsImages = true;
+  readonly continues = true;
 
   constructor(private readonly engine: EngineClient) {}
 

@@ -7,7 +7,6 @@ import {
   type ProgressInfo,
 } from '@huggingface/transformers';
 import type { GenerationSettings } from '../chat/backend';
-import type { ChatMessage } from '../chat/messages';
 import { EngineError, GenerationAbortedError, PromptTooLongError } from '../errors';
 import { configureSource } from './apply-source';
 import { classifyEngineError } from './errors';
@@ -22,7 +21,8 @@ import { ProgressTracker } from './progress';
 import { turnStats } from './stats';
 import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type VisionStep } from './run';
 import type { Device, DtypeMap, GenerateInput, GenerateOutput, ImageFeatures, LoadProgress, ModelSource, VisionProgress } from './protocol';
-import { adaptTokenizer, encodePrompt, renderPrompt, type PromptTokenizer } from './tokens';
+import { renderTurn, sampledAnswerStart } from './continuation';
+import { adaptTokenizer, encodePrompt, type PromptTokenizer } from './tokens';
 import { gridOf, imagePromptString, prepareImage, type ImageInputs } from './vision';
 import { VisionBatcher } from './vision-batches';
 import { yieldAfterEachStep } from './yield';
@@ -80,6 +80,10 @@ interface TurnPrompt {
   features: ImageFeatures | null;
   /** The encoder key features of this picture are kept under. */
   featureKey: string | null;
+  /** Continue: the answer so far, which the prompt ends with (the new tokens extend it). */
+  answerSoFar: string | null;
+  /** Continue from the cache as sampled: the token index the answer starts at (see continueExactly). */
+  answerFrom: number | null;
 }
 
 
@@ -95,6 +99,8 @@ export class VlmEngine {
   private readonly pool: KvPool;
   private readonly features = new FeatureMemory();
   private imageTokenId = -1;
+  /** The tokens the model ends an answer with (generation_config.eos_token_id). */
+  private eosIds = new Set<number>();
   private maxPositions = 8192;
   private hiddenSize = 0;
   private tokensPerFrame = TOKENS_PER_FRAME;
@@ -154,6 +160,8 @@ export class VlmEngine {
       text_config?: { max_position_embeddings?: number; hidden_size?: number };
     };
     this.imageTokenId = config.image_token_id ?? -1;
+    const eos = (this.model as unknown as { generation_config?: { eos_token_id?: number | number[] } | null }).generation_config?.eos_token_id;
+    this.eosIds = new Set(eos === undefined ? [] : [eos].flat());
     this.maxPositions = config.text_config?.max_position_embeddings ?? 8192;
     this.hiddenSize = config.text_config?.hidden_size ?? 0;
     this.tokensPerFrame = (this.processor!.config as { image_seq_len?: number }).image_seq_len ?? TOKENS_PER_FRAME;
@@ -223,8 +231,9 @@ export class VlmEngine {
     const { loaded } = this.requireLoaded();
     const t0 = performance.now();
     const turn = await this.tokenizeTurn(input, !opts.noCache);
-    this.checkLength(turn.ids);
     const modelKey = `${loaded.model}|${loaded.device}|${JSON.stringify(loaded.dtypes)}`;
+    if (input.continueAnswer && !opts.noCache) await this.continueExactly(input, turn, modelKey);
+    this.checkLength(turn.ids);
     const own = opts.noCache ? null : this.pool.take(input.sessionId);
     const plan: ReusePlan = planReuse(own, modelKey, turn.ids, turn.image);
     const past = await cutPooledCache(own, plan.keepTokens);
@@ -244,10 +253,10 @@ export class VlmEngine {
 
     const computed = pre.computed ?? streamed.computed;
     const features = computed ? this.keepFeatures(input, turn, computed) : undefined;
-    const text = this.answerText(newIds);
+    const text = turn.answerFrom !== null ? this.answerText(sequence.slice(turn.answerFrom), null) : this.answerText(newIds, turn.answerSoFar);
     const stats = turnStats(this.requireLoaded().loaded, {
       t0, firstTokenAt: streamed.firstTokenAt, ids: turn.ids, imageTokenId: this.imageTokenId, tokens: newIds.length, cached: kept, vision,
-      visionMs: this.vision.lastMs,
+      visionMs: this.vision.lastMs, ended: newIds.length > 0 && this.eosIds.has(newIds.at(-1)!),
     });
     if (streamed.interrupted || opts.signal?.aborted) {
       throw new GenerationAbortedError('Stopped.', { partial: text || streamed.partial, stats, ...(features ? { features } : {}) });
@@ -265,13 +274,13 @@ export class VlmEngine {
    * from the cache when the same picture is there, otherwise from preparing it.
    */
   private async tokenizeTurn(input: GenerateInput, remembered = true): Promise<TurnPrompt> {
-    const { processor, tokenizer } = this.requireLoaded();
-    const rendered = renderPrompt(input.messages, (messages: ChatMessage[]) =>
-      processor.apply_chat_template(messages as never, { add_generation_prompt: true, tokenize: false }) as unknown as string);
+    const { tokenizer, processor } = this.requireLoaded();
+    const { rendered, answerSoFar } = renderTurn(input, (messages, generationPrompt) =>
+      processor.apply_chat_template(messages as never, { add_generation_prompt: generationPrompt, tokenize: false }) as unknown as string);
     if (!input.image) {
       const { ids } = encodePrompt(tokenizer, rendered);
       if (ids.includes(this.imageTokenId)) throw new EngineError('A message carries an image part but no image was given.');
-      return { ids, image: null, pixels: null, features: null, featureKey: null };
+      return { ids, image: null, pixels: null, features: null, featureKey: null, answerSoFar, answerFrom: null };
     }
     const { loaded } = this.requireLoaded();
     const key = `${input.image.hash}|${input.settings.imageDetail}`;
@@ -288,7 +297,18 @@ export class VlmEngine {
     }
     const { ids, imageAt } = encodePrompt(tokenizer, rendered, { placeholder: IMAGE_PLACEHOLDER, expansion });
     if (imageAt < 0) throw new EngineError('An image was given but no message carries an image part.');
-    return { ids, image: { key, at: imageAt, expansion }, pixels, features, featureKey: fKey };
+    return { ids, image: { key, at: imageAt, expansion }, pixels, features, featureKey: fKey, answerSoFar, answerFrom: null };
+  }
+
+  /** Continue right after the cut: feed the answer's tokens as sampled when the cache holds them (continuation.ts). */
+  private async continueExactly(input: GenerateInput, turn: TurnPrompt, modelKey: string): Promise<void> {
+    const cached = this.pool.peek(input.sessionId);
+    if (!cached || cached.modelKey !== modelKey || (turn.image && cached.image?.key !== turn.image.key)) return;
+    const head = await this.tokenizeTurn({ ...input, messages: input.messages.slice(0, -1), continueAnswer: false });
+    const from = sampledAnswerStart(cached.ids, head.ids, input.messages, (ids) => this.answerText(ids, null));
+    if (from === null) return;
+    turn.ids = [...cached.ids];
+    turn.answerFrom = from;
   }
 
   /** The picture's features for this encoder from memory or from the caller, if they fit exactly. */
@@ -386,10 +406,12 @@ export class VlmEngine {
 
   /**
    * The answer as stored. The template writes "Assistant: " + text, so the leading space the model emits
-   * after "Assistant:" belongs to the template, not to the answer.
+   * after "Assistant:" belongs to the template, not to the answer. A continued answer is the text so far and
+   * what the new tokens add to it (byte-level BPE: decoding in two parts equals decoding the whole).
    */
-  private answerText(newIds: number[]): string {
+  private answerText(newIds: number[], soFar: string | null): string {
     const tokenizer = this.requireLoaded().processor.tokenizer!;
-    return newIds.length ? tokenizer.decode(newIds, { skip_special_tokens: true }).replace(/^ /, '') : '';
+    const added = newIds.length ? tokenizer.decode(newIds, { skip_special_tokens: true }) : '';
+    return soFar === null ? added.replace(/^ /, '') : soFar + added;
   }
 }

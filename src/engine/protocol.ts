@@ -75,6 +75,11 @@ export interface GenerateInput {
   /** Stored features of the picture in context (any encoder): the engine uses the one that matches, if valid. */
   features?: ImageFeatures[];
   settings: GenerationSettings;
+  /**
+   * Continue: the last message is an answer cut at the token limit, and the model goes on writing it (the
+   * prompt ends with its text, no end of turn); the output's text is the whole answer.
+   */
+  continueAnswer?: boolean;
 }
 
 export interface GenerateStats {
@@ -94,6 +99,8 @@ export interface GenerateStats {
   timeToFirstTokenMs: number;
   tokensPerSecond: number;
   totalMs: number;
+  /** 'stop': the model ended its answer; 'length': it was cut at the token limit or the model's context. */
+  finishReason: 'stop' | 'length';
 }
 
 export interface GenerateOutput {

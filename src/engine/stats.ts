@@ -16,6 +16,8 @@ export interface TurnFacts {
   vision: VisionStep;
   /** Milliseconds in the vision encoder, when it ran. */
   visionMs: number;
+  /** True when the model ended the answer itself (its last token is an end-of-answer token). */
+  ended: boolean;
 }
 
 /** A turn's figures for the reply's details, the REST API's headers and the benchmarks. */
@@ -36,5 +38,6 @@ export function turnStats(loaded: { model: string; device: Device }, f: TurnFact
     timeToFirstTokenMs: f.firstTokenAt ? f.firstTokenAt - f.t0 : now - f.t0,
     tokensPerSecond: f.tokens > 1 && decodeMs > 0 ? ((f.tokens - 1) * 1000) / decodeMs : 0,
     totalMs: now - f.t0,
+    finishReason: f.ended ? 'stop' : 'length',
   };
 }

@@ -71,6 +71,17 @@ export function renderPrompt<M extends TemplateMessage>(messages: M[], render: (
   return { text: text + template.slice(from), plain };
 }
 
+/**
+ * The prompt cut open at the end of its last message's text, as Hugging Face's `continue_final_message`
+ * does: the template's end-of-turn markup after it goes, so the model goes on writing that message (Continue
+ * for an answer cut at the token limit). Null when the last message has no text to go on from.
+ */
+export function openEnded(prompt: RenderedPrompt, lastText: string): RenderedPrompt | null {
+  const last = prompt.plain.at(-1);
+  if (!last || lastText.length === 0 || prompt.text.slice(last[0], last[1]) !== lastText) return null;
+  return { text: prompt.text.slice(0, last[1]), plain: prompt.plain };
+}
+
 /** The control tokens the tokenizer would split out, longest first (as its splitter matches). */
 function controlPattern(tok: PromptTokenizer): RegExp {
   const escaped = [...tok.controlTokens.keys()]

@@ -27,6 +27,7 @@ export type ModelState = 'idle' | 'loading' | 'ready' | 'error';
 export class NodeBackend implements ChatBackend {
   readonly id = 'local-node';
   readonly acceptsImages = true;
+  readonly continues = true;
   readonly engine: VlmEngine;
   private loading: Promise<void> | null = null;
   private active = false;

@@ -1,0 +1,35 @@
+import type { GenerationSettings } from './backend';
+import { textOf, type ReplyDetails, type StoredMessage } from './messages';
+import { answerSettings, randomSeed } from './sampling';
+
+/**
+ * Continue: an answer cut at the token limit (details.finishReason 'length') is extended where it stopped,
+ * the same message growing, never a new turn. Pure rules; the chat service applies them.
+ */
+
+/**
+ * Whether Continue can extend this message: an answer with text that the token limit ended (not the model),
+ * or that the user stopped.
+ */
+export function canContinue(m: Pick<StoredMessage, 'role' | 'content' | 'status' | 'details'> | undefined): boolean {
+  if (!m || m.role !== 'assistant' || continuationPrefix(textOf(m)) === '') return false;
+  if (m.status === 'stopped') return true;
+  return (m.status ?? 'complete') === 'complete' && m.details?.finishReason === 'length';
+}
+
+/**
+ * The sampling a continuation runs with: the chat's, at the temperature the answer was sampled at (a
+ * regenerated answer goes on as it began), with a fresh seed unless the user fixed one.
+ */
+export function continueSettings(g: GenerationSettings, had: ReplyDetails | undefined, seed = randomSeed): GenerationSettings {
+  if (had?.temperature === undefined) return answerSettings(g, seed);
+  return answerSettings({ ...g, temperature: had.temperature }, seed);
+}
+
+/**
+ * The text the model goes on from. A cut at the token limit can fall inside a character (its bytes split over
+ * two tokens): the decoded text then ends in U+FFFD, which is left out so the model writes that character whole.
+ */
+export function continuationPrefix(text: string): string {
+  return text.replace(/\uFFFD+$/u, '');
+}
