@@ -134,11 +134,14 @@ export function toChatMessage(m: StoredMessage): ChatMessage {
 export interface HistoryMessage extends ChatMessage {
   status?: Exclude<MessageStatus, 'complete'>;
   error?: { code: string; message: string };
+  /** 'length' on an answer cut at the token limit (it can be continued). */
+  finish_reason?: 'length';
 }
 
 export function toHistoryMessage(m: StoredMessage): HistoryMessage {
   const out: HistoryMessage = toChatMessage(m);
   if (m.status && m.status !== 'complete') out.status = m.status;
   if (m.status === 'error' && m.error) out.error = { code: m.error.name, message: m.error.message };
+  if (m.role === 'assistant' && m.details?.finishReason === 'length') out.finish_reason = 'length';
   return out;
 }

@@ -206,7 +206,8 @@ export class ChatService implements ChatApi {
    * message grows (no new turn, no new version); the local engine extends it from its KV cache.
    */
   async continueAnswer(sessionId: string, opts: TurnOptions = {}): Promise<ChatResponse> {
-    return this.withSessionLock(sessionId, async () => {
+    const whenLocked = opts.whenLocked ?? ((turn) => turn());
+    return this.withSessionLock(sessionId, () => whenLocked(async () => {
       await this.store.require(sessionId);
       const transcript = await this.store.messages(sessionId);
       const answer = transcript.at(-1);
@@ -221,7 +222,7 @@ export class ChatService implements ChatApi {
       await backend.prepare?.();
       const generation = continueSettings(this.settings().generation, answer.details);
       return this.turns.respond(sessionId, textOf(question), null, { ...opts, message: textOf(question), generation, continuing: answer });
-    });
+    }), opts.waitSignal);
   }
 
   /** Edits the last user message (text only; its image stays) and answers it again. */

@@ -85,6 +85,8 @@ export class RemoteBackend implements ChatBackend {
         model: answeredBy,
         backend: 'remote',
         ...streamTimings(started, answer.firstTokenAt, performance.now(), answer.tokens),
+        // Marked cut off when max_tokens ended it; OpenAI's API cannot go on from it (no `continues`).
+        ...(answer.finishReason ? { finishReason: answer.finishReason } : {}),
       },
     };
   }

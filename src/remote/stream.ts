@@ -33,8 +33,16 @@ export class StreamedAnswer {
   model = '';
   /** performance.now() at the first text. */
   firstTokenAt: number | undefined;
+  /** The server's finish_reason, as ReplyDetails keeps it: 'length' (cut at max_tokens) or 'stop'. */
+  finishReason: 'stop' | 'length' | undefined;
 
-  constructor(private readonly onToken?: BackendRequest['onToken'], private readonly opts: { trimLeadingSpace?: boolean } = {}) {}
+  /**
+   * `prefix`: Continue's answer so far, which the streamed text extends (`text` and each event's `full` are the
+   * whole answer; nothing is trimmed from the first chunk then).
+   */
+  constructor(private readonly onToken?: BackendRequest['onToken'], private readonly opts: { trimLeadingSpace?: boolean; prefix?: string } = {}) {
+    this.text = opts.prefix ?? '';
+  }
 
   /**
    * Takes one chunk; true when it carried text (a role, a finish reason or usage alone carry none). With
@@ -42,9 +50,12 @@ export class StreamedAnswer {
    */
   add(chunk: ChatCompletionChunk): boolean {
     this.model ||= chunk.model ?? '';
+    const finish = chunk.choices?.[0]?.finish_reason;
+    if (finish === 'length' || finish === 'stop') this.finishReason = finish;
     const raw = chunk.choices?.[0]?.delta?.content ?? '';
     if (raw.length === 0) return false;
-    const text = this.tokens === 0 && this.opts.trimLeadingSpace ? raw.replace(/^ /, '') : raw;
+    const trim = this.tokens === 0 && this.opts.trimLeadingSpace && this.opts.prefix === undefined;
+    const text = trim ? raw.replace(/^ /, '') : raw;
     this.firstTokenAt ??= performance.now();
     this.text += text;
     this.tokens += 1;

@@ -3,6 +3,7 @@
  * REST API's JSON errors (src/http/app.ts answers with them once, in onError).
  */
 import {
+  CannotContinueError,
   EmptyMessageError,
   GenerationAbortedError,
   GlimpseError,
@@ -77,6 +78,7 @@ export function fromError(err: unknown): ErrorBody | null {
   if (is(ImageUnreadableError)) return { ...invalid, status: 422, param: 'image' };
   if (is(PromptTooLongError)) return { ...invalid, status: 422, param: 'message' };
   if (is(StaleWriteError)) return { ...base, status: 409, type: 'conflict_error' };
+  if (is(CannotContinueError)) return { ...base, status: 409, type: 'conflict_error', param: 'session_id' };
   if (is(StorageQuotaError)) return { ...base, status: 507, type: 'storage_error' };
   if (is(ModelFilesMissingError, ModelHostUnreachableError, ModelLoadError, UnknownModelError, OutOfMemoryError)) {
     return { ...base, status: 503, type: 'model_unavailable_error' };

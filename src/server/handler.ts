@@ -4,6 +4,7 @@
  * the REST server Glimpse replaces, answered by the same ChatService the browser uses.
  *
  *   POST   /chat                     multipart or urlencoded form: message, image (file), session_id
+ *   POST   /chat/sessions/{id}/continue  the last answer, cut at the token limit, goes on (same message)
  *   GET    /chat/history/{id}        DELETE /chat/history/{id} (clears it)
  *   GET    /chat/sessions            ?limit=&offset= pages; DELETE /chat/sessions/{id} (deletes it)
  *   GET    /health                   GET /
@@ -15,6 +16,7 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { inspectImage, type ImageLimits } from '../chat/images';
+import type { ChatResponse } from '../chat/api';
 import type { ReplyDetails } from '../chat/messages';
 import type { ChatService } from '../chat/service';
 import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
@@ -64,6 +66,7 @@ export interface ApiDeps {
 
 const ENDPOINTS = [
   'POST /chat',
+  'POST /chat/sessions/{session_id}/continue',
   'GET /chat/history/{session_id}',
   'DELETE /chat/history/{session_id}',
   'GET /chat/sessions',
@@ -181,9 +184,36 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
         return turn();
       }, signal, place),
     }).finally(() => place.release()); // refused or cancelled before its turn: the place goes back
+    return answered(result, assistantId, startedAt - arrived, form.sessionId === undefined);
+  }
+
+  /** The answer with its figures in headers, and told to the metrics. */
+  async function answered(result: ChatResponse, assistantId: string, queueMs: number, created: boolean): Promise<Response> {
     const saved = (await store.messages(result.session_id)).find((m) => m.id === assistantId);
-    deps.observer?.answer(answerFacts(saved?.details ?? {}, result, form.sessionId === undefined));
-    return jsonResponse(200, result, detailHeaders(saved?.details ?? {}, startedAt - arrived));
+    deps.observer?.answer(answerFacts(saved?.details ?? {}, result, created));
+    return jsonResponse(200, result, detailHeaders(saved?.details ?? {}, queueMs));
+  }
+
+  /** POST /chat/sessions/{id}/continue: no body; the queue and the session's lock as for POST /chat. */
+  async function continueAnswer(c: Context<HttpEnv>): Promise<Response> {
+    const arrived = performance.now();
+    const id = validateSessionId(c.req.param('id') ?? '');
+    rate.session(id);
+    await store.require(id);
+    const place = queue.admit();
+    const signal = c.req.raw.signal;
+    let assistantId = '';
+    let startedAt = 0;
+    const result = await service.continueAnswer(id, {
+      signal,
+      waitSignal: signal,
+      onSaved: ({ assistantMessage }) => (assistantId = assistantMessage.id),
+      whenLocked: (turn) => queue.run(() => {
+        startedAt = performance.now();
+        return turn();
+      }, signal, place),
+    }).finally(() => place.release());
+    return answered(result, assistantId, startedAt - arrived, false);
   }
 
   route(app, '/health', {
@@ -216,6 +246,7 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
       return jsonResponse(200, { sessions: all.slice(offset, offset + limit), total: all.length, limit, offset, next_offset: next });
     }],
   });
+  route(app, '/chat/sessions/:id/continue', { POST: [rate.client, continueAnswer] });
   route(app, '/chat/sessions/:id', {
     DELETE: [rate.client, async (c) => {
       const id = validateSessionId(c.req.param('id') ?? '');

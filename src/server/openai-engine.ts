@@ -11,6 +11,8 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { BackendRequest, BackendResult, ChatBackend, GenerationSettings } from '../chat/backend';
+import { continuationPrefix } from '../chat/continue';
+import { textOf } from '../chat/messages';
 import { GenerationAbortedError, isError } from '../errors';
 import { withRetries, type RetryPolicy } from '../remote/retry';
 import { completionParams, readChunks, StreamedAnswer, streamTimings } from '../remote/stream';
@@ -42,10 +44,26 @@ function engineParams(model: string, req: BackendRequest, imageUrl: string | und
   const s: GenerationSettings = req.settings;
   const penalty = Math.min(2, Math.max(1, s.repetitionPenalty));
   return {
-    ...completionParams(model, req, imageUrl),
+    ...completionParams(model, continuedRequest(req), imageUrl),
     stream_options: { include_usage: true },
     ...({ repeat_penalty: penalty, repetition_penalty: penalty } as object),
+    // Continue: the last message is the answer so far, which the server prefills and goes on writing (vLLM's
+    // and transformers' names; llama-server reads the same, and prefills a last assistant message by default).
+    ...(req.continueAnswer ? ({ continue_final_message: true, add_generation_prompt: false } as object) : {}),
   };
+}
+
+/** Continue's request with the answer ending on a whole character (continuationPrefix). */
+function continuedRequest(req: BackendRequest): BackendRequest {
+  const last = req.messages.at(-1);
+  if (!req.continueAnswer || !last) return req;
+  return { ...req, messages: [...req.messages.slice(0, -1), { ...last, content: [{ type: 'text', text: soFar(req)! }] }] };
+}
+
+/** The answer Continue extends, or undefined for a new answer. */
+function soFar(req: BackendRequest): string | undefined {
+  const last = req.messages.at(-1);
+  return req.continueAnswer && last?.role === 'assistant' ? continuationPrefix(textOf(last)) : undefined;
 }
 
 const DEFAULT_RETRY = { baseDelayMs: 250, maxDelayMs: 4_000, maxRetryAfterMs: 20_000 };
@@ -106,6 +124,8 @@ interface Opened {
 export class OpenAIEngine implements ChatBackend {
   readonly id = 'openai';
   readonly acceptsImages = true;
+  /** llama-server and vLLM go on from a prefilled answer (continue_final_message). */
+  readonly continues = true;
   private readonly client: OpenAI;
   private readonly health: EngineHealth;
   private readonly policy: RetryPolicy;
@@ -167,7 +187,8 @@ export class OpenAIEngine implements ChatBackend {
     const ctx: ErrorContext = { host, timeoutMs, secret };
     // The template writes "Assistant: " + text: the space llama-server's answer starts with is the template's
     // (the local engine drops it too), and kept it would make the next turn's prompt differ from the cache.
-    const answer = new StreamedAnswer(req.onToken, { trimLeadingSpace: true });
+    const prefix = soFar(req);
+    const answer = new StreamedAnswer(req.onToken, { trimLeadingSpace: true, ...(prefix !== undefined ? { prefix } : {}) });
     const counts: ServerCounts = {};
     const opened = await withRetries(() => this.open(params, answer, counts, req.signal), this.policy, req.signal, {
       fail: (err, attempts) => toEngineError(err, attempts, ctx, answer, req.signal),
@@ -180,7 +201,7 @@ export class OpenAIEngine implements ChatBackend {
       text: answer.text,
       model: answeredBy,
       details: { model: answeredBy, backend: 'openai', ...streamTimings(started, firstTokenAt, performance.now(), answer.tokens),
-        ...promptDetails(counts, params.messages) },
+        ...promptDetails(counts, params.messages), ...(answer.finishReason ? { finishReason: answer.finishReason } : {}) },
     };
   }
 

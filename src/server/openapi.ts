@@ -15,6 +15,8 @@ const ImagePart = v.object({ type: v.literal('image') });
 export const ChatAnswerSchema = v.object({
   message: v.string(), response: v.string(), has_image: v.boolean(), model_used: v.string(),
   session_id: v.string(), conversation_length: v.pipe(v.number(), v.integer()),
+  finish_reason: v.optional(v.pipe(v.picklist(['stop', 'length']), v.description(
+    '"length": the answer was cut at the token limit (GLIMPSE_MAX_NEW_TOKENS); POST /chat/sessions/{session_id}/continue goes on. "stop": the model ended it.'))),
 });
 const HistoryMessageSchema = v.object({
   role: v.picklist(['user', 'assistant']),
@@ -22,6 +24,7 @@ const HistoryMessageSchema = v.object({
   timestamp: v.string(),
   status: v.optional(v.pipe(v.picklist(['error', 'stopped', 'interrupted', 'streaming']), v.description('Only on an answer that did not complete.'))),
   error: v.optional(v.object({ code: v.string(), message: v.string() })),
+  finish_reason: v.optional(v.pipe(v.literal('length'), v.description('Only on an answer cut at the token limit (it can be continued).'))),
 });
 export const HistorySchema = v.object({ session_id: v.string(), history: v.array(HistoryMessageSchema), length: v.pipe(v.number(), v.integer()) });
 export const ClearSchema = v.object({ message: v.string(), session_id: v.string(), removed: v.pipe(v.number(), v.integer()) });
@@ -89,6 +92,23 @@ export function apiOperations(opts: { maxMessageChars: number; maxImageBytes: nu
         429: RATE,
         502: err('GLIMPSE_ENGINE=openai: the inference server failed or refused (RemoteUnavailableError, RemoteRequestError).'),
         503: err('The queue is full (QueueFullError, with Retry-After), or the model cannot load (model_unavailable_error: the message names the host and MODEL_PATH).', RETRY),
+        504: err('GLIMPSE_ENGINE=openai: the inference server did not answer in time.'),
+        507: err('The disk is full (StorageQuotaError).'),
+      },
+    },
+    {
+      method: 'post', path: '/chat/sessions/{session_id}/continue', summary: 'Continue the last answer where the token limit cut it.',
+      description: 'The same answer grows (no new message): the local engine goes on from its KV cache, an inference server from the answer so far. '
+        + 'Also continues an answer that was stopped. The answer is the whole text, as POST /chat returns it.',
+      parameters: [sessionParam],
+      responses: {
+        200: json('The whole answer now, stored in place of the cut one.', ChatAnswerSchema),
+        400: BAD_ID, 404: NO_SESSION,
+        409: err('The last answer was not cut off, or the engine cannot continue one (CannotContinueError); a message changed since it was read (StaleWriteError).'),
+        422: err('The conversation is as long as the model reads (PromptTooLongError).'),
+        429: RATE,
+        502: err('GLIMPSE_ENGINE=openai: the inference server failed or refused (RemoteUnavailableError, RemoteRequestError).'),
+        503: err('The queue is full (QueueFullError, with Retry-After), or the model cannot load.', RETRY),
         504: err('GLIMPSE_ENGINE=openai: the inference server did not answer in time.'),
         507: err('The disk is full (StorageQuotaError).'),
       },

@@ -218,10 +218,12 @@ export class ChatView extends LitElement {
                 ? performance.now() - live.startedAt
                 : null /* while downloading, the header's time left is the one time shown */}
               ?can-regenerate=${!live && m === last && m.role === 'assistant'}
+              ?can-continue=${!live && m === last && c.canContinue(m)}
               ?can-edit=${!live && c.canEdit(m)}
               ?can-ask-again=${!live && this.acceptsImages}
               ?can-switch=${!live}
               @regenerate=${() => void c.regenerate()}
+              @continue-answer=${() => void c.continueAnswer()}
               @edit-message=${(e: EditMessageEvent) => void c.editMessage(e.messageId, e.text)}
               @version-select=${(e: VersionSelectEvent) => void c.selectVersion(e.messageId, e.index)}
               @ask-again=${this.onAskAgain}

@@ -29,6 +29,14 @@ export class RegenerateEvent extends Event {
   }
 }
 
+/** Continue on the last answer (cut at the token limit, or stopped): it goes on where it ended. */
+export class ContinueAnswerEvent extends Event {
+  static readonly eventName = 'continue-answer';
+  constructor() {
+    super(ContinueAnswerEvent.eventName, init);
+  }
+}
+
 /** An edit of one of the user's messages was saved: the conversation branches from there. */
 export class EditMessageEvent extends Event {
   static readonly eventName = 'edit-message';
@@ -132,6 +140,7 @@ declare global {
     'send-message': SendMessageEvent;
     'stop-generation': StopGenerationEvent;
     regenerate: RegenerateEvent;
+    'continue-answer': ContinueAnswerEvent;
     'edit-message': EditMessageEvent;
     'version-select': VersionSelectEvent;
     'ask-again': AskAgainEvent;

@@ -2,7 +2,7 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { textOf, type StoredMessage } from '../chat/messages';
 import { versionCount, versionIndex } from '../chat/versions';
-import { AskAgainEvent, EditMessageEvent, RegenerateEvent, VersionSelectEvent } from './events';
+import { AskAgainEvent, ContinueAnswerEvent, EditMessageEvent, RegenerateEvent, VersionSelectEvent } from './events';
 import { detailsLine, fullDate, shortDate } from './format';
 import { elapsedText } from './stage';
 import { loadMarkdown, markdownRenderer } from './markdown-loader';
@@ -19,6 +19,7 @@ import './error-banner';
  * out) is shown small and marked “Not in context”, with “Ask about this again”.
  *
  * @fires regenerate - Regenerate (or Try again) was pressed on the last answer
+ * @fires continue-answer - Continue was pressed on the last answer (cut at the token limit, or stopped)
  * @fires edit-message - an edit of one of your messages was saved (detail: `messageId`, `text`)
  * @fires ask-again - “Ask about this again” on a picture not in context (detail: `imageHash`)
  * @fires version-select - ‹ or › on a turn with several versions (detail: `messageId`, `index`)
@@ -42,6 +43,8 @@ export class MessageItem extends LitElement {
   @property({ attribute: false }) waitedMs: number | null = null;
   /** Whether Regenerate / Edit / Ask about this again are offered (nothing generating). */
   @property({ type: Boolean, attribute: 'can-regenerate' }) canRegenerate = false;
+  /** Whether Continue is offered: the last answer, cut off (or stopped), on a backend that can go on from it. */
+  @property({ type: Boolean, attribute: 'can-continue' }) canContinue = false;
   @property({ type: Boolean, attribute: 'can-edit' }) canEdit = false;
   @property({ type: Boolean, attribute: 'can-ask-again' }) canAskAgain = false;
   /** Whether ‹ › may switch versions now (nothing generating). */
@@ -162,7 +165,7 @@ export class MessageItem extends LitElement {
           ? html`<span class="status stopped">${text ? 'Stopped — partial answer' : 'Stopped before the answer began'}</span>`
           : status === 'interrupted'
             ? html`<span class="status interrupted">Interrupted (the page was closed while answering)</span>`
-            : nothing}
+            : cutOff(m) ? this.renderCutOff(m) : nothing}
         ${streaming && this.liveTokensPerSecond !== null
           ? html`<span class="live-speed">${this.liveTokensPerSecond.toFixed(1)} tokens/s</span>`
           : nothing}
@@ -174,6 +177,10 @@ export class MessageItem extends LitElement {
                 ? html`<button class="btn copy-reply" type="button" aria-label="Copy the whole answer" @click=${() => void this.copy(text, null)}>
                     ${icons.copy} Copy
                   </button>`
+                : nothing}${this.canContinue
+                ? html`<button class="btn continue" type="button" aria-label="Continue this answer where it stopped" @click=${() => this.dispatchEvent(new ContinueAnswerEvent())}>
+                    ${icons.forward} Continue
+                  </button>`
                 : nothing}${this.canRegenerate && status !== 'error'
                 ? html`<button class="btn regenerate" type="button" @click=${this.regenerate}>${icons.refresh} Regenerate</button>`
                 : nothing}</span
@@ -181,6 +188,14 @@ export class MessageItem extends LitElement {
           : nothing}
         ${this._copied ? html`<span role="status" class="copied">${this._copied}</span>` : nothing}
       </div>`;
+  }
+
+  /** "Cut off at 512 tokens": the token limit ended it; how to go on (Continue, or what else helps). */
+  private renderCutOff(m: StoredMessage) {
+    const how = this.canContinue
+      ? 'Continue goes on from where it stopped.'
+      : 'This model cannot go on from here: ask it to continue, or raise “Longest answer” in Settings.';
+    return html`<span class="status cut-off" title=${how}>Cut off at ${(m.details?.tokens ?? 0).toLocaleString('en')} tokens</span>`;
   }
 
   /** ‹ 2/3 ›: the versions of this turn (answers again, or edits, each with what followed). */
@@ -269,6 +284,9 @@ export class MessageItem extends LitElement {
     this._editing = false;
   }
 }
+
+/** An answer the token limit ended (the model had more to say). */
+const cutOff = (m: StoredMessage): boolean => (m.status ?? 'complete') === 'complete' && m.details?.finishReason === 'length';
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -220,6 +220,16 @@ export class ConversationController implements ReactiveController {
     await this.run((chat, id, opts) => chat.regenerate(id, opts));
   }
 
+  /** Continue: the last answer (cut at the token limit, or stopped) goes on where it ended, in place. */
+  async continueAnswer(): Promise<void> {
+    await this.run((chat, id, opts) => chat.continueAnswer(id, opts));
+  }
+
+  /** Whether Continue is offered on this answer with the backend in use. */
+  canContinue(m: StoredMessage): boolean {
+    return this.deps.chat()?.canContinue(m) ?? false;
+  }
+
   /** Whether a message can be edited: any of the user's (the conversation branches from there). */
   canEdit(m: StoredMessage): boolean {
     return m.role === 'user';

@@ -217,6 +217,8 @@ export interface FakeBackendOptions {
 export class FakeBackend implements ChatBackend {
   readonly id = 'local';
   readonly acceptsImages = true;
+  /** As the local engine: Continue goes on with the rest of the canned answer. */
+  readonly continues = true;
   tokenDelayMs: number;
   /** The next answer, instead of the canned one (tests: markdown, sanitizing). */
   nextAnswer: string | null = null;
@@ -241,14 +243,18 @@ export class FakeBackend implements ChatBackend {
   async generate(req: BackendRequest): Promise<BackendResult> {
     this.requests.push(req);
     await this.engine.load(req.settings.model);
-    const last = req.messages[req.messages.length - 1];
-    const question = last ? textOf(last).trim() : '';
+    const soFar = req.continueAnswer ? textOf(req.messages.at(-1)!) : '';
+    const asked = req.messages.findLast((m) => m.role === 'user');
+    const question = asked ? textOf(asked).trim() : '';
     const answer = this.nextAnswer ?? cannedAnswer(question, req.image !== null && req.messages.some(hasImagePart));
     this.nextAnswer = null;
-    const tokens = answer.match(/\s*\S+|\s+/g) ?? [];
+    // Continue: the rest of the same answer. At most maxNewTokens pieces, as the engine's limit cuts.
+    const rest = req.continueAnswer && answer.startsWith(soFar) ? answer.slice(soFar.length) : req.continueAnswer ? ' …and so on.' : answer;
+    const all = rest.match(/\s*\S+|\s+/g) ?? [];
+    const tokens = all.slice(0, Math.max(1, req.settings.maxNewTokens));
     const started = performance.now();
     let firstAt = 0;
-    let full = '';
+    let full = soFar;
     const stage = this.engine.firstStage(req.image?.hash ?? null);
     this.engine.setGenerating(stage);
     try {
@@ -280,6 +286,7 @@ export class FakeBackend implements ChatBackend {
         tokens: tokens.length,
         tokensPerSecond: Math.round(((tokens.length - 1) / genMs) * 10000) / 10,
         timeToFirstTokenMs: Math.round(firstAt - started),
+        finishReason: tokens.length < all.length ? 'length' : 'stop',
       },
     };
   }

@@ -10,10 +10,12 @@ import type { RemoteBackendOptions } from '../../remote/backend';
 export class LoadingBackend implements ChatBackend {
   readonly id: string;
   readonly acceptsImages: boolean;
+  readonly continues: boolean;
 
   constructor(private readonly engine: EngineController, private readonly inner: ChatBackend) {
     this.id = inner.id;
     this.acceptsImages = inner.acceptsImages;
+    this.continues = inner.continues === true;
   }
 
   async generate(request: BackendRequest): Promise<BackendResult> {

@@ -22,6 +22,8 @@ export const icons = {
   refresh: icon(svg`<path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7"/>`),
   search: icon(svg`<circle cx="11" cy="11" r="7"/><path d="M20 20l-3.5-3.5"/>`),
   info: icon(svg`<circle cx="12" cy="12" r="9"/><path d="M12 11v5M12 7.5v.5"/>`),
+  /** Continue: play-forward (the answer goes on). */
+  forward: icon(svg`<path d="M5 6l7 6-7 6M13 6l7 6-7 6"/>`),
   chevronUp: icon(svg`<path d="M6 15l6-6 6 6"/>`),
   lock: icon(svg`<rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/>`),
 };

@@ -86,7 +86,8 @@ export const messageStyles = css`
     font-weight: 600;
   }
   .status.stopped,
-  .status.interrupted {
+  .status.interrupted,
+  .status.cut-off {
     color: var(--text);
   }
   .actions {

@@ -77,7 +77,9 @@ describe('REST API: the chat', () => {
   it('Alice: a second turn in the same session sees the first (from the KV cache)', async () => {
     const one = await postChat({ message: 'Hello, my name is Alice' });
     expect(one.res.status).toBe(200);
-    expect(Object.keys(one.body).sort()).toEqual(['conversation_length', 'has_image', 'message', 'model_used', 'response', 'session_id']);
+    // finish_reason: the tiny model never ends an answer itself, so each is cut at GLIMPSE_MAX_NEW_TOKENS.
+    expect(Object.keys(one.body).sort()).toEqual(['conversation_length', 'finish_reason', 'has_image', 'message', 'model_used', 'response', 'session_id']);
+    expect(one.body.finish_reason).toBe('length');
     expect(one.body).toMatchObject({
       message: 'Hello, my name is Alice',
       has_image: false,
@@ -103,7 +105,9 @@ describe('REST API: the chat', () => {
       ['user', [{ type: 'text', text: 'What is my name?' }]],
       ['assistant', [{ type: 'text', text: two.body.response }]],
     ]);
-    for (const m of h.history) expect(Object.keys(m).sort()).toEqual(['content', 'role', 'timestamp']);
+    for (const m of h.history) {
+      expect(Object.keys(m).sort()).toEqual(m.role === 'user' ? ['content', 'role', 'timestamp'] : ['content', 'finish_reason', 'role', 'timestamp']);
+    }
   });
 
   it('an image, then a follow-up without it: the image stays in context and the vision encoder does not run again', async () => {

@@ -81,6 +81,25 @@ describe.skipIf(!BIN)('a real llama-server behind GLIMPSE_ENGINE=openai', () => 
     expect(turns[2]!.cachedTokens!).toBeGreaterThan(turns[1]!.promptTokens!);
   }, 600_000);
 
+  it('Continue: a cut answer goes on from the server\'s prompt cache, the whole answer stored', async () => {
+    const form = new FormData();
+    form.append('message', 'Tell me a long story about a lighthouse.');
+    const first = await fetch(`${api.url}/chat`, { method: 'POST', body: form });
+    const one = (await first.json()) as { response: string; session_id: string; finish_reason?: string };
+    expect(first.status).toBe(200);
+    expect(one.finish_reason).toBe('length'); // random weights: 12 tokens never end on their own
+    const more = await fetch(`${api.url}/chat/sessions/${one.session_id}/continue`, { method: 'POST' });
+    const two = (await more.json()) as { response: string; finish_reason?: string };
+    const figures = { status: more.status, first: first.headers.get('x-glimpse-prompt-tokens'), prompt: more.headers.get('x-glimpse-prompt-tokens'),
+      cached: more.headers.get('x-glimpse-cached-tokens'), cut: JSON.stringify(one.response), whole: JSON.stringify(two.response) };
+    console.log(`llama-server, Continue: ${JSON.stringify(figures)}`);
+    expect(more.status).toBe(200);
+    expect(two.response.startsWith(one.response)).toBe(true);
+    expect(two.response.length).toBeGreaterThan(one.response.length);
+    // The server reused the question and the cut answer from its cache: more than the first prompt.
+    expect(Number(more.headers.get('x-glimpse-cached-tokens'))).toBeGreaterThan(Number(first.headers.get('x-glimpse-prompt-tokens')));
+  }, 300_000);
+
   it('/health: 200 while it answers, 503 while it is stopped (SIGSTOP) and after it is gone', async () => {
     const up = await health(api.url);
     expect(up).toMatchObject({ status: 200, body: { status: 'ok', model_state: 'ready' } });
