@@ -122,6 +122,8 @@ describe.each([
     prefer: 'webgpu' as const,
     label: /WebGPU/,
     files: ['onnx/decoder_model_merged_q4.onnx', 'onnx/embed_tokens.onnx', 'onnx/vision_encoder.onnx'],
+    // Each decode step on SwiftShader takes seconds: Continue's real-engine path is walked on WASM.
+    tryContinue: false,
   },
   {
     device: 'wasm',
@@ -131,8 +133,9 @@ describe.each([
     prefer: 'auto' as const,
     label: /WASM|WebAssembly/,
     files: ['onnx/decoder_model_merged_quantized.onnx', 'onnx/embed_tokens_quantized.onnx', 'onnx/vision_encoder_quantized.onnx'],
+    tryContinue: true,
   },
-])('the built app with the real engine on $device', ({ webgpu, logits, maxNewTokens, prefer, label, files }) => {
+])('the built app with the real engine on $device', ({ webgpu, logits, maxNewTokens, prefer, label, files, tryContinue }) => {
   let browser: Browser;
   beforeAll(async () => {
     hub.setRoot(await ensureTinyModel(logits));
@@ -172,6 +175,22 @@ describe.each([
     await ask(page, 'What colour is the sky?', false);
     await finished(page, 1);
     expect(requests.filter((u) => !u.startsWith(app.origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+
+    if (tryContinue) {
+      // The random model never ends an answer: it is cut at the limit, and Continue grows it from the KV cache.
+      const answer = assistant(page).nth(1);
+      await expect.poll(() => answer.locator('.status.cut-off').textContent()).toBe(`Cut off at ${maxNewTokens} tokens`);
+      const before = await lastReplyDetails(page);
+      await answer.locator('button.continue').click();
+      await answer.locator('button.continue').waitFor({ timeout: ANSWER_TIMEOUT }); // cut again, at twice the tokens
+      await expect.poll(() => answer.locator('.status.cut-off').textContent()).toBe(`Cut off at ${2 * maxNewTokens} tokens`);
+      const after = await lastReplyDetails(page);
+      expect(after).toMatchObject({ continued: 1, tokens: 2 * maxNewTokens, visionRan: false, finishReason: 'length' });
+      // No re-prefill: the whole cache was kept, only the last sampled token fed.
+      expect(after.cachedTokens).toBe(Number(after.promptTokens) - 1);
+      expect(Number(after.promptTokens)).toBe(Number(before.promptTokens) + maxNewTokens);
+      await expect.poll(() => assistant(page).count()).toBe(2);
+    }
 
     // Reload: the chat and its image are still there, and the model is known to be here (the Cache API).
     await page.reload();
