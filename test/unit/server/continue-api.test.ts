@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatAnswerSchema, HistorySchema } from '../../../src/server/openapi';
 import type { ChatResponse, HistoryResponse } from '../../../src/chat/service';
 import { loadApiConfig } from '../../../src/server/config';
 import { startApiServer, type RunningApi } from '../../../src/server/node';
@@ -51,6 +53,9 @@ describe('REST API: Continue', () => {
     const prompt = Number(more.res.headers.get('x-glimpse-prompt-tokens'));
     expect(Number(more.res.headers.get('x-glimpse-cached-tokens'))).toBe(prompt - 1);
     const h = await history(id);
+    // As documented in /openapi.json (the schemas it is generated from).
+    expect(v.safeParse(ChatAnswerSchema, more.body).success).toBe(true);
+    expect(v.safeParse(HistorySchema, h).success).toBe(true);
     expect(h.length).toBe(2);
     expect(h.history[1]!.content).toEqual([{ type: 'text', text: more.body.response }]);
   });
