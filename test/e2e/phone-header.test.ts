@@ -84,20 +84,39 @@ describe('the status header on a phone', () => {
         const page = await context.newPage();
         await page.emulateMedia({ colorScheme: scheme, reducedMotion: 'reduce' });
         const tag = `issue23-${device}-${scheme}`;
+        // Short answers, so the first is cut at the limit (as a long answer is at 512 tokens).
+        await context.addInitScript(() => localStorage.setItem('glimpse:settings', JSON.stringify({ maxNewTokens: 24 })));
         await page.goto(`${app.baseUrl}?fake-engine&fake-cached&fake-download-ms=200&fake-token-ms=4`);
         await page.locator('chat-view chat-empty').waitFor();
         await shot(page, `${tag}-1-empty`);
         await page.locator('chat-composer textarea').fill('ما الذي في هذه الصورة؟ صف الألوان من فضلك.');
         await page.locator('chat-composer textarea').press('Enter');
-        await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 60_000 });
+        const answer = page.locator('message-item[role-name="assistant"]');
+        await answer.locator('button.regenerate').waitFor({ timeout: 60_000 });
         expect(await page.locator('message-item[role-name="user"] .user-text').evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
-        await page.locator('message-item[role-name="assistant"] button.regenerate').click();
-        await page.locator('message-item[role-name="assistant"] .versions .count', { hasText: '2/2' }).waitFor({ timeout: 60_000 });
-        await page.locator('message-item[role-name="assistant"] button.regenerate').waitFor({ timeout: 60_000 });
-        expect(await page.locator('message-item[role-name="assistant"] .details').textContent()).toMatch(/temperature 0\.7 · seed \d+/);
+        // Cut at the limit: marked, with Continue beside Copy and Regenerate.
+        expect(await answer.locator('.status.cut-off').textContent()).toBe('Cut off at 24 tokens');
+        await answer.locator('button.continue').waitFor();
+        await axeCheck(page, `${tag} cut-off answer`);
+        await shot(page, `${tag}-2-cut-off-continue`);
+        while (await answer.locator('button.continue').count()) {
+          await answer.locator('button.continue').click();
+          await answer.locator('button.regenerate').waitFor({ state: 'detached', timeout: 60_000 }).catch(() => undefined);
+          await answer.locator('button.regenerate').waitFor({ timeout: 60_000 });
+        }
+        // Each block of the answer takes its direction from its own text.
+        expect(await answer.locator('.md p').first().evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+        expect(await answer.locator('.md').textContent()).toContain('اسألني عن أي شيء آخر فيها.');
+        await page.locator('chat-view .scroller').evaluate((el) => (el.scrollTop = 0));
+        await axeCheck(page, `${tag} arabic answer`);
+        await shot(page, `${tag}-3-arabic-answer`);
+        await answer.locator('button.regenerate').click();
+        await answer.locator('.versions .count', { hasText: '2/2' }).waitFor({ timeout: 60_000 });
+        await answer.locator('button.regenerate').waitFor({ timeout: 60_000 });
+        expect(await answer.locator('.details').textContent()).toMatch(/temperature 0\.7 · seed \d+/);
         await page.locator('chat-composer textarea').fill('שאלה נוספת בעברית');
         await axeCheck(page, `${tag} rtl conversation`);
-        await shot(page, `${tag}-2-rtl-regenerated`);
+        await shot(page, `${tag}-4-rtl-regenerated`);
         await context.close();
       }
     }

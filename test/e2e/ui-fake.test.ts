@@ -176,6 +176,10 @@ describe.each([
         await page.waitForTimeout(150);
         await axeCheck(page, `${tag} conversation`);
         await shot(page, `${tag}-4-conversation`);
+        // The first photo, no longer in the model's context, with "Ask about this again".
+        await page.locator('message-item figure.out').first().evaluate((el) => el.scrollIntoView({ block: 'start' }));
+        await page.waitForTimeout(100);
+        await shot(page, `${tag}-4b-not-in-context`);
         await page.locator('chat-composer textarea').fill('');
 
         // Settings open.

@@ -292,6 +292,26 @@ export class FakeBackend implements ChatBackend {
   }
 }
 
+/** The canned answer in Arabic, for a question in Arabic (right-to-left text with code inside, as SmolVLM writes). */
+function arabicAnswer(q: string, image: boolean): string {
+  return [
+    `${image ? 'هذا ما أراه في **الصورة**: صورة اختبار صغيرة بألوان هادئة.' : 'متابعةً لحديثنا:'} سألت: «${q}».`,
+    '',
+    '- الموضوع الرئيسي قريب من المنتصف.',
+    '- الضوء يأتي من اليسار، والظلال ناعمة.',
+    '- الألوان: أزرق فاتح في الأعلى، وأخضر داكن في الأسفل.',
+    '',
+    'لتصغير صورة كهذه في بايثون:',
+    '',
+    '```python',
+    'from PIL import Image',
+    "Image.open('photo.jpg').resize((512, 512)).save('small.jpg')",
+    '```',
+    '',
+    'اسألني عن أي شيء آخر فيها.',
+  ].join('\n');
+}
+
 /** The image stage as the real engine reports it: the picture's tokens first, then its frames one by one. */
 async function framesOf(blob: Blob, detail: ImageDetail): Promise<number> {
   try {
@@ -306,6 +326,7 @@ async function framesOf(blob: Blob, detail: ImageDetail): Promise<number> {
 
 function cannedAnswer(question: string, image: boolean): string {
   const q = question.length > 80 ? `${question.slice(0, 79)}…` : question;
+  if (/[\u0600-\u06FF]/u.test(question)) return arabicAnswer(q, image);
   const intro = image
     ? 'Here is what I can see in **the photo**: a small test picture with soft colours.'
     : 'Following up on our conversation:';
