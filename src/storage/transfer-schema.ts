@@ -126,7 +126,10 @@ const MessageSchemaV2: v.GenericSchema<ExportedMessage, ImportedMessage> = v.pip
     version: v.optional(v.pipe(v.number(), v.integer('has an invalid "version"'), v.minValue(0, 'has an invalid "version"'))),
   }, 'is not an object'),
   v.check((m) => (m.version ?? 0) <= (m.versions?.length ?? 0),
-    (i) => `shows version ${String((i.input as { version?: number }).version)} of only ${(i.input as { versions?: unknown[] }).versions?.length ?? 0} others`),
+    (i) => {
+      const others = (i.input as { versions?: unknown[] }).versions?.length ?? 0;
+      return `has "version" ${String((i.input as { version?: number }).version)}, but its versions are numbered 0 to ${others}`;
+    }),
 );
 
 const sessionSchema = <M extends v.GenericSchema>(message: M) => v.strictObject({

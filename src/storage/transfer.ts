@@ -187,7 +187,8 @@ export async function prepareImport(file: Blob): Promise<PreparedImport> {
   if (!parsed.success) return fail(describe(parsed.issues[0]), { path: pathOf(parsed.issues[0]) });
   const sessions: PreparedSession[] = (parsed.output.sessions as ImportedSession[]).map((s) => ({
     ...s,
-    history: s.history.map((m) => ({ ...toTurn(m), status: m.status ?? 'complete' })),
+    // A version 1 file left out "complete"; a version 2 file writes every status a turn has.
+    history: s.history.map((m) => (version === 1 ? { ...toTurn(m), status: m.status ?? 'complete' } : toTurn(m))),
   }));
   const needed = new Set<string>();
   for (const session of sessions) {
