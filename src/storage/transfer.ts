@@ -183,7 +183,14 @@ export async function prepareImport(file: Blob): Promise<PreparedImport> {
     return fail('it is not JSON (is it a Glimpse export?).');
   }
   const { root, version } = checkTop(json);
-  const parsed = v.safeParse(FILE_SCHEMAS[version], root);
+  let parsed;
+  try {
+    parsed = v.safeParse(FILE_SCHEMAS[version], root);
+  } catch (err) {
+    // checkSize bounds the nesting far below what runs out of stack (800 levels ran in Node); this is the fence behind it.
+    if (err instanceof RangeError) return fail('it is nested too deeply to read.');
+    throw err;
+  }
   if (!parsed.success) return fail(describe(parsed.issues[0]), { path: pathOf(parsed.issues[0]) });
   const sessions: PreparedSession[] = (parsed.output.sessions as ImportedSession[]).map((s) => ({
     ...s,

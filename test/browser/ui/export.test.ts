@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredMessage } from '../../../src/chat/messages';
 import { textOf } from '../../../src/chat/messages';
-import { blobToBase64 } from '../../../src/storage/transfer';
+import { blobToBase64, MAX_DEPTH, prepareImport } from '../../../src/storage/transfer';
 import { $, $maybe, catchDownloads, filesOf, messageItems, mountApp, openStorage, pngFile, sessionItems, waitFor, type Mounted } from './helpers';
 
 let m: Mounted;
@@ -88,5 +88,14 @@ describe('export keeps everything', () => {
     expect(md).toContain('\n\nما هذا؟ \\<b\\>1\\</b\\>\n\n## Assistant · ');
     expect(md).toContain(`\n\n${response}\n`);
     expect($(transfer(storage), '.transfer-ok').textContent).toBe(`Exported “ما هذا؟ <b>1</b>” as ${downloads[0]!.name} (in your downloads).`);
+  });
+
+  it(`a file whose branches nest ${MAX_DEPTH} deep (the most an import takes) validates in the page without running out of stack`, async () => {
+    const T = '2026-01-01T00:00:00.000Z';
+    let turn: Record<string, unknown> = { role: 'user', content: [], timestamp: T };
+    for (let i = 0; i < MAX_DEPTH; i++) turn = { role: 'user', content: [], timestamp: T, versions: [{ content: [], timestamp: T, following: [turn] }], version: 1 };
+    const session = { session_id: 's-1', title: 't', created_at: T, updated_at: T, image_in_context: null, history: [turn] };
+    const prepared = await prepareImport(new Blob([JSON.stringify({ format: 'glimpse-export', version: 2, sessions: [session], images: {} })]));
+    expect(prepared.sessions[0]!.history).toHaveLength(1);
   });
 });
