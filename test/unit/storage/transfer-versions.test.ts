@@ -195,8 +195,8 @@ describe('versions in a file are checked as strictly as the rest', () => {
     expect(depth).toBe(MAX_DEPTH);
     expect(await refusal(fileOf([nested(MAX_DEPTH + 1)]))).toMatch(/versions nest more than 100 deep/);
     // Far deeper (written as text: JSON.stringify itself would run out of stack): a clear refusal, not a crash.
-    const open = `{"role":"user","content":[],"timestamp":"${T}","version":1,"versions":[{"content":[],"timestamp":"${T}","following":[`;
-    const deep = JSON.stringify(fileOf([])).replace('"history":[]', `"history":[${open.repeat(20_000)}${JSON.stringify(turn('x'))}${']}]}'.repeat(20_000)}]`);
+    const opening = `{"role":"user","content":[],"timestamp":"${T}","version":1,"versions":[{"content":[],"timestamp":"${T}","following":[`;
+    const deep = JSON.stringify(fileOf([])).replace('"history":[]', `"history":[${opening.repeat(20_000)}${JSON.stringify(turn('x'))}${']}]}'.repeat(20_000)}]`);
     expect(await refusal(deep)).toMatch(/nest more than 100 deep/);
   });
 
