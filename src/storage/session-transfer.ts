@@ -2,8 +2,9 @@
  * SessionStore's side of export and import: sessions with their pictures as an export file's content, and a
  * validated import written in one transaction. The file format and its validation live in transfer.ts.
  */
-import { nowIso, type StoredMessage } from '../chat/messages';
-import { DEFAULT_TITLE, preview } from '../chat/repository';
+import { nowIso, type BranchTurn, type StoredMessage } from '../chat/messages';
+import { DEFAULT_TITLE, imagesOf, preview, withBranchImages } from '../chat/repository';
+import { versionIndex } from '../chat/versions';
 import type { Database } from './db';
 import type { ImageRecord, SessionRecord } from './schema';
 import { guard, write } from './session-writes';
@@ -11,6 +12,7 @@ import {
   blobToBase64,
   EXPORT_FORMAT,
   EXPORT_VERSION,
+  picturesOf,
   toExportedMessage,
   type ExportedSession,
   type ExportFile,
@@ -35,14 +37,15 @@ export interface SessionReader {
   getImage(hash: string): Promise<ImageRecord | undefined>;
 }
 
-/** Sessions (all, or the given ids) with their images, as an export file's content. */
+/** Sessions (all, or the given ids) with their images (those in versions' branches too), as an export file's content. */
 export async function exportSessions(store: SessionReader, db: Database, ids?: string[]): Promise<ExportFile> {
   const all = ids ? await Promise.all(ids.map((id) => store.require(id))) : await guard(() => db.getAll('sessions'));
   const images: ExportFile['images'] = {};
   const sessions: ExportedSession[] = [];
   for (const s of all) {
     const history = await store.messages(s.id);
-    for (const hash of new Set(history.map((m) => m.imageHash).filter((h): h is string => !!h))) {
+    for (const hash of new Set(history.flatMap(picturesOf))) {
+      if (images[hash]) continue;
       const rec = await store.getImage(hash);
       if (rec) images[hash] = { type: rec.type, data: await blobToBase64(rec.blob) };
     }
@@ -59,10 +62,19 @@ export async function exportSessions(store: SessionReader, db: Database, ids?: s
   return { format: EXPORT_FORMAT, version: EXPORT_VERSION, exported_at: nowIso(), sessions, images };
 }
 
+/** What makes two transcripts the same one: each turn's role, time and versions (which shown, and when each was written). */
+const turnKey = (m: Pick<BranchTurn, 'role' | 'timestamp' | 'versions' | 'version'>): string =>
+  JSON.stringify([m.role, m.timestamp, versionIndex(m), (m.versions ?? []).map((x) => x.timestamp)]);
+
+function sameHistory(have: StoredMessage[], history: BranchTurn[]): boolean {
+  return have.length === history.length && have.every((m, i) => turnKey(m) === turnKey(history[i]!));
+}
+
 /**
  * Writes a validated import in one transaction (all or nothing). A session whose id already exists with
- * the same history is skipped, so importing a file twice does not duplicate; a different session under an
- * existing id is imported under a new id.
+ * the same history (versions included) is skipped, so importing a file twice does not duplicate; a
+ * different session under an existing id is imported under a new id. Messages get new ids; each keeps its
+ * versions and the pictures their branches refer to (`branchImages`, so the store keeps those pictures).
  */
 export async function importPrepared(db: Database, prepared: PreparedImport): Promise<ImportCounts & { changed: string[] }> {
   let imported = 0;
@@ -75,33 +87,18 @@ export async function importPrepared(db: Database, prepared: PreparedImport): Pr
     const images = tx.objectStore('images');
     for (const s of prepared.sessions) {
       let id = s.session_id;
-      const existing = await sessions.get(id);
-      if (existing) {
-        const have = await messages.getAll(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER]));
-        const same =
-          have.length === s.history.length &&
-          have.every((m, i) => m.timestamp === s.history[i]!.timestamp && m.role === s.history[i]!.role);
-        if (same) {
+      if (await sessions.get(id)) {
+        if (sameHistory(await messages.getAll(IDBKeyRange.bound([id, 0], [id, Number.MAX_SAFE_INTEGER])), s.history)) {
           skipped++;
           continue;
         }
         id = crypto.randomUUID();
       }
       const used = new Set<string>();
-      for (const [seq, m] of s.history.entries()) {
-        const stored: StoredMessage = {
-          id: crypto.randomUUID(),
-          sessionId: id,
-          seq,
-          role: m.role,
-          content: m.content,
-          timestamp: m.timestamp,
-          status: m.status ?? 'complete',
-          ...(m.image ? { imageHash: m.image } : {}),
-          ...(m.details ? { details: m.details } : {}),
-        };
-        await messages.add(stored);
-        if (m.image) used.add(m.image);
+      const stored = s.history.map((turn, seq): StoredMessage => withBranchImages({ ...turn, id: crypto.randomUUID(), sessionId: id, seq }));
+      for (const m of stored) {
+        await messages.add(m);
+        for (const hash of imagesOf(m)) used.add(hash);
       }
       if (s.image_in_context) used.add(s.image_in_context);
       for (const hash of used) {
@@ -111,17 +108,17 @@ export async function importPrepared(db: Database, prepared: PreparedImport): Pr
           newImages++;
         }
       }
-      const last = s.history[s.history.length - 1];
+      const last = stored.at(-1);
       await sessions.add({
         id,
         title: s.title || DEFAULT_TITLE,
         customTitle: !!s.custom_title,
         createdAt: s.created_at,
         updatedAt: s.updated_at,
-        messageCount: s.history.length,
-        nextSeq: s.history.length,
+        messageCount: stored.length,
+        nextSeq: stored.length,
         imageHash: s.image_in_context,
-        preview: last ? preview({ ...last, id: '', sessionId: id, seq: 0 }) : '',
+        preview: last ? preview(last) : '',
       });
       imported++;
       changed.push(id);

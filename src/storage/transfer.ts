@@ -1,102 +1,112 @@
 import * as v from 'valibot';
-import { IMAGE_HASH_PATTERN, SESSION_ID_PATTERN } from '../chat/ids';
 import { hashBlob } from '../chat/images';
-import type { MessageStatus, ReplyDetails, Role, StoredMessage } from '../chat/messages';
+import type { BranchTurn, MessageVersion, ReplyDetails, StoredMessage } from '../chat/messages';
+import { branchImages } from '../chat/versions';
 import { InvalidImportError } from '../errors';
+import {
+  describe,
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  FILE_SCHEMAS,
+  pathOf,
+  type ExportedMessage,
+  type ExportedVersion,
+  type ImportedMessage,
+  type ImportedSession,
+  type ImportedVersion,
+} from './transfer-schema';
 
 /**
  * Export and import of sessions as one JSON file, images included (base64 inside the file only; in the
  * database images stay Blobs). The history entries are the chat service's history format
- * (`{role, content, timestamp}`) plus optional bookkeeping. Import validates the whole file before
- * writing anything: a broken, foreign or partial file changes nothing and says what was wrong.
+ * (`{role, content, timestamp}`) plus bookkeeping: status, error, details, and every other version of a turn
+ * with the branch that followed it, so an export → import gives back exactly what was stored. Import
+ * validates the whole file before writing anything: a broken, foreign or partial file changes nothing and
+ * says what was wrong. The schema itself is in transfer-schema.ts.
  */
 
-export const EXPORT_FORMAT = 'glimpse-export';
-export const EXPORT_VERSION = 1;
+export { EXPORT_FORMAT, EXPORT_VERSION } from './transfer-schema';
+export type { ExportedMessage, ExportedSession, ExportedVersion, ExportFile } from './transfer-schema';
+
 /** Files larger than this are refused before parsing (a browser tab would struggle anyway). */
 export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
 const MAX_SESSIONS = 10_000;
-const MAX_MESSAGES = 100_000;
-
-const ROLES = ['user', 'assistant', 'system'] as const satisfies readonly Role[];
-const STATUSES = ['complete', 'streaming', 'stopped', 'error', 'interrupted'] as const satisfies readonly MessageStatus[];
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/bmp'] as const;
-
-/*
- * The file's schema. Objects are strict: a field this version does not know is refused with its path, not
- * carried into the database unchecked. Messages read after "session 1, message 2 …" (see describe()).
+/** Turns in all, those in branches included. */
+export const MAX_MESSAGES = 100_000;
+/** Other versions in all. */
+export const MAX_VERSIONS = 100_000;
+/**
+ * How deep branches may nest (a version's turns with versions of their own…). Real chats nest a few levels;
+ * the cap keeps a hostile file from running the recursive validation out of stack.
  */
-const timestamp = (name: string) => v.pipe(v.string(), v.regex(ISO, `has no valid ISO-8601 "${name}" timestamp`));
-// JSON writes a NaN or Infinity as null: such a figure is dropped, not a reason to refuse the file.
-const count = v.optional(v.pipe(v.nullable(v.number()), v.transform((n) => (n !== null && Number.isFinite(n) ? n : undefined))));
+export const MAX_DEPTH = 100;
 
-const DetailsSchema = v.strictObject({
-  model: v.string(), backend: v.string(), device: v.optional(v.string()), tokens: count, tokensPerSecond: count,
-  timeToFirstTokenMs: count, totalMs: count, imageTokens: count, promptTokens: count, cachedTokens: count,
-  visionRan: v.optional(v.boolean()), featuresReused: v.optional(v.boolean()),
-}, 'has invalid "details"');
-// The import accepts exactly what an export writes: this fails to compile when ReplyDetails changes alone.
-const sameDetails: [ReplyDetails, v.InferOutput<typeof DetailsSchema>] extends [v.InferOutput<typeof DetailsSchema>, ReplyDetails]
-  ? true : never = true;
-void sameDetails;
-
-const MessageSchema = v.strictObject({
-  role: v.picklist(ROLES, (i) => `has an unknown role "${String(i.input).slice(0, 40)}"`),
-  content: v.array(v.variant('type', [
-    v.strictObject({ type: v.literal('image') }),
-    v.strictObject({ type: v.literal('text'), text: v.string() }),
-  ], 'has a content part that is neither text nor image'), 'has no "content" list'),
-  timestamp: timestamp('timestamp'),
-  image: v.optional(v.pipe(v.string(), v.regex(IMAGE_HASH_PATTERN, 'has an invalid image reference'))),
-  // A turn that was streaming when exported is not streaming any more.
-  status: v.optional(v.pipe(v.picklist(STATUSES, 'has an unknown status'),
-    v.transform((st) => (st === 'streaming' ? 'interrupted' : st)))),
-  details: v.optional(DetailsSchema),
-}, 'is not an object');
-
-const SessionSchema = v.strictObject({
-  session_id: v.pipe(v.string('has no valid "session_id"'), v.regex(SESSION_ID_PATTERN, 'has no valid "session_id"')),
-  title: v.pipe(v.string('has no "title"'), v.transform((t) => t.slice(0, 200))),
-  custom_title: v.optional(v.boolean()),
-  created_at: timestamp('created_at'),
-  updated_at: timestamp('updated_at'),
-  image_in_context: v.nullable(v.pipe(v.string('has an invalid "image_in_context"'),
-    v.regex(IMAGE_HASH_PATTERN, 'has an invalid "image_in_context"'))),
-  history: v.array(MessageSchema, 'has no "history" list'),
-}, 'is not an object');
-
-const FileSchema = v.strictObject({
-  format: v.literal(EXPORT_FORMAT),
-  version: v.number(),
-  exported_at: v.optional(v.string()),
-  sessions: v.array(SessionSchema),
-  images: v.record(v.string(), v.strictObject({
-    type: v.pipe(v.string(), v.check((t) => (IMAGE_TYPES as readonly string[]).includes(t),
-      (i) => `has the unsupported type "${String(i.input).slice(0, 60)}"`)),
-    data: v.string(),
-  }, 'is not an image {type, data}')),
-});
-
-/** What an export writes (a streaming turn may still say so; the import reads it as interrupted). */
-export type ExportedMessage = v.InferInput<typeof MessageSchema>;
-export type ExportedSession = v.InferInput<typeof SessionSchema>;
-export type ExportFile = v.InferInput<typeof FileSchema>;
-/** A session as an import reads it: checked, titles cut to 200 characters, no turn left streaming. */
-export type ImportedSession = v.InferOutput<typeof SessionSchema>;
+/** A session ready to be written: its transcript as the store keeps turns (ids and places are the store's). */
+export interface PreparedSession extends Omit<ImportedSession, 'history'> {
+  history: BranchTurn[];
+}
 
 /** A validated import, ready to be written in one transaction. */
 export interface PreparedImport {
-  sessions: ImportedSession[];
+  sessions: PreparedSession[];
   images: Map<string, Blob>;
 }
 
-export function toExportedMessage(m: StoredMessage): ExportedMessage {
+/** A stored message (or a turn in a branch) as the file holds it: every field it has, nothing else. */
+export function toExportedMessage(m: BranchTurn): ExportedMessage {
   const out: ExportedMessage = { role: m.role, content: m.content, timestamp: m.timestamp };
   if (m.imageHash) out.image = m.imageHash;
-  if (m.status && m.status !== 'complete') out.status = m.status;
+  if (m.status) out.status = m.status;
+  if (m.error) out.error = { name: m.error.name, message: m.error.message };
   if (m.details) out.details = m.details;
+  if (m.versions) out.versions = m.versions.map(toExportedVersion);
+  if (m.version !== undefined) out.version = m.version;
   return out;
+}
+
+function toExportedVersion(ver: MessageVersion): ExportedVersion {
+  const out: ExportedVersion = { content: ver.content, timestamp: ver.timestamp };
+  if (ver.status) out.status = ver.status;
+  if (ver.error) out.error = { name: ver.error.name, message: ver.error.message };
+  if (ver.details) out.details = ver.details;
+  if (ver.following) out.following = ver.following.map(toExportedMessage);
+  return out;
+}
+
+/** Every picture a stored message refers to: its own and those in its versions' branches. */
+export function picturesOf(m: Pick<StoredMessage, 'imageHash' | 'versions' | 'branchImages'>): string[] {
+  return [...new Set([...(m.imageHash ? [m.imageHash] : []), ...(m.branchImages ?? []), ...branchImages(m.versions)])];
+}
+
+/** Drops the figures the file had as null (see `count` in the schema). */
+function cleanDetails(d: ReplyDetails): ReplyDetails {
+  return Object.fromEntries(Object.entries(d).filter(([, x]) => x !== undefined)) as unknown as ReplyDetails;
+}
+
+/** A checked turn as the store keeps it. */
+function toTurn(m: ImportedMessage): BranchTurn {
+  return {
+    role: m.role,
+    content: m.content,
+    timestamp: m.timestamp,
+    ...(m.image ? { imageHash: m.image } : {}),
+    ...(m.status ? { status: m.status } : {}),
+    ...(m.error ? { error: m.error } : {}),
+    ...(m.details ? { details: cleanDetails(m.details) } : {}),
+    ...(m.versions ? { versions: m.versions.map(toVersion) } : {}),
+    ...(m.version !== undefined ? { version: m.version } : {}),
+  };
+}
+
+function toVersion(ver: ImportedVersion): MessageVersion {
+  return {
+    content: ver.content,
+    timestamp: ver.timestamp,
+    ...(ver.status ? { status: ver.status } : {}),
+    ...(ver.error ? { error: ver.error } : {}),
+    ...(ver.details ? { details: cleanDetails(ver.details) } : {}),
+    ...(ver.following ? { following: ver.following.map(toTurn) } : {}),
+  };
 }
 
 export async function blobToBase64(blob: Blob): Promise<string> {
@@ -119,7 +129,50 @@ const fail = (message: string, data: Record<string, unknown> = {}): never => {
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
-/** Parses and checks an export file completely; throws InvalidImportError naming the first problem. */
+/**
+ * Counts the turns and versions and how deep branches nest, without recursion, before the (recursive)
+ * validation runs: a hostile file is refused here, whatever its shape.
+ */
+function checkSize(sessions: unknown[]): void {
+  let turns = 0;
+  let versions = 0;
+  const lists: [unknown[], number][] = [];
+  for (const s of sessions) if (isObject(s) && Array.isArray(s.history)) lists.push([s.history, 0]);
+  for (let next = lists.pop(); next; next = lists.pop()) {
+    const [list, depth] = next;
+    turns += list.length;
+    if (turns > MAX_MESSAGES) fail(`it has more than ${MAX_MESSAGES} messages (versions and branches included).`);
+    for (const turn of list) {
+      if (!isObject(turn) || !Array.isArray(turn.versions)) continue;
+      versions += turn.versions.length;
+      if (versions > MAX_VERSIONS) fail(`it has more than ${MAX_VERSIONS} message versions.`);
+      for (const ver of turn.versions) {
+        if (!isObject(ver) || !Array.isArray(ver.following)) continue;
+        if (depth >= MAX_DEPTH) fail(`its message versions nest more than ${MAX_DEPTH} deep.`);
+        lists.push([ver.following, depth + 1]);
+      }
+    }
+  }
+}
+
+/** The parsed JSON's top level, checked before the schema runs (format, version, sizes). */
+function checkTop(json: unknown): { root: Record<string, unknown>; version: 1 | 2 } {
+  if (!isObject(json) || json.format !== EXPORT_FORMAT) fail('it is not a Glimpse export (the "format" field is missing or different).');
+  const root = json as Record<string, unknown>;
+  const version = root.version;
+  if (typeof version !== 'number' || version > EXPORT_VERSION) {
+    fail(`it was written by a newer Glimpse (format version ${String(version)}); update the app first.`);
+  }
+  if (version !== 1 && version !== 2) return fail(`its format version ${String(version)} is not one Glimpse ever wrote.`);
+  if (!Array.isArray(root.sessions)) fail('"sessions" is not a list.');
+  if (!isObject(root.images)) fail('"images" is missing.');
+  const sessions = root.sessions as unknown[];
+  if (sessions.length > MAX_SESSIONS) fail(`it has ${sessions.length} sessions; at most ${MAX_SESSIONS} can be imported at once.`);
+  checkSize(sessions);
+  return { root, version };
+}
+
+/** Parses and checks an export file (format version 1 or 2) completely; throws InvalidImportError naming the first problem. */
 export async function prepareImport(file: Blob): Promise<PreparedImport> {
   if (file.size === 0) fail('it is empty.');
   if (file.size > MAX_IMPORT_BYTES) fail(`it is ${Math.ceil(file.size / 2 ** 20)} MB, over the ${MAX_IMPORT_BYTES / 2 ** 20} MB limit.`);
@@ -129,71 +182,43 @@ export async function prepareImport(file: Blob): Promise<PreparedImport> {
   } catch {
     return fail('it is not JSON (is it a Glimpse export?).');
   }
-  if (!isObject(json) || json.format !== EXPORT_FORMAT) fail('it is not a Glimpse export (the "format" field is missing or different).');
-  const root = json as Record<string, unknown>;
-  if (typeof root.version !== 'number' || root.version > EXPORT_VERSION) {
-    fail(`it was written by a newer Glimpse (format version ${String(root.version)}); update the app first.`);
+  const { root, version } = checkTop(json);
+  let parsed;
+  try {
+    parsed = v.safeParse(FILE_SCHEMAS[version], root);
+  } catch (err) {
+    // checkSize bounds the nesting far below what runs out of stack (800 levels ran in Node); this is the fence behind it.
+    if (err instanceof RangeError) return fail('it is nested too deeply to read.');
+    throw err;
   }
-  if (!Array.isArray(root.sessions)) fail('"sessions" is not a list.');
-  if (!isObject(root.images)) fail('"images" is missing.');
-  const sessions = root.sessions as unknown[];
-  if (sessions.length > MAX_SESSIONS) fail(`it has ${sessions.length} sessions; at most ${MAX_SESSIONS} can be imported at once.`);
-
-  const total = sessions.reduce<number>((n, x) => n + (isObject(x) && Array.isArray(x.history) ? x.history.length : 0), 0);
-  if (total > MAX_MESSAGES) fail(`it has more than ${MAX_MESSAGES} messages.`);
-
-  const parsed = v.safeParse(FileSchema, root);
   if (!parsed.success) return fail(describe(parsed.issues[0]), { path: pathOf(parsed.issues[0]) });
-  const checked = parsed.output.sessions;
+  const sessions: PreparedSession[] = (parsed.output.sessions as ImportedSession[]).map((s) => ({
+    ...s,
+    // A version 1 file left out "complete"; a version 2 file writes every status a turn has.
+    history: s.history.map((m) => (version === 1 ? { ...toTurn(m), status: m.status ?? 'complete' } : toTurn(m))),
+  }));
   const needed = new Set<string>();
-  for (const session of checked) {
+  for (const session of sessions) {
     if (session.image_in_context) needed.add(session.image_in_context);
-    for (const m of session.history) if (m.image) needed.add(m.image);
+    for (const m of session.history) for (const hash of picturesOf(m)) needed.add(hash);
   }
-  const rawImages = parsed.output.images;
+  return { sessions, images: await readImages(needed, parsed.output.images) };
+}
+
+/** The pictures the history refers to, each checked against its hash. */
+async function readImages(needed: Set<string>, raw: Record<string, { type: string; data: string }>): Promise<Map<string, Blob>> {
   const images = new Map<string, Blob>();
   for (const hash of needed) {
-    const img = rawImages[hash];
+    const img = raw[hash];
     if (!img) return fail(`an image the history refers to is missing (${hash.slice(0, 12)}…). Export again with images.`, { hash });
-    const { data, type } = img;
     let blob: Blob;
     try {
-      blob = base64ToBlob(data, type);
+      blob = base64ToBlob(img.data, img.type);
     } catch {
       return fail(`an image (${hash.slice(0, 12)}…) is not valid base64.`);
     }
     if ((await hashBlob(blob)) !== hash) fail(`an image (${hash.slice(0, 12)}…) does not match its checksum; the file is damaged.`);
     images.set(hash, blob);
   }
-  return { sessions: checked, images };
-}
-
-/** `sessions[0].history[1].role` from a valibot issue's path. */
-function pathOf(issue: v.BaseIssue<unknown>): string {
-  let out = '';
-  for (const item of issue.path ?? []) {
-    const key = (item as { key: unknown }).key;
-    out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
-  }
-  return out;
-}
-
-/**
- * "session 1, message 2 has an unknown role "wizard" (sessions[0].history[1].role)." for a person, with the
- * path of the field at fault for whoever fixes the file.
- */
-function describe(issue: v.BaseIssue<unknown>): string {
-  const path = issue.path ?? [];
-  const keys = path.map((p) => (p as { key: unknown }).key);
-  let where = 'the file';
-  if (keys[0] === 'sessions' && typeof keys[1] === 'number') {
-    where = `session ${keys[1] + 1}`;
-    if (keys[2] === 'history' && typeof keys[3] === 'number') where += `, message ${keys[3] + 1}`;
-  } else if (keys[0] === 'images' && typeof keys[1] === 'string') {
-    where = `an image (${keys[1].slice(0, 12)}…)`;
-  }
-  const last = path.at(-1) as { origin?: string; key?: unknown } | undefined;
-  const unknownField = issue.expected === 'never' && last?.origin === 'key';
-  const what = unknownField ? `has a field this version does not know, "${String(last.key).slice(0, 60)}"` : issue.message;
-  return `${where} ${what} (${pathOf(issue) || 'top level'}).`;
+  return images;
 }

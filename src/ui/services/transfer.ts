@@ -1,3 +1,5 @@
+import { SessionNotFoundError } from '../../errors';
+import { chatMarkdown } from '../../storage/markdown-export';
 import type { ChatArchive } from '../../storage/session-transfer';
 import { prepareImport } from '../../storage/transfer';
 import { isoDay } from '../format';
@@ -19,21 +21,19 @@ export interface ImportResult {
   images: number;
 }
 
-function slug(title: string): string {
-  return (
-    title
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 40)
-      .replace(/-+$/, '') || 'chat'
-  );
+/**
+ * A title as part of a file name: letters (any script, with their marks) and digits, the rest one `-`, at
+ * most 40 characters. Nothing a file system or a shell treats specially (/ \ : * ? " < > | . spaces) is left, nor
+ * the invisible controls that can make a name read backwards.
+ */
+export function slug(title: string): string {
+  const words = title.normalize('NFC').toLowerCase().replace(/[^\p{L}\p{M}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');
+  return [...words].slice(0, 40).join('').replace(/-+$/, '') || 'chat';
 }
 
-/** `glimpse-chats-YYYY-MM-DD.json` for all chats, `glimpse-chat-<title>-YYYY-MM-DD.json` for one. */
-export function exportFileName(date = new Date(), title?: string): string {
-  return title === undefined ? `glimpse-chats-${isoDay(date)}.json` : `glimpse-chat-${slug(title)}-${isoDay(date)}.json`;
+/** `glimpse-chats-YYYY-MM-DD.json` for all chats, `glimpse-chat-<title>-YYYY-MM-DD.json` (or `.md`) for one. */
+export function exportFileName(date = new Date(), title?: string, extension: 'json' | 'md' = 'json'): string {
+  return title === undefined ? `glimpse-chats-${isoDay(date)}.${extension}` : `glimpse-chat-${slug(title)}-${isoDay(date)}.${extension}`;
 }
 
 /** All chats (no ids) or the given ones, as a JSON file with their images. */
@@ -42,6 +42,15 @@ export async function exportChats(store: ChatArchive, ids?: string[], date = new
   const blob = new Blob([JSON.stringify(file)], { type: 'application/json' });
   const title = ids?.length === 1 ? (file.sessions[0]?.title ?? 'chat') : undefined;
   return { blob, name: exportFileName(date, title), sessions: file.sessions.length };
+}
+
+/** One chat, the branch on screen, as a self-contained Markdown file (pictures as data URLs). */
+export async function exportChatMarkdown(store: ChatArchive, id: string, date = new Date()): Promise<ExportedChats & { title: string }> {
+  const file = await store.exportSessions([id]);
+  const session = file.sessions[0];
+  if (!session) throw new SessionNotFoundError('This chat no longer exists.', { id });
+  const blob = new Blob([chatMarkdown(session, file.images)], { type: 'text/markdown;charset=utf-8' });
+  return { blob, name: exportFileName(date, session.title, 'md'), sessions: 1, title: session.title };
 }
 
 /** Hands a file to the browser's downloads (an <a download> on a Blob URL, freed a minute later). */

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { ChatService } from '../../../src/chat/service';
 import { SessionStore } from '../../../src/storage/sessions';
 import type { AppRoot } from '../../../src/ui/app-root';
@@ -189,4 +190,29 @@ export async function newChat(m: Mounted, text: string): Promise<void> {
   await send(m.root, text);
   await settled(m);
   await waitFor(() => sessionTitles(m.root).includes(text), 3000, `“${text}” in the list`);
+}
+
+/** Opens Settings → Storage & models. */
+export async function openStorage(root: Element): Promise<HTMLElementTagNameMap['storage-panel']> {
+  $(root, 'header button.settings').click();
+  const panel = await waitFor(() => $maybe(root, 'settings-panel'), 5000, 'the settings dialog');
+  await waitFor(() => $maybe(panel, 'dialog[open]'), 3000, 'the dialog');
+  $(panel, '#tab-storage').click();
+  const storage = await waitFor(() => $maybe<HTMLElementTagNameMap['storage-panel']>(panel, 'storage-panel')?.shadowRoot && $(panel, 'storage-panel'), 5000, 'the storage tab');
+  expect($(panel, '#tab-storage').getAttribute('aria-selected')).toBe('true');
+  return storage as HTMLElementTagNameMap['storage-panel'];
+}
+
+/** Catches the <a download> an export clicks, instead of a real download; `onCleanup` gets the undo. */
+export function catchDownloads(onCleanup: (undo: () => void) => void): { name: string; href: string }[] {
+  const seen: { name: string; href: string }[] = [];
+  const original = HTMLAnchorElement.prototype.click;
+  HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
+    if (this.download) seen.push({ name: this.download, href: this.href });
+    else original.call(this);
+  };
+  onCleanup(() => {
+    HTMLAnchorElement.prototype.click = original;
+  });
+  return seen;
 }

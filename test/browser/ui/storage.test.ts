@@ -11,7 +11,7 @@ import { CACHE_NAME, requiredFiles } from '../../../src/engine/model-files';
 import { SessionStore } from '../../../src/storage/sessions';
 import { prepareImport } from '../../../src/storage/transfer';
 import { FakeBackend, FakeEngine } from '../../../src/ui/dev/fake-engine';
-import { $, $all, $maybe, messageItems, mountApp, pngFile, send, settled, waitFor, type Mounted } from './helpers';
+import { $, $all, $maybe, catchDownloads, messageItems, mountApp, openStorage, pngFile, send, settled, waitFor, type Mounted } from './helpers';
 
 let m: Mounted;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -22,16 +22,6 @@ afterEach(async () => {
 
 const FAKE_URL = 'https://huggingface.co/acme/tiny/resolve/main/onnx/x.onnx';
 const FAKE_BYTES = 3_000_000; // "3.0 MB": sizes are shown in decimal units, as the hub shows them
-
-async function openStorage(): Promise<HTMLElementTagNameMap['storage-panel']> {
-  $(m.root, 'header button.settings').click();
-  const panel = await waitFor(() => $maybe(m.root, 'settings-panel'), 5000, 'the settings dialog');
-  await waitFor(() => $maybe(panel, 'dialog[open]'), 3000, 'the dialog');
-  $(panel, '#tab-storage').click();
-  const storage = await waitFor(() => $maybe<HTMLElementTagNameMap['storage-panel']>(panel, 'storage-panel')?.shadowRoot && $(panel, 'storage-panel'), 5000, 'the storage tab');
-  expect($(panel, '#tab-storage').getAttribute('aria-selected')).toBe('true');
-  return storage as HTMLElementTagNameMap['storage-panel'];
-}
 
 const manager = (s: Element) => $(s, 'model-manager');
 const transfer = (s: Element) => $(s, 'transfer-panel');
@@ -46,20 +36,6 @@ async function seedChat(store: SessionStore, title: string) {
   return s.id;
 }
 
-/** Catches the <a download> the export clicks, instead of a real download. */
-function catchDownloads(): { name: string; href: string }[] {
-  const seen: { name: string; href: string }[] = [];
-  const original = HTMLAnchorElement.prototype.click;
-  HTMLAnchorElement.prototype.click = function (this: HTMLAnchorElement) {
-    if (this.download) seen.push({ name: this.download, href: this.href });
-    else original.call(this);
-  };
-  cleanups.push(() => {
-    HTMLAnchorElement.prototype.click = original;
-  });
-  return seen;
-}
-
 function pick(input: HTMLInputElement, ...files: File[]) {
   const dt = new DataTransfer();
   for (const f of files) dt.items.add(f);
@@ -70,7 +46,7 @@ function pick(input: HTMLInputElement, ...files: File[]) {
 describe('Settings → Storage & models', () => {
   it('shows storage used and available with a bar, and asks for persistent storage', async () => {
     m = await mountApp();
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     const used = await waitFor(() => $maybe(storage, '.used')?.textContent, 5000, 'the figures');
     expect(used).toMatch(/\d(\.\d)? (B|kB|MB|GB) used/);
     expect($(storage, '.quota').textContent).toMatch(/available of \d+(\.\d)? (MB|GB)/);
@@ -91,7 +67,7 @@ describe('Settings → Storage & models', () => {
     await cache.put(FAKE_URL, new Response(new Uint8Array(FAKE_BYTES), { headers: { 'content-length': String(FAKE_BYTES) } }));
     cleanups.push(async () => void (await cache.delete(FAKE_URL)));
     m = await mountApp();
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     const row = await waitFor(() => $maybe(manager(storage), 'li[data-model="acme/tiny"]'), 5000, 'the cached model');
     expect(row.querySelector('.name')?.textContent).toBe('tiny');
     expect(row.querySelector('.size')?.textContent).toBe('3.0 MB');
@@ -118,7 +94,7 @@ describe('Settings → Storage & models', () => {
     await cache.put(url, new Response(new Uint8Array(1024), { headers: { 'content-length': '1024' } }));
     cleanups.push(async () => void (await cache.delete(url)));
     m = await mountApp();
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     const row = await waitFor(() => $maybe(manager(storage), 'li[data-model="HuggingFaceTB/SmolVLM-256M-Instruct"]'), 5000, 'the model');
     expect(row.querySelector('.meta')?.textContent).toContain('in use');
     row.querySelector<HTMLButtonElement>('button.delete')!.click();
@@ -130,14 +106,14 @@ describe('Settings → Storage & models', () => {
     m = await mountApp();
     const a = await seedChat(m.store, 'Harbour');
     await seedChat(m.store, 'Garden');
-    const downloads = catchDownloads();
+    const downloads = catchDownloads((c) => cleanups.push(c));
     // Open a chat, so “Export this chat” is offered.
     await waitFor(() => $all(m.root, ['session-list'], 'session-item').length === 2, 3000, 'the chats');
     const item = $all<HTMLElementTagNameMap['session-item']>(m.root, ['session-list'], 'session-item').find((i) => i.session?.id === a)!;
     $(item, 'button.open').click();
     await waitFor(() => m.root.sessionId === a, 3000, 'the chat to open');
 
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     $(transfer(storage), 'button.export-all').click();
     await waitFor(() => downloads.length === 1, 5000, 'the export');
     expect(downloads[0]!.name).toMatch(/^glimpse-chats-\d{4}-\d{2}-\d{2}\.json$/);
@@ -158,7 +134,7 @@ describe('Settings → Storage & models', () => {
     m = await mountApp();
     await seedChat(m.store, 'Harbour');
     const before = await m.store.list();
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     const t = transfer(storage);
     const good = await m.store.exportSessions();
     good.sessions[0]!.history[1]!.role = 'wizard' as 'user';
@@ -180,7 +156,7 @@ describe('Settings → Storage & models', () => {
     await seedChat(m.store, 'Garden');
     const file = new File([JSON.stringify(await m.store.exportSessions())], 'backup.json', { type: 'application/json' });
     await m.store.delete(a);
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     const t = transfer(storage);
     pick($<HTMLInputElement>(t, '#import-file'), file);
     await waitFor(() => $(t, '.transfer-ok').textContent === 'Imported 1 chat, skipped 1 already here.', 5000, 'the result');
@@ -196,7 +172,7 @@ describe('Settings → Storage & models', () => {
 
   it('a model folder without the files this device needs names them; a complete one becomes the selected model', async () => {
     m = await mountApp();
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     const mm = manager(storage);
     const folderFile = (path: string, body = '{}') => {
       const f = new File([body], path.split('/').pop()!);
@@ -249,7 +225,7 @@ describe('Settings → Storage & models', () => {
     await waitFor(() => $maybe(m.root, 'model-status', 'button.download'), 3000, 'Download now');
     $(m.root, 'model-status', 'button.download').click();
     await waitFor(() => m.engine.status.state === 'error', 5000, 'the failure');
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     const mm = manager(storage);
     expect($(mm, '#host-help').textContent).toContain('{owner}/{name}/resolve/main/{file}');
     expect($(mm, '#host-help').textContent).toContain('no reload needed');
@@ -267,7 +243,7 @@ describe('Settings → Storage & models', () => {
 
   it('shows the model worker’s memory now and at rest, and that it was given back', async () => {
     m = await mountApp();
-    const storage = await openStorage();
+    const storage = await openStorage(m.root);
     const view = () => $maybe(storage, 'engine-memory');
     expect(view()?.shadowRoot?.textContent?.trim() ?? '').toBe(''); // nothing read yet: nothing shown
     const MB = 1e6;

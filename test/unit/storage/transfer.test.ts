@@ -47,6 +47,23 @@ describe('export → delete → import', () => {
     expect(prepared.sessions[0]!.history[1]!.details?.tokensPerSecond).toBeUndefined();
   });
 
+  it('a sampled, cut-off answer imports (details the export writes are details the import knows), and an error keeps its error', async () => {
+    const store = await open();
+    const s = await store.create({ title: 'Sampled' });
+    await store.append(s.id, { role: 'user', content: makeContent('Tell a story', false), timestamp: nowIso(), status: 'complete' });
+    const details = { model: 'm', backend: 'local', tokens: 8, temperature: 0.7, seed: 42, finishReason: 'length' as const, continued: 1 };
+    await store.append(s.id, { role: 'assistant', content: makeContent('Once upon', false), timestamp: nowIso(), status: 'complete', details });
+    await store.append(s.id, { role: 'user', content: makeContent('Again', false), timestamp: nowIso(), status: 'complete' });
+    const error = { name: 'EngineError', message: 'The model stopped working.' };
+    await store.append(s.id, { role: 'assistant', content: makeContent('Half', false), timestamp: nowIso(), status: 'error', error });
+    const file = await store.exportSessions();
+    await store.delete(s.id);
+    await store.importPrepared(await prepareImport(asFile(file)));
+    const back = await store.messages(s.id);
+    expect(back[1]!.details).toEqual(details);
+    expect(back[3]).toMatchObject({ status: 'error', error });
+  });
+
   it('importing the same file twice does not duplicate', async () => {
     const { store } = await seeded();
     const file = asFile(await store.exportSessions());
