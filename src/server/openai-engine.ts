@@ -12,7 +12,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { BackendRequest, BackendResult, ChatBackend, GenerationSettings } from '../chat/backend';
 import { continuationPrefix } from '../chat/continue';
-import { textOf } from '../chat/messages';
+import { makeContent, textOf } from '../chat/messages';
 import { GenerationAbortedError, isError } from '../errors';
 import { withRetries, type RetryPolicy } from '../remote/retry';
 import { completionParams, readChunks, StreamedAnswer, streamTimings } from '../remote/stream';
@@ -57,7 +57,7 @@ function engineParams(model: string, req: BackendRequest, imageUrl: string | und
 function continuedRequest(req: BackendRequest): BackendRequest {
   const last = req.messages.at(-1);
   if (!req.continueAnswer || !last) return req;
-  return { ...req, messages: [...req.messages.slice(0, -1), { ...last, content: [{ type: 'text', text: soFar(req)! }] }] };
+  return { ...req, messages: [...req.messages.slice(0, -1), { ...last, content: makeContent(soFar(req)!, false) }] };
 }
 
 /** The answer Continue extends, or undefined for a new answer. */
