@@ -69,7 +69,7 @@ describe('the engine worker in real Chromium', () => {
     }
   }, 600_000);
 
-  it('WebGPU on SwiftShader (fp32 + q4 files): streams, follow-up and regenerate from the GPU-held cache equal a fresh start', async () => {
+  it('WebGPU on SwiftShader (fp32 + q4 files): streams, Continue, follow-up and regenerate from the GPU-held cache equal a fresh start', async () => {
     // SwiftShader runs WebGPU on the CPU, slowly: four short generations, each one that matters compared.
     // Two tokens each: the first is the prefill over the reused (or cut) GPU-held cache, the second a decode
     // step on the cache that prefill extended; later tokens would repeat that step, at 14-17 s a step on
@@ -94,6 +94,12 @@ describe('the engine worker in real Chromium', () => {
       const t1 = await cached.generate(input(first, img), { onToken: (t) => tokens.push(t) });
       expect(t1.stats).toMatchObject({ device: 'webgpu', tokens: 2 });
       expect(tokens.join('').trim()).toBe(t1.text.trim());
+      expect(t1.stats.finishReason).toBe('length');
+      // Continue from the GPU-held cache: all of it kept (only the last sampled token fed), the same answer grown.
+      const more = await cached.generate({ ...input([...first, assistant(t1.text)], img), continueAnswer: true });
+      expect(more.stats).toMatchObject({ tokens: 2, visionRan: false, promptTokens: t1.stats.promptTokens + 2 });
+      expect(more.stats.cachedTokens).toBe(more.stats.promptTokens - 1);
+      expect(more.text.startsWith(t1.text)).toBe(true);
       const follow = [...first, assistant(t1.text), user('More?')];
       const t2 = await cached.generate(input(follow, img));
       expect(pictureCached(t2.stats)).toBe(true);
