@@ -110,7 +110,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const body = await res.json().catch(() => null) as
-    | { response?: string; conversation_history?: unknown[]; model_used?: string; error?: { message?: string; param?: string | null } }
+    | { response?: string; conversation_history?: unknown[]; model_used?: string; finish_reason?: string;
+      error?: { message?: string; param?: string | null } }
     | null;
   if (io.signal?.aborted) return stopped(io);
   if (!res.ok || body === null || typeof body.response !== 'string') {
@@ -119,6 +120,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   io.out(body.response);
+  // On stderr, so a script reading the answer from stdout gets the answer alone.
+  if (body.finish_reason === 'length') io.err('(The answer was cut at the proxy\'s token limit, GLIMPSE_MAX_TOKENS: ask it to go on.)');
   if (values.history !== undefined) {
     // Write then rename so an interrupted write never leaves half a conversation.
     const tmp = `${values.history}.tmp-${process.pid}`;

@@ -202,11 +202,14 @@ export function createProxyApp(config: ProxyConfig, deps: ProxyDeps = {}): HttpA
         model, messages, max_tokens: config.limits.maxTokens, ...(temperature === undefined ? {} : { temperature }),
       }, c.req.raw.signal);
       const response = completion.choices[0]?.message.content ?? '';
+      const finish = completion.choices[0]?.finish_reason;
       answered(started, history.length + 2, completion.usage);
       return jsonResponse(200, {
         response,
         conversation_history: [...history, { role: 'user', content: message }, { role: 'assistant', content: response }],
         model_used: completion.model || model,
+        // 'length': GLIMPSE_MAX_TOKENS cut the answer (OpenAI's finish_reason, passed on).
+        ...(finish === 'length' || finish === 'stop' ? { finish_reason: finish } : {}),
       });
     } catch (err) {
       throw failure('/chat', err);

@@ -9,7 +9,10 @@ import type { ProxyConfig } from './config';
 import { schemasFor } from './validate';
 
 const Turn = v.object({ role: v.picklist(['system', 'user', 'assistant']), content: v.string() });
-export const ProxyChatAnswerSchema = v.object({ response: v.string(), conversation_history: v.array(Turn), model_used: v.string() });
+export const ProxyChatAnswerSchema = v.object({
+  response: v.string(), conversation_history: v.array(Turn), model_used: v.string(),
+  finish_reason: v.optional(v.pipe(v.picklist(['stop', 'length']), v.description('"length": the answer was cut at GLIMPSE_MAX_TOKENS.'))),
+});
 export const ResetSchema = v.object({ message: v.string(), conversation_history: v.array(Turn) });
 export const ProxyHealthSchema = v.object({
   status: v.literal('ok'), default_model: v.string(), models: v.array(v.string()), image_models: v.array(v.string()),

@@ -43,6 +43,21 @@ describe('npm run chat', () => {
     expect(b.stderr.join('\n')).toMatch(new RegExp(`model: ${OTHER_MODEL}`));
   });
 
+  it('says on stderr when the proxy\'s token limit cut the answer; stdout has the answer alone', async () => {
+    const cut = await startStack({ GLIMPSE_MAX_TOKENS: '3' });
+    try {
+      const a = io();
+      expect(await runCli(['--message', 'a long poster brief', '--proxy', cut.proxy.url], a)).toBe(0);
+      expect(a.stdout).toEqual(['You said: a ']);
+      expect(a.stderr).toContain('(The answer was cut at the proxy\'s token limit, GLIMPSE_MAX_TOKENS: ask it to go on.)');
+      const b = io();
+      expect(await runCli(['--message', 'hi', '--proxy', cut.proxy.url], b)).toBe(0);
+      expect(b.stderr.join('\n')).not.toContain('token limit');
+    } finally {
+      await cut.close();
+    }
+  });
+
   it('reads the proxy URL from GLIMPSE_PROXY_URL and accepts {conversation_history: [...]} files', async () => {
     const file = join(dir, 'wrapped.json');
     await writeFile(file, JSON.stringify({ conversation_history: [{ role: 'user', content: 'earlier' }] }));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_GENERATION, type BackendRequest, type TokenEvent } from '../../../src/chat/backend';
+import { DEFAULT_GENERATION, type BackendRequest, type ChatBackend, type TokenEvent } from '../../../src/chat/backend';
 import { makeContent, type ChatMessage } from '../../../src/chat/messages';
 import {
   GenerationAbortedError, isError, RemoteRateLimitedError, RemoteRequestError, RemoteUnavailableError,
@@ -49,6 +49,16 @@ describe('RemoteBackend through the real proxy', () => {
     const b = new RemoteBackend({ proxyUrl: s.proxy.url });
     expect(b.id).toBe('remote');
     expect(b.acceptsImages).toBe(false);
+  });
+
+  it('marks an answer cut at max_tokens, and cannot continue one (OpenAI\'s API starts a new answer)', async () => {
+    const b = new RemoteBackend({ proxyUrl: s.proxy.url });
+    const cut = await b.generate(request([msg('user', 'one two three four five')], {}, { maxNewTokens: 3 }));
+    expect(cut.text).toBe('You said: one ');
+    expect(cut.details).toMatchObject({ finishReason: 'length' });
+    const whole = await b.generate(request([msg('user', 'hi')]));
+    expect(whole.details).toMatchObject({ finishReason: 'stop' });
+    expect((b as ChatBackend).continues).toBeUndefined();
   });
 
   it('for a model that reads images, sends the picture in context once, encoded for the chosen detail', async () => {
