@@ -20,7 +20,8 @@ import { planReuse, type ReusePlan } from './prompt';
 import { ProgressTracker } from './progress';
 import { turnStats } from './stats';
 import { runGenerate, type EncodeImage, type Streamed, type VisionHook, type VisionStep } from './run';
-import type { Device, DtypeMap, GenerateInput, GenerateOutput, ImageFeatures, LoadProgress, ModelSource, VisionProgress } from './protocol';
+import type { EngineOptions, GenerateOptions, LoadOptions, TurnPrompt } from './engine-types';
+import type { Device, DtypeMap, GenerateInput, GenerateOutput, ImageFeatures } from './protocol';
 import { renderTurn, sampledAnswerStart } from './continuation';
 import { adaptTokenizer, encodePrompt, type PromptTokenizer } from './tokens';
 import { gridOf, imagePromptString, prepareImage, type ImageInputs } from './vision';
@@ -36,57 +37,7 @@ import { yieldAfterEachStep } from './yield';
 /** Default memory for the KV caches of recent chats (several chats of a few thousand tokens each). */
 export const DEFAULT_KV_BUDGET_BYTES = 512 * 2 ** 20;
 
-export interface EngineOptions {
-  kvBudgetBytes?: number;
-  /** The memory left for pictures (the worker measures it). */
-  memoryRoom?: () => MemoryRoom | null;
-  visionFramesPerBatch?: number;
-  prefillChunkTokens?: number;
-}
-
-export interface LoadOptions {
-  model: string;
-  device: Device;
-  dtypes: DtypeMap;
-  source: ModelSource;
-  onProgress?: (p: LoadProgress) => void;
-  /**
-   * ONNX Runtime session options for every file (Node's REST API turns the CPU memory arena off: with it, one
-   * long prompt keeps its peak memory for good).
-   */
-  sessionOptions?: { enableCpuMemArena?: boolean; enableMemPattern?: boolean };
-}
-
-export interface GenerateOptions {
-  onToken?: (text: string, tokens: number) => void;
-  /** Hears which frame of the picture the vision encoder reads ("frame 5 of 13"). */
-  onVision?: (p: VisionProgress) => void;
-  signal?: AbortSignal;
-  /**
-   * Tests and benchmarks: the naive full recompute, ignoring the KV caches and the features kept in memory
-   * (features passed in the input are still used).
-   */
-  noCache?: boolean;
-}
-
-/** A turn's prompt, tokenized canonically, and where its picture sits. */
-interface TurnPrompt {
-  ids: number[];
-  /** The picture in context: hash + detail, the token index its expansion starts at, the expansion text. */
-  image: { key: string; at: number; expansion: string } | null;
-  /** Frames for the vision encoder, when they were prepared (a picture not in the cache). */
-  pixels: ImageInputs | null;
-  /** The picture's kept features for this encoder, when known: fed instead of running the encoder. */
-  features: ImageFeatures | null;
-  /** The encoder key features of this picture are kept under. */
-  featureKey: string | null;
-  /** Continue: the answer so far, which the prompt ends with (the new tokens extend it). */
-  answerSoFar: string | null;
-  /** Continue from the cache as sampled: the token index the answer starts at (see continueExactly). */
-  answerFrom: number | null;
-}
-
-
+export type { EngineOptions, GenerateOptions, LoadOptions } from './engine-types';
 
 const IMAGE_PLACEHOLDER = '<image>';
 
