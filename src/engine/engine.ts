@@ -41,6 +41,9 @@ export type { EngineOptions, GenerateOptions, LoadOptions } from './engine-types
 
 const IMAGE_PLACEHOLDER = '<image>';
 
+/** What a cached prompt's picture is known by: the picture and the detail it was read at. */
+const pictureKey = (input: GenerateInput): string => `${input.image!.hash}|${input.settings.imageDetail}`;
+
 export class VlmEngine {
   private processor: Processor | null = null;
   private model: PreTrainedModel | null = null;
@@ -181,9 +184,9 @@ export class VlmEngine {
   async generate(input: GenerateInput, opts: GenerateOptions = {}): Promise<GenerateOutput> {
     const { loaded } = this.requireLoaded();
     const t0 = performance.now();
-    const turn = await this.tokenizeTurn(input, !opts.noCache);
     const modelKey = `${loaded.model}|${loaded.device}|${JSON.stringify(loaded.dtypes)}`;
-    if (input.continueAnswer && !opts.noCache) await this.continueExactly(input, turn, modelKey);
+    const sampled = input.continueAnswer && !opts.noCache ? await this.sampledContinuation(input, modelKey) : null;
+    const turn = sampled ?? (await this.tokenizeTurn(input, !opts.noCache));
     this.checkLength(turn.ids);
     const own = opts.noCache ? null : this.pool.take(input.sessionId);
     const plan: ReusePlan = planReuse(own, modelKey, turn.ids, turn.image);
@@ -234,7 +237,7 @@ export class VlmEngine {
       return { ids, image: null, pixels: null, features: null, featureKey: null, answerSoFar, answerFrom: null };
     }
     const { loaded } = this.requireLoaded();
-    const key = `${input.image.hash}|${input.settings.imageDetail}`;
+    const key = pictureKey(input);
     const fKey = featureKey(loaded.model, loaded.dtypes.vision_encoder, input.settings.imageDetail, this.vision.frames);
     const features = this.knownFeatures(input, fKey, remembered);
     const cached = this.pool.peek(input.sessionId)?.image;
@@ -251,15 +254,17 @@ export class VlmEngine {
     return { ids, image: { key, at: imageAt, expansion }, pixels, features, featureKey: fKey, answerSoFar, answerFrom: null };
   }
 
-  /** Continue right after the cut: feed the answer's tokens as sampled when the cache holds them (continuation.ts). */
-  private async continueExactly(input: GenerateInput, turn: TurnPrompt, modelKey: string): Promise<void> {
+  /**
+   * Continue right after the cut: the turn that feeds the answer's tokens as sampled, when the chat's cache
+   * holds them (continuation.ts); null otherwise, and the canonical open prompt is tokenized instead.
+   */
+  private async sampledContinuation(input: GenerateInput, modelKey: string): Promise<TurnPrompt | null> {
     const cached = this.pool.peek(input.sessionId);
-    if (!cached || cached.modelKey !== modelKey || (turn.image && cached.image?.key !== turn.image.key)) return;
+    // Only a cache of these weights holding this very picture: else its frames would be read here for nothing.
+    if (!cached || cached.modelKey !== modelKey || (input.image && cached.image?.key !== pictureKey(input))) return null;
     const head = await this.tokenizeTurn({ ...input, messages: input.messages.slice(0, -1), continueAnswer: false });
     const from = sampledAnswerStart(cached.ids, head.ids, input.messages, (ids) => this.answerText(ids, null));
-    if (from === null) return;
-    turn.ids = [...cached.ids];
-    turn.answerFrom = from;
+    return from === null ? null : { ...head, ids: [...cached.ids], answerFrom: from };
   }
 
   /** The picture's features for this encoder from memory or from the caller, if they fit exactly. */
