@@ -1,5 +1,5 @@
 import type { GenerationSettings } from './backend';
-import { textOf, type ReplyDetails, type StoredMessage } from './messages';
+import { isCutOff, textOf, type ReplyDetails, type StoredMessage } from './messages';
 import { answerSettings, randomSeed } from './sampling';
 
 /**
@@ -13,9 +13,9 @@ import { answerSettings, randomSeed } from './sampling';
  */
 export function canContinue(m: Pick<StoredMessage, 'role' | 'content' | 'status' | 'details'> | undefined): boolean {
   if (!m || m.role !== 'assistant' || continuationPrefix(textOf(m)) === '') return false;
-  if (m.status === 'stopped') return true;
-  return (m.status ?? 'complete') === 'complete' && m.details?.finishReason === 'length';
+  return m.status === 'stopped' || isCutOff(m);
 }
+
 
 /**
  * The sampling a continuation runs with: the chat's, at the temperature the answer was sampled at (a

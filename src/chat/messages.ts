@@ -110,6 +110,14 @@ export function textOf(message: Pick<ChatMessage, 'content'>): string {
     .join('');
 }
 
+/**
+ * An answer the token limit ended (the model had more to say): complete, with finishReason 'length'. One
+ * stopped during Continue keeps the details of the part before it, so its status decides.
+ */
+export function isCutOff(m: { role: Role; status?: string; details?: { finishReason?: string } }): boolean {
+  return m.role === 'assistant' && (m.status ?? 'complete') === 'complete' && m.details?.finishReason === 'length';
+}
+
 export function hasImagePart(message: Pick<ChatMessage, 'content'>): boolean {
   return message.content.some((p) => p.type === 'image');
 }
@@ -142,6 +150,6 @@ export function toHistoryMessage(m: StoredMessage): HistoryMessage {
   const out: HistoryMessage = toChatMessage(m);
   if (m.status && m.status !== 'complete') out.status = m.status;
   if (m.status === 'error' && m.error) out.error = { code: m.error.name, message: m.error.message };
-  if (m.role === 'assistant' && m.details?.finishReason === 'length') out.finish_reason = 'length';
+  if (isCutOff(m)) out.finish_reason = 'length';
   return out;
 }

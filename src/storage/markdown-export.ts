@@ -1,4 +1,4 @@
-import { textOf, type Role } from '../chat/messages';
+import { isCutOff, textOf, type Role } from '../chat/messages';
 import type { ExportedMessage, ExportedSession, ExportFile } from './transfer-schema';
 
 /**
@@ -64,7 +64,7 @@ function endingOf(m: ExportedMessage): string | null {
     case 'streaming':
       return 'Still being written when this was exported.';
     default:
-      return m.details?.finishReason === 'length' ? 'Cut off at the length limit.' : null;
+      return isCutOff(m) ? 'Cut off at the length limit.' : null;
   }
 }
 

@@ -1,6 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import { textOf, type StoredMessage } from '../chat/messages';
+import { isCutOff, textOf, type StoredMessage } from '../chat/messages';
 import { versionCount, versionIndex } from '../chat/versions';
 import { AskAgainEvent, ContinueAnswerEvent, EditMessageEvent, RegenerateEvent, VersionSelectEvent } from './events';
 import { detailsLine, fullDate, shortDate } from './format';
@@ -165,7 +165,7 @@ export class MessageItem extends LitElement {
           ? html`<span class="status stopped">${text ? 'Stopped — partial answer' : 'Stopped before the answer began'}</span>`
           : status === 'interrupted'
             ? html`<span class="status interrupted">Interrupted (the page was closed while answering)</span>`
-            : cutOff(m) ? this.renderCutOff(m) : nothing}
+            : isCutOff(m) ? this.renderCutOff(m) : nothing}
         ${streaming && this.liveTokensPerSecond !== null
           ? html`<span class="live-speed">${this.liveTokensPerSecond.toFixed(1)} tokens/s</span>`
           : nothing}
@@ -284,9 +284,6 @@ export class MessageItem extends LitElement {
     this._editing = false;
   }
 }
-
-/** An answer the token limit ended (the model had more to say). */
-const cutOff = (m: StoredMessage): boolean => (m.status ?? 'complete') === 'complete' && m.details?.finishReason === 'length';
 
 declare global {
   interface HTMLElementTagNameMap {

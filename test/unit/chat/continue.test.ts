@@ -6,7 +6,7 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canContinue, continuationPrefix, continueSettings } from '../../../src/chat/continue';
-import { textOf } from '../../../src/chat/messages';
+import { isCutOff, textOf, toHistoryMessage } from '../../../src/chat/messages';
 import { ChatService, DEFAULT_CHAT_SETTINGS, type ChatSettings } from '../../../src/chat/service';
 import type { VlmEngine } from '../../../src/engine/engine';
 import { CannotContinueError, GenerationAbortedError } from '../../../src/errors';
@@ -128,6 +128,16 @@ describe('the rules', () => {
     expect(canContinue(answer('\uFFFD'))).toBe(false);
     expect(canContinue(answer('Half', { status: 'error' }))).toBe(false);
     expect(canContinue({ ...answer('Question'), role: 'user' })).toBe(false);
+  });
+  it('says "cut off" only of an answer that ended whole at the limit: in the history too, not of one stopped during Continue', () => {
+    const stored = (over: object) => ({ ...answer('Once upon', over), id: 'm', sessionId: 's', seq: 1, timestamp: '2026-12-08T00:00:00.000Z' });
+    expect(isCutOff(answer('Once upon'))).toBe(true);
+    expect(toHistoryMessage(stored({})).finish_reason).toBe('length');
+    // Stopped while Continue went on: its details still say how the part before ended; the answer is stopped.
+    expect(isCutOff(answer('Once upon', { status: 'stopped' }))).toBe(false);
+    expect(toHistoryMessage(stored({ status: 'stopped' }))).toMatchObject({ status: 'stopped' });
+    expect(toHistoryMessage(stored({ status: 'stopped' })).finish_reason).toBeUndefined();
+    expect(isCutOff({ ...answer('Question'), role: 'user' })).toBe(false);
   });
   it('leaves a character the cut split in two out of the text it goes on from', () => {
     expect(continuationPrefix('Café \uFFFD')).toBe('Café ');
