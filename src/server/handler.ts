@@ -16,7 +16,7 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { inspectImage, type ImageLimits } from '../chat/images';
-import type { ChatResponse } from '../chat/api';
+import type { ChatResponse, TurnOptions } from '../chat/api';
 import type { ReplyDetails } from '../chat/messages';
 import type { ChatService } from '../chat/service';
 import { createHttpApp, route, type HttpApp, type HttpEnv } from '../http/app';
@@ -164,18 +164,19 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
     }
   }
 
-  async function chat(c: Context<HttpEnv>): Promise<Response> {
-    const arrived = performance.now();
-    const { form, place } = await admitAndRead(c);
+  /**
+   * One turn in the queue, with its place (taken before the body was read): the session's lock first, then
+   * the model, so a turn waiting for another instance to finish its session keeps its place (counted as
+   * waiting, so the queue stays bounded) but leaves the model to other sessions. Answers with the figures in
+   * headers (the queue's time counted from `arrived`), told to the metrics.
+   */
+  async function runTurn(c: Context<HttpEnv>, turn: { arrived: number; place: ReturnType<GenerationQueue['admit']>; created: boolean },
+    start: (opts: TurnOptions) => Promise<ChatResponse>): Promise<Response> {
+    const { arrived, place, created } = turn;
     const signal = c.req.raw.signal;
     let assistantId = '';
     let startedAt = 0;
-    // The session's lock first, then the model: a turn waiting for another instance to finish its session keeps
-    // its place (counted as waiting, so the queue stays bounded) but leaves the model to other sessions.
-    const result = await service.chat({
-      message: form.message,
-      image: form.image,
-      ...(form.sessionId !== undefined ? { session_id: form.sessionId } : {}),
+    const result = await start({
       signal,
       waitSignal: signal, // a client gone while it waits for the lock frees its place at once
       onSaved: ({ assistantMessage }) => (assistantId = assistantMessage.id),
@@ -184,36 +185,29 @@ export function createApiApp(config: ApiConfig, deps: ApiDeps): HttpApp {
         return turn();
       }, signal, place),
     }).finally(() => place.release()); // refused or cancelled before its turn: the place goes back
-    return answered(result, assistantId, startedAt - arrived, form.sessionId === undefined);
-  }
-
-  /** The answer with its figures in headers, and told to the metrics. */
-  async function answered(result: ChatResponse, assistantId: string, queueMs: number, created: boolean): Promise<Response> {
     const saved = (await store.messages(result.session_id)).find((m) => m.id === assistantId);
     deps.observer?.answer(answerFacts(saved?.details ?? {}, result, created));
-    return jsonResponse(200, result, detailHeaders(saved?.details ?? {}, queueMs));
+    return jsonResponse(200, result, detailHeaders(saved?.details ?? {}, startedAt - arrived));
   }
 
-  /** POST /chat/sessions/{id}/continue: no body; the queue and the session's lock as for POST /chat. */
+  async function chat(c: Context<HttpEnv>): Promise<Response> {
+    const arrived = performance.now();
+    const { form, place } = await admitAndRead(c);
+    return runTurn(c, { arrived, place, created: form.sessionId === undefined }, (opts) => service.chat({
+      ...opts,
+      message: form.message,
+      image: form.image,
+      ...(form.sessionId !== undefined ? { session_id: form.sessionId } : {}),
+    }));
+  }
+
+  /** POST /chat/sessions/{id}/continue: no body; the same queue and session lock as POST /chat. */
   async function continueAnswer(c: Context<HttpEnv>): Promise<Response> {
     const arrived = performance.now();
     const id = validateSessionId(c.req.param('id') ?? '');
     rate.session(id);
     await store.require(id);
-    const place = queue.admit();
-    const signal = c.req.raw.signal;
-    let assistantId = '';
-    let startedAt = 0;
-    const result = await service.continueAnswer(id, {
-      signal,
-      waitSignal: signal,
-      onSaved: ({ assistantMessage }) => (assistantId = assistantMessage.id),
-      whenLocked: (turn) => queue.run(() => {
-        startedAt = performance.now();
-        return turn();
-      }, signal, place),
-    }).finally(() => place.release());
-    return answered(result, assistantId, startedAt - arrived, false);
+    return runTurn(c, { arrived, place: queue.admit(), created: false }, (opts) => service.continueAnswer(id, opts));
   }
 
   route(app, '/health', {

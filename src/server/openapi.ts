@@ -68,6 +68,14 @@ const json = (description: string, schema: v.GenericSchema): DocResponse => ({ d
 const sessionParam = { name: 'session_id', in: 'path' as const, required: true, description: 'The session’s id.', schema: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,128}$/)) };
 const RATE = err('Over GLIMPSE_RATE_PER_CLIENT (ClientRateLimitError) or, for POST /chat, GLIMPSE_RATE_PER_SESSION.', RETRY);
 const BAD_ID = err('A session id that is not letters, digits, - _ . : (InvalidSessionIdError).');
+/** What any turn (POST /chat, Continue) can meet once it is queued: limits, the queue, the model, the disk. */
+const TURN_FAILURES = {
+  429: RATE,
+  502: err('GLIMPSE_ENGINE=openai: the inference server failed or refused (RemoteUnavailableError, RemoteRequestError).'),
+  503: err('The queue is full (QueueFullError, with Retry-After), or the model cannot load (model_unavailable_error: the message names the host and MODEL_PATH).', RETRY),
+  504: err('GLIMPSE_ENGINE=openai: the inference server did not answer in time.'),
+  507: err('The disk is full (StorageQuotaError).'),
+};
 const NO_SESSION = err('No such session (SessionNotFoundError), or no such path (RouteNotFoundError).');
 
 /** Every operation of the REST API, for the document. */
@@ -89,11 +97,7 @@ export function apiOperations(opts: { maxMessageChars: number; maxImageBytes: nu
         413: err('An image over the limits (ImageTooLargeError), or a request over the upload limit plus 1 MB (RequestTooLargeError).'),
         415: err(`Not a ${formatNames(API_IMAGE_TYPES, 'or')} image (UnsupportedImageError), or a body that is not a form (UnsupportedMediaTypeError).`),
         422: err('A damaged image (ImageUnreadableError), or a conversation longer than the model reads (PromptTooLongError).'),
-        429: RATE,
-        502: err('GLIMPSE_ENGINE=openai: the inference server failed or refused (RemoteUnavailableError, RemoteRequestError).'),
-        503: err('The queue is full (QueueFullError, with Retry-After), or the model cannot load (model_unavailable_error: the message names the host and MODEL_PATH).', RETRY),
-        504: err('GLIMPSE_ENGINE=openai: the inference server did not answer in time.'),
-        507: err('The disk is full (StorageQuotaError).'),
+        ...TURN_FAILURES,
       },
     },
     {
@@ -106,11 +110,7 @@ export function apiOperations(opts: { maxMessageChars: number; maxImageBytes: nu
         400: BAD_ID, 404: NO_SESSION,
         409: err('The last answer was not cut off, or the engine cannot continue one (CannotContinueError); a message changed since it was read (StaleWriteError).'),
         422: err('The conversation is as long as the model reads (PromptTooLongError).'),
-        429: RATE,
-        502: err('GLIMPSE_ENGINE=openai: the inference server failed or refused (RemoteUnavailableError, RemoteRequestError).'),
-        503: err('The queue is full (QueueFullError, with Retry-After), or the model cannot load.', RETRY),
-        504: err('GLIMPSE_ENGINE=openai: the inference server did not answer in time.'),
-        507: err('The disk is full (StorageQuotaError).'),
+        ...TURN_FAILURES,
       },
     },
     { method: 'get', path: '/chat/history/{session_id}', summary: 'A session’s messages.', parameters: [sessionParam],
