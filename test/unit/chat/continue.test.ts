@@ -98,9 +98,12 @@ describe('Continue through the chat service', () => {
     // The last answer is whole: the model ended it (marked by hand here: the tiny model never does).
     const last = (await store.messages(s.session_id)).at(-1)!;
     await store.update({ ...last, details: { ...last.details!, finishReason: 'stop' } });
-    await expect(chat.continueAnswer(s.session_id)).rejects.toBeInstanceOf(CannotContinueError);
     const marked = JSON.stringify(await store.messages(s.session_id));
     expect(marked).not.toBe(before);
+    await expect(chat.continueAnswer(s.session_id)).rejects.toBeInstanceOf(CannotContinueError);
+    await expect(chat.continueAnswer(s.session_id)).rejects.toThrow(/was not cut off/);
+    // The refusals wrote nothing: the answer is not marked streaming, nor changed in any way.
+    expect(JSON.stringify(await store.messages(s.session_id))).toBe(marked);
 
     // A backend that cannot extend an answer (OpenAI's API): refused before anything is written.
     const echo = new EchoBackend();

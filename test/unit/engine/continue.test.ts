@@ -2,12 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATION, type GenerationSettings } from '../../../src/chat/backend';
 import { hashBlob } from '../../../src/chat/images';
 import { makeContent, type ChatMessage } from '../../../src/chat/messages';
-import { VlmEngine } from '../../../src/engine/engine';
+import type { VlmEngine } from '../../../src/engine/engine';
 import { commonPrefixLength } from '../../../src/engine/prompt';
 import type { GenerateInput } from '../../../src/engine/protocol';
 import { CannotContinueError } from '../../../src/errors';
 import { makeImage } from '../../fixtures/images';
-import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
+import { FP32, loadTinyEngine } from '../../fixtures/engine';
 
 /**
  * Continue on the real engine (tiny model, fp32, greedy): an answer cut at the token limit is extended from
@@ -17,23 +17,14 @@ import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
 const settings: GenerationSettings = { ...DEFAULT_GENERATION, maxNewTokens: 10, repetitionPenalty: 1.0, imageDetail: 'low' };
 const user = (text: string, image = false): ChatMessage => ({ role: 'user', content: makeContent(text, image), timestamp: '' });
 const assistant = (text: string): ChatMessage => ({ role: 'assistant', content: makeContent(text, false), timestamp: '' });
-const FP32 = { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'fp32' } as const;
-
-let root: string;
 let picture: { blob: Blob; hash: string };
-
-async function loaded(): Promise<VlmEngine> {
-  const engine = new VlmEngine();
-  await engine.load({ model: MODEL_ID, device: 'cpu', dtypes: { ...FP32 }, source: { kind: 'local', localModelPath: root } });
-  return engine;
-}
+const loaded = (): Promise<VlmEngine> => loadTinyEngine(FP32);
 
 function input(sessionId: string, messages: ChatMessage[], s: Partial<GenerationSettings> = {}, continueAnswer = false): GenerateInput {
   return { sessionId, messages, image: picture, settings: { ...settings, ...s }, ...(continueAnswer ? { continueAnswer } : {}) };
 }
 
 beforeAll(async () => {
-  root = await ensureTinyModel();
   const blob = await makeImage('png', 300, 200, 1);
   picture = { blob, hash: await hashBlob(blob) };
 });

@@ -6,8 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GENERATION, type GenerationSettings } from '../../../src/chat/backend';
 import { makeContent, type ChatMessage } from '../../../src/chat/messages';
 import { REGENERATE_TEMPERATURE, answerSettings, regenerateSettings } from '../../../src/chat/sampling';
-import { VlmEngine } from '../../../src/engine/engine';
-import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
+import type { VlmEngine } from '../../../src/engine/engine';
+import { FP32, loadTinyEngine } from '../../fixtures/engine';
 
 const chat: GenerationSettings = { ...DEFAULT_GENERATION, maxNewTokens: 16, repetitionPenalty: 1.0, imageDetail: 'low' };
 const question: ChatMessage[] = [{ role: 'user', content: makeContent('Tell me a story about the sea.', false), timestamp: '' }];
@@ -15,14 +15,7 @@ const question: ChatMessage[] = [{ role: 'user', content: makeContent('Tell me a
 let engine: VlmEngine;
 
 beforeAll(async () => {
-  const root = await ensureTinyModel();
-  engine = new VlmEngine();
-  await engine.load({
-    model: MODEL_ID,
-    device: 'cpu',
-    dtypes: { vision_encoder: 'fp32', embed_tokens: 'fp32', decoder_model_merged: 'fp32' },
-    source: { kind: 'local', localModelPath: root },
-  });
+  engine = await loadTinyEngine(FP32);
 });
 
 const answer = async (settings: GenerationSettings) =>
