@@ -19,7 +19,7 @@ import { chromiumArgs, chromiumPath } from '../chromium';
 import { startHubServer, type HubServer } from '../fixtures/hub-server';
 import { ensureTinyModel } from '../fixtures/model/ensure';
 import { startStaticServer, type StaticServer } from '../fixtures/static-server';
-import { buildApp } from './helpers';
+import { ask, buildApp } from './helpers';
 
 const SUBPATH = '/tools/glimpse/';
 // Bounds a hang, not a speed: WebGPU on SwiftShader (the CPU) compiles its shaders on the first run; with the
@@ -56,16 +56,6 @@ afterAll(async () => {
 const assistant = (page: Page) => page.locator('message-item[role-name="assistant"]');
 const finished = (page: Page, n: number) =>
   assistant(page).nth(n).locator('button.regenerate').waitFor({ timeout: ANSWER_TIMEOUT });
-
-async function ask(page: Page, text: string, withPhoto: boolean): Promise<void> {
-  if (withPhoto) {
-    await page.locator('chat-composer #picker').setInputFiles(photo);
-    await page.locator('chat-composer image-chip.pending').waitFor();
-  }
-  const box = page.locator('chat-composer textarea');
-  await box.fill(text);
-  await box.press('Enter');
-}
 
 /**
  * Short answers keep the run quick (the random model talks until max tokens); low detail = one frame.
@@ -157,7 +147,7 @@ describe.each([
     await page.goto(app.url);
     await expect.poll(() => page.locator('model-status .line').first().textContent()).toMatch(label);
 
-    await ask(page, 'What is in this photo?', true);
+    await ask(page, 'What is in this photo?', photo);
     await page.locator('message-item[role-name="user"] img.photo').waitFor();
     await finished(page, 0);
     const first = (await assistant(page).nth(0).locator('article').textContent()) ?? '';
@@ -172,7 +162,7 @@ describe.each([
     // A follow-up about the same image, without re-attaching it: no request leaves the origin.
     requests.length = 0;
     await page.locator('chat-composer image-chip.in-context').waitFor();
-    await ask(page, 'What colour is the sky?', false);
+    await ask(page, 'What colour is the sky?');
     await finished(page, 1);
     expect(requests.filter((u) => !u.startsWith(app.origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
 
@@ -205,7 +195,7 @@ describe.each([
     await assistant(page).nth(1).waitFor();
     // Offline users are never told to download what they have.
     await expect.poll(() => page.locator('model-status .line').first().textContent()).toContain('On this device · loads when you ask');
-    await ask(page, 'Is there a boat?', false);
+    await ask(page, 'Is there a boat?');
     await finished(page, 2);
     expect(((await assistant(page).nth(2).locator('article').textContent()) ?? '').length).toBeGreaterThan(10);
     // After the reload the engine had no cache, yet the picture was not read again: its features were kept
@@ -251,7 +241,7 @@ describe('a model download cut half-way', () => {
       const page = await context.newPage();
       hub.cutNext(/decoder_model_merged_quantized\.onnx$/, 64 * 1024);
       await page.goto(app.url);
-      await ask(page, 'Will this download?', false);
+      await ask(page, 'Will this download?');
       // One card, in the failed answer, says what happened and offers Try again.
       const card = page.locator('message-item[role-name="assistant"] error-banner .message');
       await expect.poll(() => card.textContent(), { timeout: 60_000 }).toMatch(/could not be downloaded/);

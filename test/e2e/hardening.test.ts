@@ -10,7 +10,7 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../chromium';
-import { buildAndPreview, type BuiltApp } from './helpers';
+import { ask, buildAndPreview, type BuiltApp } from './helpers';
 
 let app: BuiltApp;
 let browser: Browser;
@@ -58,12 +58,6 @@ async function open(query: string): Promise<Watch> {
 const pwned = (page: Page) => page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned ?? null);
 const violations = (page: Page) => page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
 const assistant = (page: Page) => page.locator('message-item[role-name="assistant"]');
-
-async function ask(page: Page, text: string): Promise<void> {
-  const box = page.locator('chat-composer textarea');
-  await box.fill(text);
-  await box.press('Enter');
-}
 
 describe('the page reloaded mid-answer', () => {
   it('keeps the question and the partial answer, marked interrupted; the chat goes on', async () => {

@@ -116,3 +116,14 @@ export async function axeCheck(page: Page, view: string): Promise<void> {
 }
 
 export const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+
+/** Types a question into the composer and sends it with Enter; with `photo` (a file path) attached first. */
+export async function ask(page: Page, text: string, photo?: string): Promise<void> {
+  if (photo !== undefined) {
+    await page.locator('chat-composer #picker').setInputFiles(photo);
+    await page.locator('chat-composer image-chip.pending').waitFor();
+  }
+  const box = page.locator('chat-composer textarea');
+  await box.fill(text);
+  await box.press('Enter');
+}

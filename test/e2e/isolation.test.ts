@@ -19,7 +19,7 @@ import { startFakeOpenAI, type FakeOpenAI } from '../fixtures/fake-openai';
 import { startHubServer, type HubServer } from '../fixtures/hub-server';
 import { ensureTinyModel } from '../fixtures/model/ensure';
 import { startStaticServer, type StaticServer } from '../fixtures/static-server';
-import { buildApp, makePhoto } from './helpers';
+import { ask, buildApp, makePhoto } from './helpers';
 
 const SUBPATH = '/glimpse/';
 const ANSWER_TIMEOUT = 600_000;
@@ -59,16 +59,6 @@ afterAll(async () => {
 const assistant = (page: Page) => page.locator('message-item[role-name="assistant"]');
 const finished = (page: Page, n: number) => assistant(page).nth(n).locator('button.regenerate').waitFor({ timeout: ANSWER_TIMEOUT });
 const isolated = (page: Page) => page.evaluate(() => self.crossOriginIsolated).catch(() => null); // null while it reloads
-
-async function ask(page: Page, text: string, withPhoto: boolean): Promise<void> {
-  if (withPhoto) {
-    await page.locator('chat-composer #picker').setInputFiles(photo);
-    await page.locator('chat-composer image-chip.pending').waitFor();
-  }
-  const box = page.locator('chat-composer textarea');
-  await box.fill(text);
-  await box.press('Enter');
-}
 
 async function openContext(settings: Record<string, unknown>): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -114,7 +104,7 @@ describe('the built app on a static host without COOP/COEP headers', () => {
     ]);
 
     // A WASM answer about a photo: the model comes from the hub on another origin (CORS, credentialless).
-    await ask(page, 'What is in this photo?', true);
+    await ask(page, 'What is in this photo?', photo);
     await finished(page, 0);
     expect(await assistant(page).nth(0).locator('article').textContent()).toMatch(/WASM|WebAssembly/);
     expect(requests.some((u) => u.startsWith(hub.url) && u.includes('/onnx/'))).toBe(true);
@@ -131,7 +121,7 @@ describe('the built app on a static host without COOP/COEP headers', () => {
     await page.goto(app.url);
     await assistant(page).nth(0).waitFor();
     expect(await isolated(page)).toBe(true);
-    await ask(page, 'And the sky?', false);
+    await ask(page, 'And the sky?');
     await finished(page, 1);
     await context.setOffline(false);
     // Without the ask the engine runs on the app's own choice: half the cores, at most 4 (1 on 2 cores: no pthread).
@@ -150,7 +140,7 @@ describe('the built app on a static host without COOP/COEP headers', () => {
     page.setDefaultTimeout(60_000);
     await page.goto(app.url);
     await expect.poll(() => isolated(page), { timeout: 120_000 }).toBe(true);
-    await ask(page, 'Hello through the proxy', false);
+    await ask(page, 'Hello through the proxy');
     await finished(page, 0);
     expect(await assistant(page).nth(0).locator('article').textContent()).toContain('Hello through the proxy');
     expect(fake.requests.length).toBeGreaterThanOrEqual(1);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumArgs, chromiumPath } from '../chromium';
-import { DESKTOP, PHONE, axeCheck, buildAndPreview, makePhoto, shot, type BuiltApp } from './helpers';
+import { ask, axeCheck, buildAndPreview, type BuiltApp, DESKTOP, makePhoto, PHONE, shot } from './helpers';
 
 let app: BuiltApp;
 let browser: Browser;
@@ -31,12 +31,6 @@ afterAll(async () => {
 });
 
 const url = (tokenMs = 4) => `${app.baseUrl}?fake-engine&fake-download-ms=300&fake-token-ms=${tokenMs}`;
-
-async function ask(page: Page, text: string): Promise<void> {
-  const box = page.locator('chat-composer textarea');
-  await box.fill(text);
-  await box.press('Enter');
-}
 
 /** Waits until the page shows `count` finished answers. */
 async function answered(page: Page, count: number): Promise<void> {

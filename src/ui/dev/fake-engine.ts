@@ -292,6 +292,9 @@ export class FakeBackend implements ChatBackend {
   }
 }
 
+/** The code block in both canned answers (code reads left to right in any of them). */
+const RESIZE_CODE = ['```python', 'from PIL import Image', "Image.open('photo.jpg').resize((512, 512)).save('small.jpg')", '```'];
+
 /** The canned answer in Arabic, for a question in Arabic (right-to-left text with code inside, as SmolVLM writes). */
 function arabicAnswer(q: string, image: boolean): string {
   return [
@@ -303,10 +306,7 @@ function arabicAnswer(q: string, image: boolean): string {
     '',
     'لتصغير صورة كهذه في بايثون:',
     '',
-    '```python',
-    'from PIL import Image',
-    "Image.open('photo.jpg').resize((512, 512)).save('small.jpg')",
-    '```',
+    ...RESIZE_CODE,
     '',
     'اسألني عن أي شيء آخر فيها.',
   ].join('\n');
@@ -338,10 +338,7 @@ function cannedAnswer(question: string, image: boolean): string {
     '',
     'To resize such an image in Python:',
     '',
-    '```python',
-    'from PIL import Image',
-    "Image.open('photo.jpg').resize((512, 512)).save('small.jpg')",
-    '```',
+    ...RESIZE_CODE,
     '',
     'Ask me anything else about it.',
   ].join('\n');

@@ -7,8 +7,11 @@ import { ModelFilesMissingError, ModelHostUnreachableError, serializeError, type
 import { startHubServer } from '../../fixtures/hub-server';
 import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
 
-/** A worker that fails every load with what transformers.js threw (as the real handler would report it). */
-function failingWorker(thrown: string): () => Worker {
+/**
+ * A worker that fails every load with what transformers.js threw (as the real handler would report it);
+ * `onRequest` hears each request it gets.
+ */
+function failingWorker(thrown: string, onRequest: (req: EngineRequest) => void = () => undefined): () => Worker {
   return () => {
     const w = {
       onmessage: null as ((e: MessageEvent<EngineResponse>) => void) | null,
@@ -16,6 +19,7 @@ function failingWorker(thrown: string): () => Worker {
       onmessageerror: null,
       terminate() {},
       postMessage(req: EngineRequest) {
+        onRequest(req);
         const error = serializeError(classifyEngineError(new TypeError(thrown), { model: 'm', phase: 'load' }));
         queueMicrotask(() => w.onmessage?.({ data: { id: req.id, type: 'error', error } } as MessageEvent<EngineResponse>));
       },
@@ -78,20 +82,9 @@ describe('a model host without the file (a real 404 from a hub-layout server, re
 describe('another model host, set while the page runs (issue 23)', () => {
   it('the next load asks the new host, and the old host’s failure is cleared at once', async () => {
     const sources: unknown[] = [];
-    const createWorker = () => {
-      const w = {
-        onmessage: null as ((e: MessageEvent<EngineResponse>) => void) | null,
-        onerror: null,
-        onmessageerror: null,
-        terminate() {},
-        postMessage(req: EngineRequest) {
-          if (req.type === 'load') sources.push(req.source);
-          const error = serializeError(classifyEngineError(new TypeError('Failed to fetch'), { model: 'm', phase: 'load' }));
-          queueMicrotask(() => w.onmessage?.({ data: { id: req.id, type: 'error', error } } as MessageEvent<EngineResponse>));
-        },
-      };
-      return w as unknown as Worker;
-    };
+    const createWorker = failingWorker('Failed to fetch', (req) => {
+      if (req.type === 'load') sources.push(req.source);
+    });
     const client = new EngineClient({ source: { kind: 'hub' }, model: 'm', forceDevice: 'wasm', createWorker });
     expect(((await client.load().catch((e: unknown) => e)) as GlimpseError).name).toBe(ModelHostUnreachableError.errorName);
     expect(client.status.state).toBe('error');

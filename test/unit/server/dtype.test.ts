@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedOnnxFiles } from '../../../src/engine/device';
-import { ApiConfigError, loadApiConfig } from '../../../src/server/config';
+import { loadApiConfig } from '../../../src/server/config';
+import { configProblems as problems } from '../../fixtures/api-config';
 import { API_DTYPES, DEFAULT_API_DTYPE, dtypesFor, type ApiDtype } from '../../../src/server/dtypes';
 import { startApiServer, type RunningApi } from '../../../src/server/node';
 import type { NodeBackend } from '../../../src/server/backend';
@@ -19,16 +20,6 @@ import { ensureTinyModel, MODEL_ID } from '../../fixtures/model/ensure';
 const NAMES = Object.keys(API_DTYPES) as ApiDtype[];
 const root = mkdtempSync(join(tmpdir(), 'glimpse-dtype-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadApiConfig(env);
-  } catch (err) {
-    if (err instanceof ApiConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('GLIMPSE_DTYPE', () => {
   it('defaults to q4: the 4-bit decoder with the 8-bit vision encoder and embeddings', () => {

@@ -4,20 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiConfigError, DEFAULT_MODEL, loadApiConfig } from '../../../src/server/config';
+import { DEFAULT_MODEL, loadApiConfig } from '../../../src/server/config';
+import { configProblems as problems } from '../../fixtures/api-config';
 import { makeImage } from '../../fixtures/images';
 import { startFakeInferenceServer, type FakeInferenceServer } from '../../fixtures/fake-inference-server';
 import { spawnServer, type ChildServer } from '../../fixtures/servers/spawn';
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadApiConfig(env);
-  } catch (err) {
-    if (err instanceof ApiConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 describe('GLIMPSE_ENGINE settings', () => {
   it('default: the local engine, the model from MODEL_ID', () => {

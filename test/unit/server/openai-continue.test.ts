@@ -54,8 +54,8 @@ describe.each([
 it('an answer the server ended (finish_reason "stop") is not offered for Continue: 409, nothing sent', async () => {
   stack.fake.flavor = 'llama';
   stack.fake.answer = 'Ok';
-  const r = await post('/chat', (() => { const f = new FormData(); f.append('message', 'a'); return f; })());
-  // " Ok", " last", ":", " a": cut at 3 pieces; then a one-piece continuation the server ends itself.
+  const r = await post('/chat', (() => { const f = new FormData(); f.append('message', 'a b'); return f; })());
+  // " Ok", " last:", " a", " b": cut at 3 pieces; then a one-piece continuation the server ends itself.
   expect(r.body.finish_reason).toBe('length');
   stack.fake.continuation = 'done';
   const more = await post(`/chat/sessions/${r.body.session_id}/continue`);
