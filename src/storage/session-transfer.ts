@@ -12,7 +12,6 @@ import {
   blobToBase64,
   EXPORT_FORMAT,
   EXPORT_VERSION,
-  picturesOf,
   toExportedMessage,
   type ExportedSession,
   type ExportFile,
@@ -44,7 +43,8 @@ export async function exportSessions(store: SessionReader, db: Database, ids?: s
   const sessions: ExportedSession[] = [];
   for (const s of all) {
     const history = await store.messages(s.id);
-    for (const hash of new Set(history.flatMap(picturesOf))) {
+    // The store keeps each message's branchImages (withBranchImages on every write): its own and its branches' pictures.
+    for (const hash of new Set(history.flatMap(imagesOf))) {
       if (images[hash]) continue;
       const rec = await store.getImage(hash);
       if (rec) images[hash] = { type: rec.type, data: await blobToBase64(rec.blob) };

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { hashBlob } from '../chat/images';
-import type { BranchTurn, MessageVersion, ReplyDetails, StoredMessage } from '../chat/messages';
-import { branchImages } from '../chat/versions';
+import type { BranchTurn, MessageVersion, ReplyDetails } from '../chat/messages';
+import { imagesOf, withBranchImages } from '../chat/repository';
 import { InvalidImportError } from '../errors';
 import {
   describe,
@@ -71,11 +71,6 @@ function toExportedVersion(ver: MessageVersion): ExportedVersion {
   if (ver.details) out.details = ver.details;
   if (ver.following) out.following = ver.following.map(toExportedMessage);
   return out;
-}
-
-/** Every picture a stored message refers to: its own and those in its versions' branches. */
-export function picturesOf(m: Pick<StoredMessage, 'imageHash' | 'versions' | 'branchImages'>): string[] {
-  return [...new Set([...(m.imageHash ? [m.imageHash] : []), ...(m.branchImages ?? []), ...branchImages(m.versions)])];
 }
 
 /** Drops the figures the file had as null (see `count` in the schema). */
@@ -200,7 +195,7 @@ export async function prepareImport(file: Blob): Promise<PreparedImport> {
   const needed = new Set<string>();
   for (const session of sessions) {
     if (session.image_in_context) needed.add(session.image_in_context);
-    for (const m of session.history) for (const hash of picturesOf(m)) needed.add(hash);
+    for (const m of session.history) for (const hash of imagesOf(withBranchImages(m))) needed.add(hash);
   }
   return { sessions, images: await readImages(needed, parsed.output.images) };
 }
