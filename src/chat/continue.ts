@@ -1,5 +1,5 @@
 import type { GenerationSettings } from './backend';
-import { isCutOff, textOf, type ReplyDetails, type StoredMessage } from './messages';
+import { isCutOff, textOf, type ChatMessage, type ReplyDetails, type StoredMessage } from './messages';
 import { answerSettings, randomSeed } from './sampling';
 
 /**
@@ -16,6 +16,15 @@ export function canContinue(m: Pick<StoredMessage, 'role' | 'content' | 'status'
   return m.status === 'stopped' || isCutOff(m);
 }
 
+
+/**
+ * The answer a Continue request extends, as the model goes on from it (continuationPrefix): the text of its
+ * last message when that is an answer; undefined for a new answer (or a request with no answer last).
+ */
+export function continuedText(req: { messages: readonly Pick<ChatMessage, 'role' | 'content'>[]; continueAnswer?: boolean }): string | undefined {
+  const last = req.messages.at(-1);
+  return req.continueAnswer && last?.role === 'assistant' ? continuationPrefix(textOf(last)) : undefined;
+}
 
 /**
  * The sampling a continuation runs with: the chat's, at the temperature the answer was sampled at (a

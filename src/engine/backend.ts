@@ -1,6 +1,5 @@
 import type { BackendRequest, BackendResult, ChatBackend } from '../chat/backend';
-import { continuationPrefix } from '../chat/continue';
-import { textOf } from '../chat/messages';
+import { continuedText } from '../chat/continue';
 import { GenerationAbortedError, isError } from '../errors';
 import type { EngineClient } from './client';
 import type { GenerateInput, GenerateOutput } from './protocol';
@@ -17,8 +16,7 @@ export type EngineGenerate = (
  */
 export async function answerWithEngine(generate: EngineGenerate, req: BackendRequest, model = req.settings.model): Promise<BackendResult> {
   // Continue streams the whole answer: what it had, then what the engine adds.
-  const last = req.messages.at(-1);
-  let full = req.continueAnswer && last ? continuationPrefix(textOf(last)) : '';
+  let full = continuedText(req) ?? '';
   try {
     const out = await generate(
       {

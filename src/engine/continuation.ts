@@ -2,8 +2,8 @@
  * Continue (an answer cut at the token limit, extended where it stopped): the prompt it is read from, and
  * when the chat's KV cache can be kept whole.
  */
-import { continuationPrefix } from '../chat/continue';
-import { textOf, type ChatMessage } from '../chat/messages';
+import { continuedText } from '../chat/continue';
+import { makeContent, textOf, type ChatMessage } from '../chat/messages';
 import { CannotContinueError } from '../errors';
 import { commonPrefixLength } from './prompt';
 import type { GenerateInput } from './protocol';
@@ -19,9 +19,8 @@ export type RenderTemplate = (messages: ChatMessage[], generationPrompt: boolean
  */
 export function renderTurn(input: GenerateInput, render: RenderTemplate): { rendered: RenderedPrompt; answerSoFar: string | null } {
   if (!input.continueAnswer) return { rendered: renderPrompt(input.messages, (m) => render(m, true)), answerSoFar: null };
-  const last = input.messages.at(-1);
-  const soFar = last?.role === 'assistant' ? continuationPrefix(textOf(last)) : '';
-  const messages = [...input.messages.slice(0, -1), { ...last!, content: [{ type: 'text' as const, text: soFar }] }];
+  const soFar = continuedText(input) ?? '';
+  const messages = [...input.messages.slice(0, -1), { ...input.messages.at(-1)!, content: makeContent(soFar, false) }];
   const open = soFar ? openEnded(renderPrompt(messages, (m) => render(m, false)), soFar) : null;
   if (!open) throw new CannotContinueError('There is nothing to continue: the conversation does not end with an answer that has text.');
   return { rendered: open, answerSoFar: soFar };

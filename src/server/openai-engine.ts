@@ -11,8 +11,8 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import type { BackendRequest, BackendResult, ChatBackend, GenerationSettings } from '../chat/backend';
-import { continuationPrefix } from '../chat/continue';
-import { makeContent, textOf } from '../chat/messages';
+import { continuedText } from '../chat/continue';
+import { makeContent } from '../chat/messages';
 import { GenerationAbortedError, isError } from '../errors';
 import { withRetries, type RetryPolicy } from '../remote/retry';
 import { completionParams, readChunks, StreamedAnswer, streamTimings } from '../remote/stream';
@@ -40,11 +40,12 @@ export interface OpenAIEngineOptions {
  * The request for a turn: the chat's settings as the local engine honours them, and the counts asked for.
  * `repeat_penalty` is llama-server's name, `repetition_penalty` vLLM's; each server ignores the other's.
  */
-function engineParams(model: string, req: BackendRequest, imageUrl: string | undefined): ChatCompletionCreateParamsStreaming {
+function engineParams(model: string, req: BackendRequest, imageUrl: string | undefined, soFar: string | undefined):
+  ChatCompletionCreateParamsStreaming {
   const s: GenerationSettings = req.settings;
   const penalty = Math.min(2, Math.max(1, s.repetitionPenalty));
   return {
-    ...completionParams(model, continuedRequest(req), imageUrl),
+    ...completionParams(model, soFar === undefined ? req : endingWith(req, soFar), imageUrl),
     stream_options: { include_usage: true },
     ...({ repeat_penalty: penalty, repetition_penalty: penalty } as object),
     // Continue: the last message is the answer so far, which the server prefills and goes on writing (vLLM's
@@ -53,17 +54,9 @@ function engineParams(model: string, req: BackendRequest, imageUrl: string | und
   };
 }
 
-/** Continue's request with the answer ending on a whole character (continuationPrefix). */
-function continuedRequest(req: BackendRequest): BackendRequest {
-  const last = req.messages.at(-1);
-  if (!req.continueAnswer || !last) return req;
-  return { ...req, messages: [...req.messages.slice(0, -1), { ...last, content: makeContent(soFar(req)!, false) }] };
-}
-
-/** The answer Continue extends, or undefined for a new answer. */
-function soFar(req: BackendRequest): string | undefined {
-  const last = req.messages.at(-1);
-  return req.continueAnswer && last?.role === 'assistant' ? continuationPrefix(textOf(last)) : undefined;
+/** Continue's request, its last message (the answer) as the text the server goes on from. */
+function endingWith(req: BackendRequest, soFar: string): BackendRequest {
+  return { ...req, messages: [...req.messages.slice(0, -1), { ...req.messages.at(-1)!, content: makeContent(soFar, false) }] };
 }
 
 const DEFAULT_RETRY = { baseDelayMs: 250, maxDelayMs: 4_000, maxRetryAfterMs: 20_000 };
@@ -182,12 +175,12 @@ export class OpenAIEngine implements ChatBackend {
   private async answer(req: BackendRequest): Promise<BackendResult> {
     const started = performance.now();
     const imageUrl = req.image ? await this.images.dataUrl(req.image, req.settings.imageDetail) : undefined;
-    const params = engineParams(this.opts.config.model, req, imageUrl);
+    const prefix = continuedText(req);
+    const params = engineParams(this.opts.config.model, req, imageUrl, prefix);
     const { host, timeoutMs, apiKey: secret } = { host: this.host, ...this.opts.config };
     const ctx: ErrorContext = { host, timeoutMs, secret };
     // The template writes "Assistant: " + text: the space llama-server's answer starts with is the template's
     // (the local engine drops it too), and kept it would make the next turn's prompt differ from the cache.
-    const prefix = soFar(req);
     const answer = new StreamedAnswer(req.onToken, { trimLeadingSpace: true, ...(prefix !== undefined ? { prefix } : {}) });
     const counts: ServerCounts = {};
     const opened = await withRetries(() => this.open(params, answer, counts, req.signal), this.policy, req.signal, {
