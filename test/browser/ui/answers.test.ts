@@ -5,14 +5,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { REGENERATE_TEMPERATURE } from '../../../src/chat/sampling';
 import { versionCount } from '../../../src/chat/versions';
-import { $, $maybe, messageItems, mountApp, send, settled, waitFor, type Mounted } from './helpers';
+import { $, $maybe, messageItems, mountApp, type Mounted, send, settled, text, waitFor } from './helpers';
 
 let m: Mounted;
 afterEach(async () => {
   await m?.dispose();
 });
 
-const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 const answer = () => messageItems(m.root)[1]!;
 
 describe('answers asked again', () => {

@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeEngineOptions } from '../../../src/ui/dev/fake-engine';
-import { $, $all, $maybe, mountApp, waitFor, type Mounted } from './helpers';
+import { $, $all, $maybe, mountApp, type Mounted, text, waitFor } from './helpers';
 
 let m: Mounted;
 afterEach(async () => {
   await m?.dispose();
 });
 
-const text = (el: Element | null | undefined) => el?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
 const statusLine = () => text($maybe(m.root, 'model-status', '.line'));
 const guidance = () => text($maybe(m.root, 'chat-view', 'chat-empty', '.steps'));
 const general = () => $(m.root, 'settings-panel', 'settings-general');

@@ -140,6 +140,9 @@ export function filesOf(...files: File[]): DataTransfer {
 }
 
 /** Messages rendered in the conversation. */
+/** An element's text as a person reads it: white space collapsed, trimmed ('' for none). */
+export const text = (el: Element | null | undefined): string => el?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+
 export function messageItems(root: Element) {
   return $all<HTMLElementTagNameMap['message-item']>(root, ['chat-view'], 'message-item');
 }
