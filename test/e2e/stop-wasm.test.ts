@@ -81,8 +81,14 @@ async function startLongAnswer(page: Page, n: number): Promise<string> {
   return (await md.textContent()) ?? '';
 }
 
-/** The answer ended as stopped, kept its partial text, and came far short of the 2,000 tokens asked for. */
-async function expectStoppedEarly(page: Page, n: number, seen: string): Promise<void> {
+/** The answer's text on screen now: read right after a click or key press, it is what the page had when it handled it. */
+const shownText = async (page: Page, n: number) => (await assistant(page, n).locator('.md').textContent()) ?? '';
+
+/**
+ * The answer ended as stopped, kept its partial text (`seen` before Stop began it), and ended soon after the
+ * page handled Stop (`atStop`: its text then).
+ */
+async function expectStoppedEarly(page: Page, n: number, seen: string, atStop: string): Promise<void> {
   await assistant(page, n).locator('.status.stopped, button.regenerate').first().waitFor({ timeout: 300_000 });
   // The stored status first: a failure then says how the answer ended instead of waiting for a missing label.
   const reply = (await storedReplies(page))[n]!;
@@ -90,10 +96,12 @@ async function expectStoppedEarly(page: Page, n: number, seen: string): Promise<
   expect(await assistant(page, n).locator('.status.stopped').textContent()).toContain('Stopped');
   expect(reply.text.trim().length).toBeGreaterThan(0);
   expect(reply.text.trim().startsWith(seen.trim().slice(0, 10))).toBe(true);
-  // Far short of the whole answer: 400 tokens of this model are ~2,400 characters (measured, greedy), and Stop
-  // landed 50-170 characters after the text read before the click (the click and the page's rendering take
-  // time while the tiny model writes on; the token-exact bound is test/browser/engine/stop.test.ts's).
-  expect(reply.text.length - seen.length).toBeLessThan(600);
+  // Soon after the page handled Stop: 400 tokens of this model are ~2,400 characters (measured, greedy), and
+  // the answer ended 50-170 characters after the text read before the click on a quiet machine. Counted from
+  // the text when the click was handled, not from before it: Playwright waits for the button to be stable
+  // first, and on a loaded machine the tiny model wrote 2,264 more characters meanwhile (one CI run). The
+  // token-exact bound is test/browser/engine/stop.test.ts's.
+  expect(reply.text.length - atStop.length).toBeLessThan(600);
 }
 
 describe.each([{ isolated: false }, { isolated: true }])('Stop on the WASM path of the built app (cross-origin isolated: $isolated)', ({ isolated }) => {
@@ -124,12 +132,12 @@ describe.each([{ isolated: false }, { isolated: true }])('Stop on the WASM path 
     // Stop, clicked once the first words are shown.
     const seen1 = await startLongAnswer(page, 0);
     await page.locator('chat-composer button.stop').click();
-    await expectStoppedEarly(page, 0, seen1);
+    await expectStoppedEarly(page, 0, seen1, await shownText(page, 0));
 
     // Escape in the message box (where the focus is after sending).
     const seen2 = await startLongAnswer(page, 1);
     await page.locator('chat-composer textarea').press('Escape');
-    await expectStoppedEarly(page, 1, seen2);
+    await expectStoppedEarly(page, 1, seen2, await shownText(page, 1));
 
     const stopFlags = () => page.evaluate(() => (window as unknown as { __stopFlags: boolean[] }).__stopFlags);
     // Isolated, both answers carried the shared flag (and it alone stopped them); otherwise neither did.
