@@ -16,6 +16,8 @@ export interface LiveGeneration {
 
 export class GenerationTracker extends EventTarget {
   #live: LiveGeneration | null = null;
+  /** A token's change is told once per animation frame (see token()). */
+  #tokenChangePending = false;
   #abort: AbortController | null = null;
   #lastError: unknown = null;
 
@@ -69,7 +71,7 @@ export class GenerationTracker extends EventTarget {
       firstTokenAt,
       tokensPerSecond: tokens > 1 && seconds > 0 ? (tokens - 1) / seconds : live.tokensPerSecond,
     };
-    this.emit();
+    this.emitOncePerFrame();
   }
 
   stop(): void {
@@ -85,5 +87,22 @@ export class GenerationTracker extends EventTarget {
 
   private emit(): void {
     this.dispatchEvent(new Event('change'));
+  }
+
+  /**
+   * Tokens can come faster than frames (hundreds a second): each change re-renders the answer's markdown, so
+   * they are told at most once a frame, with the latest text (`live` is always current). A hidden page gets no
+   * frames: a timer then, which the browser slows as it likes.
+   */
+  private emitOncePerFrame(): void {
+    if (this.#tokenChangePending) return;
+    this.#tokenChangePending = true;
+    const run = () => {
+      this.#tokenChangePending = false;
+      this.emit();
+    };
+    const visible = typeof document === 'undefined' || document.visibilityState === 'visible';
+    if (typeof requestAnimationFrame === 'function' && visible) requestAnimationFrame(run);
+    else setTimeout(run, 16);
   }
 }
